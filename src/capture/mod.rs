@@ -275,7 +275,7 @@ impl CaptureReader {
             // Give the decoder the bytes we already read, then the rest.
             let (prefix, rest) = input.into_parts();
             let chained = io::Cursor::new(prefix).chain(rest);
-            input = Input::new(Box::new(flate2::read::MultiGzDecoder::new(chained)));
+            input = Input::new(Box::new(Gunzip(flate2::read::MultiGzDecoder::new(chained))));
             compressed = true;
             if let Fill::Io(e) = input.fill(4) {
                 return Err(OpenError::Io(e));
@@ -390,6 +390,12 @@ impl CaptureReader {
         }
     }
 
+    /// Size of the read buffer (for the memory-bound tests).
+    #[cfg(test)]
+    fn buffer_len(&self) -> usize {
+        self.input.buf.len()
+    }
+
     fn frame(&self, meta: FrameMeta) -> Frame<'_> {
         let start = meta.data_start;
         let data = self
@@ -492,6 +498,35 @@ pub(crate) enum Fill {
     Eof { have: usize },
     /// The source failed.
     Io(io::Error),
+}
+
+/// A gzip decoder whose errors say they come from the gzip stream (the
+/// decoder's own messages, "incomplete deflate stream" or "unexpected end
+/// of file", do not). The error kind and the original error are kept.
+struct Gunzip<R: Read>(flate2::read::MultiGzDecoder<R>);
+
+impl<R: Read> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| match e.kind() {
+            io::ErrorKind::Interrupted => e,
+            kind => io::Error::new(kind, GzipError(e)),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct GzipError(io::Error);
+
+impl fmt::Display for GzipError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the gzip stream is broken or cut off ({})", self.0)
+    }
+}
+
+impl std::error::Error for GzipError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
 }
 
 /// The read buffer: `buf[start..end]` holds unconsumed bytes, whose file
@@ -791,7 +826,29 @@ mod tests {
             Err(other) => panic!("{other:?}"),
         }
         // Only the two magic bytes.
-        assert!(matches!(open(vec![0x1f, 0x8b]), Err(OpenError::Io(_))));
+        let err = open(vec![0x1f, 0x8b]).unwrap_err();
+        assert!(matches!(err, OpenError::Io(_)));
+        assert!(
+            err.to_string()
+                .starts_with("read error: the gzip stream is broken or cut off ("),
+            "{err}"
+        );
+        // Cut in the middle of the deflate data: the frames before, then a
+        // fatal diagnostic naming gzip.
+        let mut many = tiny_pcap();
+        for _ in 0..6 {
+            let tail = many[24..].to_vec();
+            many.extend(tail);
+        }
+        let gz = gzip(&many);
+        let run = read_bytes(&gz[..gz.len() - 9]).unwrap();
+        assert!(!run.frames.is_empty());
+        let d = run.fatal().unwrap();
+        assert!(
+            d.message.contains("the gzip stream is broken or cut off"),
+            "{}",
+            d.message
+        );
     }
 
     /// Hands out at most one byte per `read`, with `Interrupted` in between.
@@ -887,7 +944,10 @@ mod tests {
         f.extend(big.to_le_bytes());
         f.extend((0..big).map(|i| i as u8));
         f.extend(&tiny_pcap()[24..44]); // a small record after it
-        let run = read_bytes(&f).unwrap();
+        let mut reader = open(f.clone()).unwrap();
+        let run = drain(&mut reader);
+        // Grown to the next power of two that holds the record, no more.
+        assert_eq!(reader.buffer_len(), 512 * 1024);
         assert!(run.diagnostics.is_empty(), "{:?}", run.diagnostics);
         assert_eq!(run.frames.len(), 2);
         assert_eq!(run.frames[0].data.len(), big as usize);
@@ -906,6 +966,30 @@ mod tests {
             .unwrap()
             .message
             .contains("more than the 16 MiB limit"));
+    }
+
+    #[test]
+    fn memory_does_not_grow_with_the_file() {
+        // 100 000 records of 60 bytes: ~7.6 MB through a 64 KiB buffer.
+        let mut f = tiny_pcap()[..24].to_vec();
+        for i in 0..100_000u32 {
+            f.extend(i.to_le_bytes()); // ts_sec
+            f.extend([0, 0, 0, 0, 60, 0, 0, 0, 60, 0, 0, 0]); // ts_usec, caplen, origlen
+            f.extend([i as u8; 60]);
+        }
+        let mut reader = open(f.clone()).unwrap();
+        let mut n = 0u64;
+        while let Some(ev) = reader.next_event() {
+            let Event::Frame(fr) = ev else {
+                panic!("{ev:?}")
+            };
+            n += 1;
+            assert_eq!(fr.number, n);
+            assert_eq!(fr.data, [(n - 1) as u8; 60]);
+        }
+        assert_eq!(n, 100_000);
+        assert_eq!(reader.bytes_read(), f.len() as u64);
+        assert_eq!(reader.buffer_len(), INITIAL_BUFFER);
     }
 
     #[test]

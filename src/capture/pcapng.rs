@@ -179,25 +179,27 @@ impl State {
         let step = match btype {
             SHB => self.section_header(block, be, *frames, offset),
             IDB => self.interface(block, be, *frames, offset),
-            EPB => {
-                *frames += 1;
-                self.enhanced_packet(block, be, *frames, offset)
-            }
-            SPB => {
-                *frames += 1;
-                self.simple_packet(block, be, *frames, offset)
-            }
-            PB => {
-                *frames += 1;
-                self.obsolete_packet(block, be, *frames, offset)
-            }
+            EPB => self.enhanced_packet(block, be, *frames + 1, offset),
+            SPB => self.simple_packet(block, be, *frames + 1, offset),
+            PB => self.obsolete_packet(block, be, *frames + 1, offset),
             _ => Step::Skip,
         };
-        if let Step::Frame(meta) = &step {
-            self.last_ts = meta.ts;
-        } else {
+        match &step {
+            Step::Frame(meta) => {
+                *frames = meta.number;
+                self.last_ts = meta.ts;
+            }
+            // A packet record skipped with a diagnostic still has its number.
+            Step::Diagnostic(Diagnostic {
+                frame: Some(number),
+                fatal: false,
+                ..
+            }) => {
+                *frames = *number;
+                input.consume(len);
+            }
             // Everything but a frame is done with its block.
-            input.consume(len);
+            _ => input.consume(len),
         }
         step
     }
@@ -268,7 +270,7 @@ impl State {
         let caplen = u32_at(block, 20, be);
         if block.len() < 32 || u64::from(caplen) + 32 > block.len() as u64 {
             return Step::broken(
-                number - 1,
+                number.saturating_sub(1),
                 offset,
                 &format!(
                     "enhanced packet block of frame {number} claims {caplen} captured bytes, \
@@ -284,7 +286,14 @@ impl State {
         };
         let epb = match parsed {
             Ok((_, epb)) => epb,
-            Err(e) => return malformed("enhanced packet block", &e, number - 1, offset),
+            Err(e) => {
+                return malformed(
+                    "enhanced packet block",
+                    &e,
+                    number.saturating_sub(1),
+                    offset,
+                )
+            }
         };
         let Some(iface) = self.interface_for(epb.if_id) else {
             return self.missing_interface("enhanced packet", epb.if_id, number, offset);
@@ -311,7 +320,9 @@ impl State {
         };
         let spb = match parsed {
             Ok((_, spb)) => spb,
-            Err(e) => return malformed("simple packet block", &e, number - 1, offset),
+            Err(e) => {
+                return malformed("simple packet block", &e, number.saturating_sub(1), offset)
+            }
         };
         let Some(iface) = self.interface_for(0) else {
             return self.missing_interface("simple packet", 0, number, offset);
@@ -339,7 +350,7 @@ impl State {
         let caplen = u32_at(block, 20, be);
         if block.len() < 32 || u64::from(caplen) + 32 > block.len() as u64 {
             return Step::broken(
-                number - 1,
+                number.saturating_sub(1),
                 offset,
                 &format!(
                     "packet block of frame {number} claims {caplen} captured bytes, but the \
