@@ -22,7 +22,8 @@
 //!   pcapng (`0a 0d 0d 0a`).
 //! - **Frame numbers as Wireshark counts them**: 1-based over every packet
 //!   record (pcap record; pcapng EPB, SPB and obsolete Packet Block), also the
-//!   ones we skip with a diagnostic.
+//!   ones we skip with a diagnostic, and over pcapng systemd journal entries,
+//!   which Wireshark also numbers. So numbers can have gaps.
 //! - **Our own timestamp maths** ([`time`]): exact integer conversion for
 //!   pcapng `if_tsresol` 10^-n and 2^-n, `if_tsoffset` added, seconds kept as
 //!   `i64`.
@@ -38,10 +39,14 @@
 //! ```no_run
 //! use dnslens::capture::{CaptureReader, Event};
 //! let file = std::fs::File::open("dns.pcapng")?;
-//! let mut reader = CaptureReader::new(std::io::BufReader::new(file))?;
+//! let mut reader = CaptureReader::new(file)?;
+//! let (mut frames, mut cut) = (0u64, 0u64);
 //! while let Some(event) = reader.next_event() {
 //!     match event {
-//!         Event::Frame(frame) => println!("{} {} {} bytes", frame.number, frame.ts, frame.data.len()),
+//!         Event::Frame(frame) => {
+//!             frames += 1;
+//!             cut += u64::from(frame.is_cut());
+//!         }
 //!         Event::Diagnostic(d) => eprintln!("{d}"),
 //!     }
 //! }
@@ -95,7 +100,8 @@ pub enum FileFormat {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Frame<'a> {
     /// 1-based, counts every packet record in the file (pcap record; pcapng
-    /// EPB, SPB, obsolete PB), as Wireshark's `frame.number` does.
+    /// EPB, SPB, obsolete PB; and systemd journal entries), as Wireshark's
+    /// `frame.number` does. Skipped records leave gaps.
     pub number: u64,
     /// Capture time. For a pcapng Simple Packet Block, which carries none,
     /// this is the previous frame's timestamp (the epoch for the first
@@ -264,11 +270,13 @@ impl CaptureReader {
     /// gzip (`1f 8b`) is decompressed (all members) and sniffed again; then
     /// pcap (`d4 c3 b2 a1`, `a1 b2 c3 d4`, `4d 3c b2 a1`, `a1 b2 3c 4d`,
     /// modified `34 cd b2 a1`/`a1 b2 cd 34`) or pcapng (`0a 0d 0d 0a`).
-    /// Give it a buffered or in-memory reader; it reads in 64 KiB chunks.
+    /// No `BufReader` is needed: reads go straight into the reader's own
+    /// buffer, in chunks of up to 64 KiB (or the size of a larger record).
     pub fn new<R: Read + 'static>(input: R) -> Result<Self, OpenError> {
         let mut input = Input::new(Box::new(input));
         let mut compressed = false;
-        if let Fill::Io(e) = input.fill(4) {
+        // 8 bytes: enough for every magic, and for the "not a capture" message.
+        if let Fill::Io(e) = input.fill(8) {
             return Err(OpenError::Io(e));
         }
         if input.available().starts_with(&[0x1f, 0x8b]) {
@@ -277,7 +285,7 @@ impl CaptureReader {
             let chained = io::Cursor::new(prefix).chain(rest);
             input = Input::new(Box::new(Gunzip(flate2::read::MultiGzDecoder::new(chained))));
             compressed = true;
-            if let Fill::Io(e) = input.fill(4) {
+            if let Fill::Io(e) = input.fill(8) {
                 return Err(OpenError::Io(e));
             }
         }
@@ -296,21 +304,10 @@ impl CaptureReader {
                     (state.format(), Kind::Pcap(state))
                 }
                 None => {
-                    let n = head.len().min(8);
-                    let first_bytes = head.get(..n).unwrap_or_default().to_vec();
-                    // Pull at least 8 bytes for the message when there are more.
-                    let first_bytes = if n < 8 {
-                        match input.fill(8) {
-                            Fill::Io(e) => return Err(OpenError::Io(e)),
-                            _ => input.available().iter().take(8).copied().collect(),
-                        }
-                    } else {
-                        first_bytes
-                    };
                     return Err(OpenError::NotACapture {
-                        first_bytes,
+                        first_bytes: head.iter().take(8).copied().collect(),
                         compressed,
-                    });
+                    })
                 }
             },
         };

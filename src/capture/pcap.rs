@@ -15,7 +15,9 @@
 //!   on would mean reading garbage as records);
 //! - `caplen` above the header's snaplen, or above `origlen`, is reported
 //!   once per file (non-fatal; Wireshark accepts such files silently);
-//! - a fraction of a second ≥ 1 s is carried into the seconds.
+//! - a fraction of a second ≥ 1 s is carried into the seconds;
+//! - `thiszone` and `sigfigs` are ignored, as libpcap and Wireshark do
+//!   (writers put 0 there; timestamps are UTC).
 
 use super::{
     Diagnostic, FileFormat, Fill, FrameMeta, Input, LinkType, OpenError, Step, Timestamp,

@@ -22,8 +22,12 @@
 //!   previous frame's (see [`super::Frame::ts`]).
 //! - **Obsolete Packet Block** (type 2, Appendix A): parsed here, pcap-parser
 //!   only knows it as an unknown block.
-//! - Everything else (NRB, ISB, DSB, SJE, custom, unknown) is skipped
-//!   silently, without parsing its body.
+//! - **systemd Journal Export Block** (type 9): skipped, but it uses up a
+//!   frame number, because Wireshark shows each one as a frame and our
+//!   numbers must stay equal to `frame.number`.
+//! - Everything else (NRB, ISB, DSB, custom, unknown) is skipped silently,
+//!   without parsing its body. (Wireshark also makes frames of some custom
+//!   blocks and of sysdig event blocks; we do not follow it there.)
 //!
 //! Any framing or parse error is fatal for the file: once a length is
 //! wrong, nothing after it can be trusted.
@@ -47,6 +51,7 @@ const IDB: u32 = 0x0000_0001;
 const PB: u32 = 0x0000_0002;
 const SPB: u32 = 0x0000_0003;
 const EPB: u32 = 0x0000_0006;
+const SJE: u32 = 0x0000_0009;
 
 /// The byte-order magic, as it appears in a little-endian file.
 const BOM_LE: [u8; 4] = [0x4d, 0x3c, 0x2b, 0x1a];
@@ -182,6 +187,12 @@ impl State {
             EPB => self.enhanced_packet(block, be, *frames + 1, offset),
             SPB => self.simple_packet(block, be, *frames + 1, offset),
             PB => self.obsolete_packet(block, be, *frames + 1, offset),
+            SJE => {
+                // Wireshark makes a frame of each journal entry; keep its
+                // numbering, though the entry is no packet for us.
+                *frames += 1;
+                Step::Skip
+            }
             _ => Step::Skip,
         };
         match &step {
@@ -718,6 +729,19 @@ pub(crate) mod tests {
         assert!(run.diagnostics.is_empty());
         assert_eq!(run.frames.len(), 1);
         assert_eq!(run.frames[0].number, 1);
+    }
+
+    #[test]
+    fn journal_entries_use_a_frame_number_like_wireshark() {
+        let mut f = shb(false);
+        f.extend(idb(false, 1, 0, &[]));
+        f.extend(epb(false, 0, 0, &[1], 1));
+        f.extend(block(false, 9, b"MESSAGE=hello\n")); // systemd Journal Export
+        f.extend(epb(false, 0, 0, &[2], 1));
+        let run = read_bytes(&f).unwrap();
+        assert!(run.diagnostics.is_empty());
+        let numbers: Vec<u64> = run.frames.iter().map(|f| f.number).collect();
+        assert_eq!(numbers, [1, 3]);
     }
 
     #[test]
