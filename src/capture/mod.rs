@@ -24,7 +24,7 @@
 //!   record (pcap record; pcapng EPB, SPB and obsolete Packet Block), also the
 //!   ones we skip with a diagnostic, and over pcapng systemd journal entries,
 //!   which Wireshark also numbers. So numbers can have gaps.
-//! - **Our own timestamp maths** ([`time`]): exact integer conversion for
+//! - **Our own timestamp maths** ([`Timestamp`]): exact integer conversion for
 //!   pcapng `if_tsresol` 10^-n and 2^-n, `if_tsoffset` added, seconds kept as
 //!   `i64`.
 //!
@@ -65,8 +65,10 @@ mod time;
 pub use linktype::LinkType;
 pub use time::Timestamp;
 
+use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read};
+use std::rc::Rc;
 
 /// Initial size of the read buffer.
 pub const INITIAL_BUFFER: usize = 64 * 1024;
@@ -245,6 +247,8 @@ pub struct CaptureReader {
     /// A frame to deliver right after the diagnostic just returned.
     queued: Option<FrameMeta>,
     done: bool,
+    /// Bytes taken from the caller's reader (compressed, for .gz).
+    source_bytes: Rc<Cell<u64>>,
 }
 
 enum Kind {
@@ -273,7 +277,11 @@ impl CaptureReader {
     /// No `BufReader` is needed: reads go straight into the reader's own
     /// buffer, in chunks of up to 64 KiB (or the size of a larger record).
     pub fn new<R: Read + 'static>(input: R) -> Result<Self, OpenError> {
-        let mut input = Input::new(Box::new(input));
+        let source_bytes = Rc::new(Cell::new(0));
+        let mut input = Input::new(Box::new(Counting {
+            inner: input,
+            count: Rc::clone(&source_bytes),
+        }));
         let mut compressed = false;
         // 8 bytes: enough for every magic, and for the "not a capture" message.
         if let Fill::Io(e) = input.fill(8) {
@@ -320,6 +328,7 @@ impl CaptureReader {
             pending: 0,
             queued: None,
             done: false,
+            source_bytes,
         })
     }
 
@@ -337,6 +346,14 @@ impl CaptureReader {
     /// after the last record returned. For progress.
     pub fn bytes_read(&self) -> u64 {
         self.input.offset() + self.pending as u64
+    }
+
+    /// Bytes taken so far from the reader given to [`CaptureReader::new`]:
+    /// for a gzip file, *compressed* bytes. Compare this with the file size
+    /// for a progress display. Runs ahead of what was handed out by at most
+    /// one buffer.
+    pub fn source_bytes_read(&self) -> u64 {
+        self.source_bytes.get()
     }
 
     /// Frame numbers used so far (the last frame's number), including
@@ -495,6 +512,20 @@ pub(crate) enum Fill {
     Eof { have: usize },
     /// The source failed.
     Io(io::Error),
+}
+
+/// Counts the bytes read from the caller's reader.
+struct Counting<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get().saturating_add(n as u64));
+        Ok(n)
+    }
 }
 
 /// A gzip decoder whose errors say they come from the gzip stream (the
@@ -796,8 +827,9 @@ mod tests {
         let mut reader = reader;
         let run = drain(&mut reader);
         assert_eq!(run.frames, read_bytes(&plain).unwrap().frames);
-        // Offsets are in the decompressed stream.
+        // Offsets are in the decompressed stream; source bytes are compressed.
         assert_eq!(run.bytes_read, plain.len() as u64);
+        assert_eq!(reader.source_bytes_read(), gzip(&plain).len() as u64);
         // Several gzip members (as `cat a.gz b.gz` makes) are one stream.
         let mut two = gzip(&plain[..30]);
         two.extend(gzip(&plain[30..]));
@@ -986,6 +1018,7 @@ mod tests {
         }
         assert_eq!(n, 100_000);
         assert_eq!(reader.bytes_read(), f.len() as u64);
+        assert_eq!(reader.source_bytes_read(), f.len() as u64);
         assert_eq!(reader.buffer_len(), INITIAL_BUFFER);
     }
 

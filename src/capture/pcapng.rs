@@ -148,12 +148,14 @@ impl State {
         let btype = u32_at(head, 0, be);
         let len32 = u32_at(head, 4, be);
         let len = len32 as usize;
-        let what = block_name(btype);
         if len < 12 || len % 4 != 0 {
             return Step::broken(
                 *frames,
                 offset,
-                &format!("{what} has length {len32}, which is not a multiple of 4 of at least 12"),
+                &format!(
+                    "{} has length {len32}: a block length must be a multiple of 4 and at least 12",
+                    BlockName(btype)
+                ),
             );
         }
         if len > MAX_RECORD_LEN {
@@ -161,7 +163,8 @@ impl State {
                 *frames,
                 offset,
                 &format!(
-                    "{what} claims {len32} bytes, more than the {} MiB limit: the file is corrupt",
+                    "{} claims {len32} bytes, more than the {} MiB limit: the file is corrupt",
+                    BlockName(btype),
                     MAX_RECORD_LEN >> 20
                 ),
             );
@@ -177,7 +180,10 @@ impl State {
             return Step::broken(
                 *frames,
                 offset,
-                &format!("{what} has length {len32} at its start but {trailer} at its end"),
+                &format!(
+                    "{} has length {len32} at its start but {trailer} at its end",
+                    BlockName(btype)
+                ),
             );
         }
 
@@ -439,14 +445,20 @@ fn options(opts: &[PcapNGOption<'_>], be: bool) -> (Option<u64>, i64, Option<u8>
     (resol, tsoffset.unwrap_or(0), bad)
 }
 
-fn block_name(btype: u32) -> String {
-    match btype {
-        SHB => "section header block".into(),
-        IDB => "interface description block".into(),
-        PB => "packet block".into(),
-        SPB => "simple packet block".into(),
-        EPB => "enhanced packet block".into(),
-        other => format!("block of type 0x{other:08x}"),
+/// Displays a block type as words ("enhanced packet block"), without
+/// allocating on the hot path: only error messages use it.
+struct BlockName(u32);
+
+impl std::fmt::Display for BlockName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            SHB => f.write_str("section header block"),
+            IDB => f.write_str("interface description block"),
+            PB => f.write_str("packet block"),
+            SPB => f.write_str("simple packet block"),
+            EPB => f.write_str("enhanced packet block"),
+            other => write!(f, "block of type 0x{other:08x}"),
+        }
     }
 }
 
