@@ -744,6 +744,28 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn interface_table_is_capped() {
+        let mut f = shb(false);
+        let one = idb(false, 1, 0, &[]);
+        for _ in 0..super::MAX_INTERFACES {
+            f.extend(&one);
+        }
+        f.extend(epb(false, 65_535, 0, &[1], 1)); // the last interface works
+        let at = f.len() as u64;
+        f.extend(&one); // one too many
+        let run = read_bytes(&f).unwrap();
+        assert_eq!(run.frames.len(), 1);
+        assert_eq!(run.frames[0].interface, 65_535);
+        let d = run.fatal().unwrap();
+        assert_eq!(d.offset, at);
+        assert!(
+            d.message.contains("more than 65536 interfaces"),
+            "{}",
+            d.message
+        );
+    }
+
+    #[test]
     fn journal_entries_use_a_frame_number_like_wireshark() {
         let mut f = shb(false);
         f.extend(idb(false, 1, 0, &[]));
