@@ -9,8 +9,9 @@
 #
 # Usage: sudo samples/make-samples.sh [OUTDIR]     (default OUTDIR: the samples/ directory)
 # Everything stays on loopback or inside the two namespaces this script creates and removes.
-# Runs in about 20 s. DNS IDs, ports, timestamps, MACs of nothing, and DNSSEC keys/signatures
-# change from run to run; the packet sequence, names, types and answers do not.
+# Runs in about 15 s. DNS IDs, ephemeral ports, timestamps, TCP sequence numbers and the
+# DNSSEC keys and signatures change from run to run; the packet sequence, names, types and
+# answers do not (except that a delayed TCP ACK may come or go in tcp.pcap and dns.pcap).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -52,11 +53,9 @@ done
 if ((${#missing[@]})); then
   die "missing tools; install them with: apt-get install $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
 fi
-for addr in 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4; do
-  if ss -Hlnu "src $addr:53" | grep -q . || ss -Hlnu 'src 0.0.0.0:53' | grep -q .; then
-    die "something already listens on $addr:53 (stop it first)"
-  fi
-done
+if ss -Hlnu 'sport = :53' | grep -Eq '(127\.0\.0\.[1-4]|0\.0\.0\.0|\*|\[::1?\]):53\b'; then
+  die "something already listens on UDP port 53 of 127.0.0.1-4 or ::1: $(ss -Hlnu 'sport = :53')"
+fi
 
 TMP=$(mktemp -d /tmp/dnslens-samples.XXXXXX)
 PIDS=()
@@ -121,15 +120,31 @@ cap_start() {
   sleep 0.3 # the socket is attached; give the ring buffer a moment anyway
 }
 
-# cap_stop NAME: let the last packets land, stop the capture, move it to OUT.
+# Loopback filters that name both ends: other programs on this machine may use port 53 on
+# other loopback addresses (127.0.53.x, ...), and their packets must not get in. (In pcap
+# filters "and" and "or" bind equally, left to right: keep the parentheses.)
+LO4="(src host 127.0.0.1 and dst host 127.0.0.1)"
+LO6="(src host ::1 and dst host ::1)"
+LOX="((src host 127.0.0.1 and (dst host 127.0.0.2 or dst host 127.0.0.3 or dst host 127.0.0.4)) or
+  (dst host 127.0.0.1 and (src host 127.0.0.2 or src host 127.0.0.3 or src host 127.0.0.4)))"
+
+# cap_stop NAME EXPECT: let the last packets land, stop the capture, check it holds EXPECT
+# packets (N or MIN-MAX), move it to OUT.
 cap_stop() {
-  local name=$1
+  local name=$1 expect=$2 count
   sleep 1 # > dumpcap's 250 ms read timeout
   kill -INT "$CAP_PID"
   wait "$CAP_PID" || true
+  local keep=() pid
+  for pid in "${PIDS[@]}"; do [[ $pid == "$CAP_PID" ]] || keep+=("$pid"); done
+  PIDS=("${keep[@]}")
   [[ -s $TMP/$name ]] || die "capture $name is empty: $(cat "$TMP/$name.err")"
+  count=$(capinfos -c -M "$TMP/$name" | awk -F': *' '/Number of packets/ {print $2}')
+  if ((count < ${expect%-*} || count > ${expect#*-})); then
+    die "$name: $count packets, expected $expect (another program on port 53? see $TMP)"
+  fi
   install -m 644 "$TMP/$name" "$OUT/$name"
-  log "$name: $(capinfos -c -M "$OUT/$name" | awk -F': *' '/Number of packets/ {print $2}') packets"
+  log "$name: $count packets"
 }
 
 # --- the zone ----------------------------------------------------------------------------
@@ -200,6 +215,7 @@ options {
   edns-udp-size 4096;
   allow-transfer { any; };
   minimal-responses no-auth-recursive;
+  rrset-order { order none; };  # records in zone order, the same every run
 };
 controls { };
 logging { channel f { file "$dir/named.log"; print-time yes; severity info; };
@@ -304,14 +320,14 @@ start_named lo "127.0.0.1" "::1"
 
 # 1. dns.pcapng: the lab sample, exactly what students type.
 log "dns.pcapng"
-cap_start dns.pcapng dumpcap lo "udp port 53 and host 127.0.0.1"
+cap_start dns.pcapng dumpcap lo "udp port 53 and $LO4"
 q A www.lab.example @127.0.0.1 +noedns
 q AAAA www.lab.example @127.0.0.1 +noedns
-cap_stop dns.pcapng
+cap_stop dns.pcapng 4
 
 # 2. dns.pcap: a mixed session, classic pcap.
 log "dns.pcap"
-cap_start dns.pcap tcpdump lo "port 53 and (host 127.0.0.1 or host ::1)"
+cap_start dns.pcap tcpdump lo "port 53 and ($LO4 or $LO6)"
 q A www.lab.example @127.0.0.1
 q AAAA www.lab.example @127.0.0.1 +noedns
 q MX lab.example @127.0.0.1
@@ -326,32 +342,31 @@ q DNSKEY lab.example @127.0.0.1 +dnssec
 q A www.lab.example @127.0.0.1 +dnssec +norecurse
 q AAAA www.lab.example @::1
 q A www.lab.example @127.0.0.1 +tcp
-cap_stop dns.pcap
+cap_stop dns.pcap 34-38
 
 # 3. any-sll2.pcap: the "any" pseudo-interface (LINUX_SLL2 with tcpdump >= 4.99).
 log "any-sll2.pcap"
-cap_start any-sll2.pcap tcpdump any "port 53 and (host 127.0.0.1 or host ::1)"
+cap_start any-sll2.pcap tcpdump any "port 53 and ($LO4 or $LO6)"
 q A www.lab.example @127.0.0.1 +noedns
 q AAAA www.lab.example @::1 +noedns
-cap_stop any-sll2.pcap
+cap_stop any-sll2.pcap 4
 
 # 4. unanswered.pcapng: no answer (ICMP refused, silent drop) and an answer on the 3rd try.
 log "unanswered.pcapng"
 python3 "$TMP/lab.py" servers 127.0.0.3 127.0.0.4 >"$TMP/servers.out" 2>&1 &
 PIDS+=("$!")
 wait_for "$TMP/servers.out" ready
-cap_start unanswered.pcapng dumpcap lo \
-  "(udp port 53 and (host 127.0.0.2 or host 127.0.0.3 or host 127.0.0.4)) or (icmp and host 127.0.0.2)"
+cap_start unanswered.pcapng dumpcap lo "(udp port 53 or icmp) and $LOX"
 q A www.lab.example @127.0.0.2 +noedns +tries=3 +timeout=1
 q A www.lab.example @127.0.0.4 +noedns +tries=3 +timeout=1
 python3 "$TMP/lab.py" retransmit 127.0.0.3
-cap_stop unanswered.pcapng
+cap_stop unanswered.pcapng 13
 
 # 5. bad-client.pcap: hand-built queries with the classic student mistakes.
 log "bad-client.pcap"
-cap_start bad-client.pcap tcpdump lo "udp port 53 and host 127.0.0.1"
+cap_start bad-client.pcap tcpdump lo "udp port 53 and $LO4"
 python3 "$TMP/lab.py" bad 127.0.0.1
-cap_stop bad-client.pcap
+cap_stop bad-client.pcap 6
 
 # --- the namespace pair --------------------------------------------------------------------
 log "namespaces $NS_SRV <-> $NS_CLI, MTU $VETH_MTU"
@@ -388,7 +403,7 @@ log "fragments.pcap"
 cap_start fragments.pcap tcpdump v-cli "$NSFILTER" "$NS_CLI"
 qn "$NS_CLI" TXT big.lab.example @"$V4_SRV" +bufsize=4096 +nocookie
 qn "$NS_CLI" TXT big.lab.example @"$V6_SRV" +bufsize=4096 +nocookie
-cap_stop fragments.pcap
+cap_stop fragments.pcap 8
 
 # 7. tcp.pcap: DNS over TCP; several queries on one connection; an AXFR in many segments.
 log "tcp.pcap"
@@ -396,7 +411,7 @@ cap_start tcp.pcap tcpdump v-cli "tcp port 53 and ($NSFILTER)" "$NS_CLI"
 qn "$NS_CLI" A www.lab.example @"$V4_SRV" +tcp +nocookie
 qn "$NS_CLI" +tcp +keepopen +nocookie @"$V4_SRV" www.lab.example A lab.example MX long.lab.example TXT
 qn "$NS_CLI" AXFR lab.example @"$V6_SRV"
-cap_stop tcp.pcap
+cap_stop tcp.pcap 42-48
 
 # --- readings and a summary ----------------------------------------------------------------
 for f in dns.pcapng dns.pcap any-sll2.pcap unanswered.pcapng bad-client.pcap fragments.pcap tcp.pcap; do
