@@ -337,12 +337,13 @@ q SOA lab.example @127.0.0.1
 q SRV _sip._udp.lab.example @127.0.0.1
 q A alias.lab.example @127.0.0.1
 q A nothere.lab.example @127.0.0.1
+q A nothere.lab.example @127.0.0.1 +dnssec
 q AAAA v4only.lab.example @127.0.0.1
 q DNSKEY lab.example @127.0.0.1 +dnssec
 q A www.lab.example @127.0.0.1 +dnssec +norecurse
 q AAAA www.lab.example @::1
 q A www.lab.example @127.0.0.1 +tcp
-cap_stop dns.pcap 34-38
+cap_stop dns.pcap 36-40
 
 # 3. any-sll2.pcap: the "any" pseudo-interface (LINUX_SLL2 with tcpdump >= 4.99).
 log "any-sll2.pcap"
@@ -427,4 +428,13 @@ done
   python3 --version
   uname -sr
 } >"$OUT/VERSIONS.txt"
+# SUMMARY.txt: what each file holds, as this run made it (IDs, ports and times change).
+{
+  echo "# tshark's one-line reading of each sample, made by make-samples.sh"
+  for f in dns.pcapng dns.pcap tcp.pcap any-sll2.pcap fragments.pcap unanswered.pcapng bad-client.pcap; do
+    echo
+    echo "## $f: $(capinfos -t -E -c -M "$OUT/$f" | awk -F': *' '/File type|File encapsulation|Number of packets/ {printf "%s%s", sep, $2; sep="; "}') packets"
+    tshark -r "$OUT/$f" -t r 2>/dev/null
+  done
+} >"$OUT/SUMMARY.txt"
 log "done: $(cd "$OUT" && ls -1 ./*.pcap ./*.pcapng | tr '\n' ' ')"
