@@ -1,0 +1,409 @@
+//! IPv4 and IPv6 (RFC 791, RFC 8200), via etherparse's lax slicer, and the
+//! protocols above them that are not UDP or TCP: ICMP/ICMPv6 errors quoting
+//! DNS (RFC 792, RFC 4443), GRE (RFC 2784, RFC 2890, and PPTP's enhanced GRE,
+//! RFC 2637 §4.1), IP-in-IP and 6in4 (protocols 4 and 41).
+//!
+//! Fragments go to our own bounded reassembly (`frag`); a completed datagram
+//! re-enters the transport dispatch with the frame of its last fragment.
+
+use std::net::IpAddr;
+
+use etherparse::{Ipv6ExtensionSlice, LaxIpSlice};
+
+use super::frag::{FragKey, FragResult};
+use super::link::{be16, ethertype};
+use super::{offset_in, Ctx, Decoder, NetEvent, Out, QuotedDns, MAX_DEPTH};
+
+/// IP protocol numbers we follow.
+pub(crate) mod proto {
+    pub(crate) const HOPOPT: u8 = 0;
+    pub(crate) const ICMP: u8 = 1;
+    pub(crate) const IPIP: u8 = 4;
+    pub(crate) const TCP: u8 = 6;
+    pub(crate) const UDP: u8 = 17;
+    pub(crate) const IPV6: u8 = 41;
+    pub(crate) const ROUTING: u8 = 43;
+    pub(crate) const GRE: u8 = 47;
+    pub(crate) const ICMPV6: u8 = 58;
+    pub(crate) const DSTOPTS: u8 = 60;
+}
+
+/// Fragment header fields, normalised over IPv4 and IPv6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct FragInfo {
+    pub(crate) id: u32,
+    /// Offset of this fragment's data in the datagram, in bytes.
+    pub(crate) offset: usize,
+    pub(crate) more: bool,
+}
+
+/// One IP packet's addressing and payload.
+#[derive(Clone, Debug)]
+pub(crate) struct IpPacket<'a> {
+    pub(crate) src: IpAddr,
+    pub(crate) dst: IpAddr,
+    /// Protocol of `payload` (after IPv6 extension headers).
+    pub(crate) proto: u8,
+    /// The transport bytes, or the fragment's data when `frag` is set.
+    pub(crate) payload: &'a [u8],
+    /// The IP length field claims more bytes than the slice holds.
+    pub(crate) incomplete: bool,
+    pub(crate) frag: Option<FragInfo>,
+}
+
+/// Parses an IPv4 or IPv6 packet (version from the first nibble).
+pub(crate) fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
+    let (ip, ext_err) = LaxIpSlice::from_slice(bytes).map_err(|e| e.to_string())?;
+    match &ip {
+        LaxIpSlice::Ipv4(v4) => {
+            let h = v4.header();
+            let p = v4.payload();
+            let frag = h.is_fragmenting_payload().then(|| FragInfo {
+                id: u32::from(h.identification()),
+                offset: usize::from(h.fragments_offset().value()) * 8,
+                more: h.more_fragments(),
+            });
+            if let Some((e, _)) = ext_err {
+                // An AH header cut or malformed: no payload to trust.
+                return Err(format!("IPv4 extension: {e}"));
+            }
+            Ok(IpPacket {
+                src: IpAddr::V4(h.source_addr()),
+                dst: IpAddr::V4(h.destination_addr()),
+                proto: p.ip_number.0,
+                payload: p.payload,
+                incomplete: p.incomplete,
+                frag,
+            })
+        }
+        LaxIpSlice::Ipv6(v6) => {
+            let h = v6.header();
+            let p = v6.payload();
+            let src = IpAddr::V6(h.source_addr());
+            let dst = IpAddr::V6(h.destination_addr());
+            for ext in v6.extensions().clone() {
+                let Ipv6ExtensionSlice::Fragment(f) = ext else {
+                    continue;
+                };
+                if !f.is_fragmenting_payload() {
+                    continue; // an atomic fragment (RFC 6946): a whole datagram
+                }
+                // The fragmentable part starts right after the fragment
+                // header, whatever etherparse parsed beyond it.
+                let start = offset_in(bytes, f.slice()).map(|o| o + f.slice().len());
+                let end = offset_in(bytes, p.payload).map(|o| o + p.payload.len());
+                let data = match (start, end) {
+                    (Some(s), Some(e)) if s <= e => bytes.get(s..e).unwrap_or(&[]),
+                    (Some(s), _) => bytes.get(s..).unwrap_or(&[]),
+                    _ => &[],
+                };
+                return Ok(IpPacket {
+                    src,
+                    dst,
+                    proto: f.next_header().0,
+                    payload: data,
+                    incomplete: p.incomplete,
+                    frag: Some(FragInfo {
+                        id: f.identification(),
+                        offset: usize::from(f.fragment_offset().value()) * 8,
+                        more: f.more_fragments(),
+                    }),
+                });
+            }
+            if let Some((e, _)) = ext_err {
+                return Err(format!("IPv6 extension header: {e}"));
+            }
+            Ok(IpPacket {
+                src,
+                dst,
+                proto: p.ip_number.0,
+                payload: p.payload,
+                incomplete: p.incomplete,
+                frag: None,
+            })
+        }
+    }
+}
+
+/// Skips IPv6 extension headers left at the start of a reassembled payload.
+fn skip_v6_exts(mut proto: u8, mut b: &[u8]) -> (u8, &[u8]) {
+    for _ in 0..8 {
+        match proto {
+            proto::HOPOPT | proto::ROUTING | proto::DSTOPTS => {
+                let (Some(&next), Some(&len)) = (b.first(), b.get(1)) else {
+                    return (proto, b);
+                };
+                let n = (usize::from(len) + 1) * 8;
+                match b.get(n..) {
+                    Some(rest) => {
+                        proto = next;
+                        b = rest;
+                    }
+                    None => return (proto, b),
+                }
+            }
+            _ => break,
+        }
+    }
+    (proto, b)
+}
+
+/// ICMP error kinds, named as tshark and ping name them.
+fn icmp4_kind(typ: u8, code: u8) -> Option<&'static str> {
+    Some(match (typ, code) {
+        (3, 0) => "network unreachable",
+        (3, 1) => "host unreachable",
+        (3, 2) => "protocol unreachable",
+        (3, 3) => "port unreachable",
+        (3, 4) => "fragmentation needed",
+        (3, 9 | 10 | 13) => "administratively prohibited",
+        (3, _) => "destination unreachable",
+        (4, _) => "source quench",
+        (5, _) => "redirect",
+        (11, 0) => "TTL exceeded in transit",
+        (11, _) => "fragment reassembly time exceeded",
+        (12, _) => "parameter problem",
+        _ => return None,
+    })
+}
+
+fn icmp6_kind(typ: u8, code: u8) -> Option<&'static str> {
+    Some(match (typ, code) {
+        (1, 0) => "no route to destination",
+        (1, 1) => "administratively prohibited",
+        (1, 3) => "address unreachable",
+        (1, 4) => "port unreachable",
+        (1, _) => "destination unreachable",
+        (2, _) => "packet too big",
+        (3, 0) => "hop limit exceeded in transit",
+        (3, _) => "fragment reassembly time exceeded",
+        (4, _) => "parameter problem",
+        _ => return None,
+    })
+}
+
+impl Decoder {
+    /// Decodes an IP packet at `bytes` (inside the frame or a decapsulated copy).
+    pub(super) fn ip(&mut self, ctx: &Ctx<'_>, bytes: &[u8], depth: u8, out: &mut Out<'_>) {
+        let pkt = match parse(bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                if bytes.is_empty() {
+                    return;
+                }
+                self.report(ctx, ctx.offset_of(bytes), format!("IP: {e}"), out);
+                return;
+            }
+        };
+        let cut = pkt.incomplete;
+        match pkt.frag {
+            None => self.transport(
+                ctx,
+                pkt.src,
+                pkt.dst,
+                pkt.proto,
+                pkt.payload,
+                cut,
+                depth,
+                out,
+            ),
+            Some(f) => {
+                self.stats.ip_fragments += 1;
+                if cut && f.offset == 0 {
+                    // A first fragment cut by the capture cannot be reassembled;
+                    // like tshark, decode what it holds as a cut datagram.
+                    self.frags
+                        .forget(&FragKey::new(pkt.src, pkt.dst, pkt.proto, f.id));
+                    self.transport(
+                        ctx,
+                        pkt.src,
+                        pkt.dst,
+                        pkt.proto,
+                        pkt.payload,
+                        true,
+                        depth,
+                        out,
+                    );
+                    return;
+                }
+                if cut {
+                    self.report(
+                        ctx,
+                        ctx.offset_of(pkt.payload),
+                        format!(
+                            "IP fragment (id {:#x}, offset {}) cut by the capture; its datagram cannot be reassembled",
+                            f.id, f.offset
+                        ),
+                        out,
+                    );
+                    self.frags
+                        .forget(&FragKey::new(pkt.src, pkt.dst, pkt.proto, f.id));
+                    return;
+                }
+                let key = FragKey::new(pkt.src, pkt.dst, pkt.proto, f.id);
+                match self
+                    .frags
+                    .insert(key, ctx.ts, f.offset, f.more, pkt.payload)
+                {
+                    FragResult::Pending => {}
+                    FragResult::Dropped(msg) => {
+                        self.stats.frag_dropped += 1;
+                        self.report(ctx, ctx.offset_of(pkt.payload), msg, out);
+                    }
+                    FragResult::Complete(buf) => {
+                        self.stats.reassembled += 1;
+                        let (proto, body) = if pkt.src.is_ipv6() {
+                            skip_v6_exts(pkt.proto, &buf)
+                        } else {
+                            (pkt.proto, &buf[..])
+                        };
+                        self.transport(ctx, pkt.src, pkt.dst, proto, body, false, depth, out);
+                        self.frags.recycle(buf);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dispatches on the IP protocol number.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn transport(
+        &mut self,
+        ctx: &Ctx<'_>,
+        src: IpAddr,
+        dst: IpAddr,
+        proto: u8,
+        payload: &[u8],
+        cut: bool,
+        depth: u8,
+        out: &mut Out<'_>,
+    ) {
+        match proto {
+            proto::UDP => self.udp(ctx, src, dst, payload, cut, depth, out),
+            proto::TCP => self.tcp_segment(ctx, src, dst, payload, out),
+            proto::ICMP | proto::ICMPV6 => self.icmp(ctx, src, proto, payload, out),
+            proto::IPIP | proto::IPV6 => self.nested_ip(ctx, payload, depth, out),
+            proto::GRE => self.gre(ctx, payload, depth, out),
+            _ => {}
+        }
+    }
+
+    /// IP inside IP (protocol 4, 41) and inside tunnels: one level deeper.
+    pub(super) fn nested_ip(&mut self, ctx: &Ctx<'_>, bytes: &[u8], depth: u8, out: &mut Out<'_>) {
+        if depth >= MAX_DEPTH {
+            self.report(
+                ctx,
+                ctx.offset_of(bytes),
+                format!("tunnels nested deeper than {MAX_DEPTH} levels, not followed"),
+                out,
+            );
+            return;
+        }
+        self.ip(ctx, bytes, depth + 1, out);
+    }
+
+    /// GRE (RFC 2784/2890) and PPTP's enhanced GRE (version 1).
+    fn gre(&mut self, ctx: &Ctx<'_>, b: &[u8], depth: u8, out: &mut Out<'_>) {
+        let (Some(flags), Some(ptype)) = (be16(b, 0), be16(b, 2)) else {
+            return;
+        };
+        if depth >= MAX_DEPTH {
+            self.report(
+                ctx,
+                ctx.offset_of(b),
+                format!("tunnels nested deeper than {MAX_DEPTH} levels, not followed"),
+                out,
+            );
+            return;
+        }
+        let version = flags & 7;
+        let mut hlen = 4usize;
+        match version {
+            0 => {
+                if flags & 0x8000 != 0 {
+                    hlen += 4; // checksum + reserved
+                }
+                if flags & 0x2000 != 0 {
+                    hlen += 4; // key
+                }
+                if flags & 0x1000 != 0 {
+                    hlen += 4; // sequence number
+                }
+            }
+            1 => {
+                hlen += 4; // payload length + call id (key bit is always set)
+                if flags & 0x1000 != 0 {
+                    hlen += 4;
+                }
+                if flags & 0x0080 != 0 {
+                    hlen += 4; // acknowledgment number
+                }
+            }
+            _ => return,
+        }
+        let Some(inner) = b.get(hlen..) else {
+            return;
+        };
+        if inner.is_empty() {
+            return; // PPTP ack-only packet
+        }
+        match ptype {
+            ethertype::IPV4 | ethertype::IPV6 => self.ip(ctx, inner, depth + 1, out),
+            _ => self.ether_type(ctx, ptype, inner, depth + 1, out),
+        }
+    }
+
+    /// ICMP/ICMPv6 errors: if the quoted packet is UDP to or from a DNS port,
+    /// report it (tshark counts these frames as DNS).
+    fn icmp(&mut self, ctx: &Ctx<'_>, reporter: IpAddr, proto: u8, b: &[u8], out: &mut Out<'_>) {
+        let (Some(&typ), Some(&code)) = (b.first(), b.get(1)) else {
+            return;
+        };
+        let kind = if proto == proto::ICMP {
+            icmp4_kind(typ, code)
+        } else {
+            icmp6_kind(typ, code)
+        };
+        let (Some(kind), Some(quoted)) = (kind, b.get(8..)) else {
+            return;
+        };
+        // The quote is cut by design: parse it laxly.
+        let Ok(q) = parse(quoted) else {
+            return;
+        };
+        if q.proto != proto::UDP || q.frag.is_some_and(|f| f.offset != 0) {
+            return;
+        }
+        let (Some(sport), Some(dport)) = (be16(q.payload, 0), be16(q.payload, 2)) else {
+            return;
+        };
+        if self.port_kind(sport, dport).is_none() {
+            return;
+        }
+        let ulen = usize::from(be16(q.payload, 4).unwrap_or(0));
+        let avail = q.payload.get(8..).unwrap_or(&[]);
+        let dns = if ulen >= 8 {
+            &avail[..avail.len().min(ulen - 8)]
+        } else {
+            avail
+        };
+        if dns.is_empty() {
+            return; // only the UDP header quoted: nothing of DNS to show (as tshark)
+        }
+        self.found = true;
+        self.stats.icmp_errors += 1;
+        out(NetEvent::IcmpError {
+            frame: ctx.frame,
+            ts: ctx.ts,
+            reporter,
+            kind,
+            quoted: QuotedDns {
+                src: q.src,
+                dst: q.dst,
+                sport,
+                dport,
+                payload: dns,
+            },
+        });
+    }
+}
