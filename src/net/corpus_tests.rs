@@ -175,37 +175,48 @@ const AGREE: &[&str] = &[
     "arkime__dns-update.pcap",
     "arkime__dns-wiresharkrepo.pcap",
     "arkime__ipv6-gtp6.pcap",
+    "dnscap__1qtcpnosyn.pcap",
     "dnscap__dns.pcap.gz",
+    "dnscap__dnso1tcp-midmiss.pcap",
+    "dnscap__dnsotcp-many1pkt.pcap",
     "dnscap__edns.pcap",
     "dnscap__frags.pcap",
     "dnscap__sll2.pcap",
     "dnscap__vlan11.pcap",
     "dnsjit__pellets.pcap",
+    "dnsjit__tcp-response-with-trailing-junk.pcap",
     "dpkt__dns_icmp.pcap",
     "dpkt__nb6-http.pcap",
     "dsc__test_285.pcap",
     "go-dnscollector__dnsdump_ip6_fragmented+udp.pcap",
+    "go-dnscollector__dnsdump_tcp_fastopen.pcap",
     "go-dnscollector__dnsdump_udp.pcap",
+    "go-dnscollector__dnsdump_udp_truncated+tcp_fragmented.pcap",
     "gopacket__test_dns.pcap",
     "ipfixprobe__dns.pcap",
     "ipfixprobe__mixed.pcap",
     "nDPI__avast_securedns.pcapng",
     "nDPI__bad-dns-traffic.pcap",
+    "nDPI__badpackets.pcap",
     "nDPI__dns-tunnel-iodine.pcap",
+    "nDPI__dns_fragmented.pcap",
     "nDPI__dns_invert_query.pcapng",
     "nDPI__dns_long_domainname.pcap",
     "nDPI__iphone.pcap",
     "nDPI__malformed_dns.pcap",
     "nDPI__punycode-idn.pcap",
     "packets__dns.pcap",
+    "packets__dns_axfr.pcapng",
     "packets__dns_lab.pcapng",
     "packets__dns_query_nonexistent.pcapng",
     "packets__nowebaccess1.pcapng",
+    "suricata-verify__dns-answer-emptydata__input.pcap",
     "suricata-verify__dns-corrupt-additionals__input.pcap",
     "suricata-verify__dns-eve-type-filtering__test.pcap",
     "suricata-verify__dns-invalid-opcode__input.pcap",
     "suricata-verify__dns-notify.pcap",
     "suricata-verify__dns-rcode__input.pcap",
+    "suricata-verify__dns-tcp-ts-gap__input.pcap",
     "suricata-verify__dns-udp-eve-txt__input.pcap",
     "suricata-verify__llmnr-invalid-opcode__input.pcap",
     "suricata-verify__llmnr-udp__input.pcap",
@@ -214,11 +225,13 @@ const AGREE: &[&str] = &[
     "tcpdump__dns-badcookie.pcap",
     "tcpdump__dns-badlabel.pcap",
     "tcpdump__dns-badvers.pcap",
+    "tcpdump__dns_tcp.pcap",
     "tcpdump__dns_udp_2.pcap",
     "tcpdump__dns_udp_8053.pcap",
     "tcpdump__dnssec.pcap",
     "tcpdump__edns-opts.pcap",
     "zeek__dns-caa.pcap",
+    "zeek__dns-edns-cookie.pcap",
     "zeek__dns-svcb.pcap",
     "zeek__dns-two-responses.pcap",
     "zeek__dns-txt-multiple.pcap",
@@ -234,9 +247,19 @@ const AGREE: &[&str] = &[
     "zeek__pcapng-multi-interface.pcapng",
     "zeek__radiotap.pcap",
     "zeek__svcb-alpn-malformed-len-too-long.pcap",
+    "zeek__tkey.pcap",
     "zeek__vxlan-triple-v2.pcap",
     "zeek__wikipedia.pcap",
 ];
+
+/// Known, deliberate differences: (file, missing, extra, why).
+const KNOWN: &[(&str, usize, usize, &str)] = &[(
+    "dnscap__dnso1tcp-bighole.pcap",
+    0,
+    35,
+    "tshark loses the client's TCP framing after the gap before frame 20 and never \
+     decodes its 35 later queries; we resynchronise at frame 25",
+)];
 
 #[test]
 fn corpus_frames_agree_with_tshark() {
@@ -313,6 +336,12 @@ fn corpus_frames_agree_with_tshark() {
         }
         if !ok && AGREE.contains(&name.as_str()) {
             failures.push(name.clone());
+        }
+        if let Some((_, m, x, why)) = KNOWN.iter().find(|k| k.0 == name) {
+            println!("    known difference: {why}");
+            if missing.len() != *m || extra.len() != *x || !count_diff.is_empty() {
+                failures.push(format!("{name} (known difference changed)"));
+            }
         }
     }
     println!("{agree} of {} files agree with tshark", names.len());

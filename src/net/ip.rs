@@ -48,6 +48,8 @@ pub(crate) struct IpPacket<'a> {
     pub(crate) payload: &'a [u8],
     /// The IP length field claims more bytes than the slice holds.
     pub(crate) incomplete: bool,
+    /// Payload length according to the IP header (`payload.len()` unless cut).
+    pub(crate) wire_len: usize,
     pub(crate) frag: Option<FragInfo>,
 }
 
@@ -67,18 +69,28 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
                 // An AH header cut or malformed: no payload to trust.
                 return Err(format!("IPv4 extension: {e}"));
             }
+            let wire_len = match offset_in(bytes, p.payload) {
+                Some(off) if p.incomplete => usize::from(h.total_len()).saturating_sub(off),
+                _ => p.payload.len(),
+            };
             Ok(IpPacket {
                 src: IpAddr::V4(h.source_addr()),
                 dst: IpAddr::V4(h.destination_addr()),
                 proto: p.ip_number.0,
                 payload: p.payload,
                 incomplete: p.incomplete,
+                wire_len: wire_len.max(p.payload.len()),
                 frag,
             })
         }
         LaxIpSlice::Ipv6(v6) => {
             let h = v6.header();
             let p = v6.payload();
+            let claimed_end = 40 + usize::from(h.payload_length());
+            let wire_len = |data: &[u8]| match offset_in(bytes, data) {
+                Some(off) if p.incomplete => claimed_end.saturating_sub(off).max(data.len()),
+                _ => data.len(),
+            };
             let src = IpAddr::V6(h.source_addr());
             let dst = IpAddr::V6(h.destination_addr());
             for ext in v6.extensions().clone() {
@@ -103,6 +115,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
                     proto: f.next_header().0,
                     payload: data,
                     incomplete: p.incomplete,
+                    wire_len: wire_len(data),
                     frag: Some(FragInfo {
                         id: f.identification(),
                         offset: usize::from(f.fragment_offset().value()) * 8,
@@ -119,6 +132,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
                 proto: p.ip_number.0,
                 payload: p.payload,
                 incomplete: p.incomplete,
+                wire_len: wire_len(p.payload),
                 frag: None,
             })
         }
@@ -196,92 +210,75 @@ impl Decoder {
             }
         };
         let cut = pkt.incomplete;
-        match pkt.frag {
-            None => self.transport(
+        let Some(f) = pkt.frag else {
+            self.transport(ctx, &pkt, depth, out);
+            return;
+        };
+        self.stats.ip_fragments += 1;
+        let key = FragKey::new(pkt.src, pkt.dst, pkt.proto, f.id);
+        if cut && f.offset == 0 {
+            // A first fragment cut by the capture cannot be reassembled;
+            // like tshark, decode what it holds as a cut datagram.
+            self.frags.forget(&key);
+            self.transport(ctx, &pkt, depth, out);
+            return;
+        }
+        if cut {
+            self.report(
                 ctx,
-                pkt.src,
-                pkt.dst,
-                pkt.proto,
-                pkt.payload,
-                cut,
-                depth,
+                ctx.offset_of(pkt.payload),
+                format!(
+                    "IP fragment (id {:#x}, offset {}) cut by the capture; its datagram cannot be reassembled",
+                    f.id, f.offset
+                ),
                 out,
-            ),
-            Some(f) => {
-                self.stats.ip_fragments += 1;
-                if cut && f.offset == 0 {
-                    // A first fragment cut by the capture cannot be reassembled;
-                    // like tshark, decode what it holds as a cut datagram.
-                    self.frags
-                        .forget(&FragKey::new(pkt.src, pkt.dst, pkt.proto, f.id));
-                    self.transport(
-                        ctx,
-                        pkt.src,
-                        pkt.dst,
-                        pkt.proto,
-                        pkt.payload,
-                        true,
-                        depth,
-                        out,
-                    );
-                    return;
-                }
-                if cut {
-                    self.report(
-                        ctx,
-                        ctx.offset_of(pkt.payload),
-                        format!(
-                            "IP fragment (id {:#x}, offset {}) cut by the capture; its datagram cannot be reassembled",
-                            f.id, f.offset
-                        ),
-                        out,
-                    );
-                    self.frags
-                        .forget(&FragKey::new(pkt.src, pkt.dst, pkt.proto, f.id));
-                    return;
-                }
-                let key = FragKey::new(pkt.src, pkt.dst, pkt.proto, f.id);
-                match self
-                    .frags
-                    .insert(key, ctx.ts, f.offset, f.more, pkt.payload)
-                {
-                    FragResult::Pending => {}
-                    FragResult::Dropped(msg) => {
-                        self.stats.frag_dropped += 1;
-                        self.report(ctx, ctx.offset_of(pkt.payload), msg, out);
-                    }
-                    FragResult::Complete(buf) => {
-                        self.stats.reassembled += 1;
-                        let (proto, body) = if pkt.src.is_ipv6() {
-                            skip_v6_exts(pkt.proto, &buf)
-                        } else {
-                            (pkt.proto, &buf[..])
-                        };
-                        self.transport(ctx, pkt.src, pkt.dst, proto, body, false, depth, out);
-                        self.frags.recycle(buf);
-                    }
-                }
+            );
+            self.frags.forget(&key);
+            return;
+        }
+        match self
+            .frags
+            .insert(key, ctx.ts, f.offset, f.more, pkt.payload)
+        {
+            FragResult::Pending => {}
+            FragResult::Dropped(msg) => {
+                self.stats.frag_dropped += 1;
+                self.report(ctx, ctx.offset_of(pkt.payload), msg, out);
+            }
+            FragResult::Complete(buf) => {
+                self.stats.reassembled += 1;
+                let (proto, body) = if pkt.src.is_ipv6() {
+                    skip_v6_exts(pkt.proto, &buf)
+                } else {
+                    (pkt.proto, &buf[..])
+                };
+                let whole = IpPacket {
+                    proto,
+                    payload: body,
+                    incomplete: false,
+                    wire_len: body.len(),
+                    frag: None,
+                    ..pkt
+                };
+                self.transport(ctx, &whole, depth, out);
+                self.frags.recycle(buf);
             }
         }
     }
 
     /// Dispatches on the IP protocol number.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn transport(
         &mut self,
         ctx: &Ctx<'_>,
-        src: IpAddr,
-        dst: IpAddr,
-        proto: u8,
-        payload: &[u8],
-        cut: bool,
+        pkt: &IpPacket<'_>,
         depth: u8,
         out: &mut Out<'_>,
     ) {
-        match proto {
-            proto::UDP => self.udp(ctx, src, dst, payload, cut, depth, out),
-            proto::TCP => self.tcp_segment(ctx, src, dst, payload, out),
-            proto::ICMP | proto::ICMPV6 => self.icmp(ctx, src, proto, payload, out),
+        let (src, dst, payload) = (pkt.src, pkt.dst, pkt.payload);
+        match pkt.proto {
+            proto::UDP => self.udp(ctx, src, dst, payload, pkt.incomplete, depth, out),
+            proto::TCP => self.tcp_segment(ctx, src, dst, payload, pkt.wire_len, out),
+            proto::ICMP | proto::ICMPV6 => self.icmp(ctx, src, pkt.proto, payload, out),
             proto::IPIP | proto::IPV6 => self.nested_ip(ctx, payload, depth, out),
             proto::GRE => self.gre(ctx, payload, depth, out),
             _ => {}

@@ -714,7 +714,7 @@ mod tests {
     }
 
     #[test]
-    fn message_cut_inside_its_header_is_a_diagnostic() {
+    fn message_cut_before_its_flags_is_a_diagnostic() {
         let f = ether(&[], 0x0800, &udp4_query());
         let mut dec = Decoder::new(Config::default());
         let mut evs = Vec::new();
@@ -722,13 +722,13 @@ mod tests {
             1,
             1,
             Ts::default(),
-            &f[..14 + 28 + 4],
+            &f[..14 + 28 + 3],
             f.len() as u32,
             &mut |e| evs.push(format!("{e:?}")),
         );
         assert_eq!(evs.len(), 2, "{evs:?}");
         assert!(
-            evs[0].contains("cut by the capture after 4 bytes"),
+            evs[0].contains("cut by the capture after 3 bytes"),
             "{evs:?}"
         );
         assert!(evs[1].contains("NotDns"));

@@ -42,7 +42,6 @@ pub(crate) fn port_kind(sport: u16, dport: u16, extra: &[u16]) -> Option<PortKin
 
 /// Classifies a port pair for TCP: 53, 5353 (tshark decodes DNS there too)
 /// and the extra ports. LLMNR over TCP is not decoded (as tshark).
-#[allow(dead_code)] // used by the TCP reassembly (next commit)
 pub(crate) fn tcp_port_kind(sport: u16, dport: u16, extra: &[u16]) -> Option<PortKind> {
     let either = |p: u16| sport == p || dport == p;
     if either(PORT_DNS) {
@@ -192,14 +191,14 @@ impl Decoder {
                 PortKind::Heuristic
             }
         };
-        if cut && payload.len() < 12 {
-            // Not even the DNS header survived the snaplen: nothing to decode
-            // (tshark does not count these frames as DNS either).
+        if cut && payload.len() < 4 {
+            // Not even the ID and flags survived the snaplen: nothing to
+            // decode (tshark does not count these frames as DNS either).
             self.report(
                 ctx,
                 ctx.offset_of(payload),
                 format!(
-                    "DNS message cut by the capture after {} bytes, before the end of its 12-byte header",
+                    "DNS message cut by the capture after {} bytes, before its ID and flags",
                     payload.len()
                 ),
                 out,
