@@ -1008,7 +1008,7 @@ mod tests {
     #[test]
     fn snaplen_cut_segment_yields_a_cut_message() {
         let f = ipv4(6, &tcp(C, 53, 1001, 0, &framed()));
-        let mut dec = super::super::Decoder::new(Config::default());
+        let mut dec = Decoder::new(Config::default());
         let mut got = Vec::new();
         let syn = ipv4(6, &tcp(C, 53, 1000, SYN, &[]));
         dec.on_frame(101, 1, Ts::default(), &syn, syn.len() as u32, &mut |_| {});
