@@ -76,6 +76,8 @@ pub(crate) struct Pool {
     open: HashMap<FragKey, Datagram>,
     spare: Vec<Vec<u8>>,
     next_seq: u64,
+    /// Capture second of the last expiry scan (scan at most once a second).
+    last_scan: i64,
 }
 
 impl Pool {
@@ -86,6 +88,7 @@ impl Pool {
             open: HashMap::new(),
             spare: Vec::new(),
             next_seq: 0,
+            last_scan: i64::MIN,
         }
     }
 
@@ -168,9 +171,10 @@ impl Pool {
     /// Drops datagrams older than the timeout (capture time).
     /// The diagnostics carry frame 0; the caller fills in the frame.
     pub(crate) fn expire(&mut self, now: Ts, report: &mut dyn FnMut(Diagnostic)) {
-        if self.open.is_empty() {
+        if self.open.is_empty() || now.secs == self.last_scan {
             return;
         }
+        self.last_scan = now.secs;
         let timeout = i64::from(self.timeout);
         let stale: Vec<FragKey> = self
             .open

@@ -404,3 +404,162 @@ impl Decoder {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{dns_of, run, Ev};
+    use super::super::testutil::{ether, ipv4, ipv4_frag, ipv6, udp, QUERY};
+
+    fn udp4() -> Vec<u8> {
+        ipv4(17, &udp(40000, 53, &QUERY))
+    }
+
+    fn offsets(frames: &[(u32, Vec<u8>)]) -> Vec<(u64, Option<usize>)> {
+        dns_of(&run(frames))
+            .into_iter()
+            .map(|d| (d.0, d.2))
+            .collect()
+    }
+
+    #[test]
+    fn ip_in_ip_and_6in4() {
+        assert_eq!(offsets(&[(101, ipv4(4, &udp4()))]), [(1, Some(20 + 28))]);
+        let inner6 = ipv6(17, &udp(40000, 53, &QUERY));
+        assert_eq!(offsets(&[(101, ipv4(41, &inner6))]), [(1, Some(20 + 48))]);
+        assert_eq!(offsets(&[(101, ipv6(4, &udp4()))]), [(1, Some(40 + 28))]);
+    }
+
+    #[test]
+    fn gre_with_key_and_sequence() {
+        // flags: K + S, version 0, protocol IPv4, key, sequence
+        let mut g = vec![0x30, 0x00, 0x08, 0x00, 0, 0, 0, 7, 0, 0, 0, 1];
+        g.extend_from_slice(&udp4());
+        assert_eq!(offsets(&[(101, ipv4(47, &g))]), [(1, Some(20 + 12 + 28))]);
+        // Transparent Ethernet bridging inside GRE.
+        let mut t = vec![0x00, 0x00, 0x65, 0x58];
+        t.extend_from_slice(&ether(&[], 0x0800, &udp4()));
+        assert_eq!(
+            offsets(&[(101, ipv4(47, &t))]),
+            [(1, Some(20 + 4 + 14 + 28))]
+        );
+    }
+
+    #[test]
+    fn pptp_enhanced_gre_with_ppp() {
+        // flags: K + S, version 1; protocol PPP; payload length, call id; sequence
+        let mut g = vec![0x30, 0x01, 0x88, 0x0b, 0, 0, 0, 1, 0, 0, 0, 5];
+        g.extend_from_slice(&[0xff, 0x03, 0x00, 0x21]);
+        g.extend_from_slice(&udp4());
+        assert_eq!(
+            offsets(&[(101, ipv4(47, &g))]),
+            [(1, Some(20 + 12 + 4 + 28))]
+        );
+    }
+
+    #[test]
+    fn tunnel_nesting_is_bounded() {
+        let mut p = udp4();
+        for _ in 0..6 {
+            p = ipv4(4, &p);
+        }
+        let evs = run(&[(101, p)]);
+        assert!(dns_of(&evs).is_empty());
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Ev::Diag(1, m) if m.contains("deeper"))),
+            "{evs:?}"
+        );
+    }
+
+    #[test]
+    fn ipv4_fragments_reassemble_at_the_last_frame() {
+        let dgram = udp(53, 40000, &QUERY); // 37 bytes of UDP
+        let f1 = ipv4_frag(17, 0x77, 0, true, &dgram[..16]);
+        let f2 = ipv4_frag(17, 0x77, 2, false, &dgram[16..]); // offset 16 bytes = 2 units
+        let other = ipv4(17, &udp(123, 123, &[0; 48]));
+        let evs = run(&[(101, f1), (101, other), (101, f2)]);
+        let d = dns_of(&evs);
+        assert_eq!(d.len(), 1, "{evs:?}");
+        assert_eq!(d[0].0, 3);
+        assert_eq!(d[0].1, QUERY);
+        assert_eq!(d[0].2, None);
+    }
+
+    #[test]
+    fn ipv6_fragments_reassemble() {
+        let dgram = udp(53, 40000, &QUERY);
+        let frag = |off8: u16, more: bool, data: &[u8]| {
+            // Fragment header: next = UDP, reserved, offset/flags, identification
+            let mut h = vec![17, 0];
+            h.extend_from_slice(&((off8 << 3) | u16::from(more)).to_be_bytes());
+            h.extend_from_slice(&0xabcdu32.to_be_bytes());
+            h.extend_from_slice(data);
+            ipv6(44, &h)
+        };
+        let evs = run(&[
+            (101, frag(2, false, &dgram[16..])),
+            (101, frag(0, true, &dgram[..16])),
+        ]);
+        let d = dns_of(&evs);
+        assert_eq!(d.len(), 1, "{evs:?}");
+        assert_eq!((d[0].0, &d[0].1[..]), (2, &QUERY[..]));
+    }
+
+    #[test]
+    fn overlapping_fragments_are_reported_and_dropped() {
+        let dgram = udp(53, 40000, &QUERY);
+        let f1 = ipv4_frag(17, 9, 0, true, &dgram[..16]);
+        let mut bad = dgram[8..].to_vec();
+        bad[0] ^= 0xff; // differs from f1's bytes 8..16
+        let f2 = ipv4_frag(17, 9, 1, false, &bad);
+        let evs = run(&[(101, f1), (101, f2)]);
+        assert!(dns_of(&evs).is_empty());
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Ev::Diag(2, m) if m.contains("overlap"))),
+            "{evs:?}"
+        );
+    }
+
+    #[test]
+    fn incomplete_datagram_is_reported_at_the_end() {
+        let dgram = udp(53, 40000, &QUERY);
+        let evs = run(&[(101, ipv4_frag(17, 5, 0, true, &dgram[..16]))]);
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Ev::Diag(1, m) if m.contains("end of the capture"))),
+            "{evs:?}"
+        );
+    }
+
+    #[test]
+    fn icmp_port_unreachable_quoting_dns() {
+        // Router 192.0.2.1 quotes our query (IP header + UDP + first 4 DNS bytes).
+        let quoted = ipv4(17, &udp(40000, 53, &QUERY));
+        let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&quoted[..20 + 8 + 4]);
+        let evs = run(&[(101, ipv4(1, &icmp))]);
+        assert_eq!(evs, [Ev::Icmp(1, "port unreachable", 40000, 53, 4)]);
+        // Quoting only the UDP header: nothing of DNS, so not reported.
+        let mut bare = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        bare.extend_from_slice(&quoted[..28]);
+        assert_eq!(run(&[(101, ipv4(1, &bare))]), [Ev::NotDns(1)]);
+        // An echo request is not an error.
+        assert_eq!(
+            run(&[(101, ipv4(1, &[8, 0, 0, 0, 0, 0, 0, 0]))]),
+            [Ev::NotDns(1)]
+        );
+    }
+
+    #[test]
+    fn icmpv6_error_quoting_dns() {
+        let quoted = ipv6(17, &udp(40000, 53, &QUERY));
+        let mut icmp = vec![1, 4, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&quoted);
+        let evs = run(&[(101, ipv6(58, &icmp))]);
+        assert_eq!(
+            evs,
+            [Ev::Icmp(1, "port unreachable", 40000, 53, QUERY.len())]
+        );
+    }
+}

@@ -196,6 +196,14 @@ impl Decoder {
         let Some(p) = pkt.ether_payload() else {
             return;
         };
+        if p.ether_type.0 <= 1500 {
+            // IEEE 802.3 length field: IP only behind an LLC/SNAP header.
+            if let Some([0xAA, 0xAA, 0x03, 0, 0, 0, hi, lo]) = p.payload.get(..8) {
+                let et = u16::from_be_bytes([*hi, *lo]);
+                self.ether_type(ctx, et, &p.payload[8..], depth, out);
+            }
+            return;
+        }
         self.ether_type(ctx, p.ether_type.0, p.payload, depth, out);
     }
 
@@ -350,7 +358,129 @@ impl Decoder {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{dns_of, run, Ev};
+    use super::super::testutil::{ether, ipv4, ipv6, udp, QUERY};
     use super::*;
+
+    fn udp4() -> Vec<u8> {
+        ipv4(17, &udp(40000, 53, &QUERY))
+    }
+
+    /// Offsets of the DNS messages found in one frame of link type `link`.
+    fn offsets(link: u32, frame: Vec<u8>) -> Vec<Option<usize>> {
+        dns_of(&run(&[(link, frame)]))
+            .into_iter()
+            .map(|d| d.2)
+            .collect()
+    }
+
+    #[test]
+    fn ppp_link_with_and_without_address_control() {
+        let mut a = vec![0xff, 0x03, 0x00, 0x21]; // HDLC address/control, IPv4
+        a.extend_from_slice(&udp4());
+        assert_eq!(offsets(9, a), [Some(4 + 28)]);
+        let mut b = vec![0x21]; // compressed protocol field
+        b.extend_from_slice(&udp4());
+        assert_eq!(offsets(9, b), [Some(1 + 28)]);
+        let mut c = vec![0x00, 0x57]; // IPv6
+        c.extend_from_slice(&ipv6(17, &udp(53, 40000, &QUERY)));
+        assert_eq!(offsets(9, c), [Some(2 + 48)]);
+    }
+
+    #[test]
+    fn pppoe_session_over_ethernet() {
+        // ver/type 0x11, code 0, session 0x0001, length, then PPP protocol 0x0021
+        let mut p = vec![0x11, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x21];
+        p.extend_from_slice(&udp4());
+        assert_eq!(offsets(1, ether(&[], 0x8864, &p)), [Some(14 + 8 + 28)]);
+    }
+
+    #[test]
+    fn nflog_payload_tlv_is_found() {
+        // header: AF_INET, version 0, resource id 0
+        let mut f = vec![2, 0, 0, 0];
+        f.extend_from_slice(&[8, 0, 1, 0, 0x08, 0x00, 0, 0]); // TLV len 8, type 1 (packet hdr)
+        f.extend_from_slice(&[5, 0, 10, 0, b'x', 0, 0, 0]); // TLV len 5, type 10 (prefix), padded
+        let ip = udp4();
+        f.extend_from_slice(&((ip.len() + 4) as u16).to_le_bytes());
+        f.extend_from_slice(&9u16.to_le_bytes()); // NFULA_PAYLOAD
+        f.extend_from_slice(&ip);
+        assert_eq!(offsets(239, f), [Some(4 + 8 + 8 + 4 + 28)]);
+        // No payload TLV at all: a diagnostic, not silence.
+        let evs = run(&[(239, vec![2, 0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0])]);
+        assert!(
+            matches!(&evs[0], Ev::Diag(1, m) if m.contains("NFLOG")),
+            "{evs:?}"
+        );
+    }
+
+    #[test]
+    fn pktap_header_names_the_inner_link_type() {
+        let mut f = Vec::new();
+        f.extend_from_slice(&108u32.to_le_bytes()); // header length
+        f.extend_from_slice(&1u32.to_le_bytes()); // record type
+        f.extend_from_slice(&1u32.to_le_bytes()); // DLT: Ethernet
+        f.resize(108, 0);
+        f.extend_from_slice(&ether(&[], 0x0800, &udp4()));
+        assert_eq!(offsets(258, f), [Some(108 + 14 + 28)]);
+    }
+
+    /// An 802.11 QoS data frame (ToDS) with LLC/SNAP around `payload`.
+    fn wifi(ether_type: u16, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0x88, 0x01]; // QoS data, flags: ToDS
+        f.extend_from_slice(&[0, 0]); // duration
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 3]); // 3 addresses
+        f.extend_from_slice(&[0, 0]); // sequence control
+        f.extend_from_slice(&[0, 0]); // QoS control
+        f.extend_from_slice(&[0xAA, 0xAA, 0x03, 0, 0, 0]);
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+
+    #[test]
+    fn ieee802_11_data_frames_and_radiotap() {
+        assert_eq!(offsets(105, wifi(0x0800, &udp4())), [Some(26 + 8 + 28)]);
+        let mut r = vec![0, 0, 12, 0, 0x04, 0, 0, 0, 0x02, 0, 0, 0]; // radiotap, 12 bytes
+        r.extend_from_slice(&wifi(0x0800, &udp4()));
+        assert_eq!(offsets(127, r), [Some(12 + 26 + 8 + 28)]);
+        // A protected frame is skipped, as is a beacon.
+        let mut p = wifi(0x0800, &udp4());
+        p[1] |= 0x40;
+        assert!(offsets(105, p).is_empty());
+        let mut b = wifi(0x0800, &udp4());
+        b[0] = 0x80;
+        assert!(offsets(105, b).is_empty());
+    }
+
+    #[test]
+    fn ieee802_3_llc_snap_frame() {
+        let ip = udp4();
+        let mut p = vec![0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00];
+        p.extend_from_slice(&ip);
+        let len = p.len() as u16;
+        assert_eq!(offsets(1, ether(&[], len, &p)), [Some(14 + 8 + 28)]);
+    }
+
+    #[test]
+    fn pktap_nesting_is_bounded() {
+        // PKTAP inside PKTAP inside ...: the depth bound stops it with a diagnostic.
+        let mut f = ether(&[], 0x0800, &udp4());
+        for _ in 0..8 {
+            let mut h = Vec::new();
+            h.extend_from_slice(&12u32.to_le_bytes());
+            h.extend_from_slice(&1u32.to_le_bytes());
+            h.extend_from_slice(&258u32.to_le_bytes());
+            h.extend_from_slice(&f);
+            f = h;
+        }
+        let evs = run(&[(258, f)]);
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Ev::Diag(1, m) if m.contains("deeper"))),
+            "{evs:?}"
+        );
+    }
 
     #[test]
     fn null_family_accepts_both_byte_orders() {

@@ -109,8 +109,8 @@ pub struct DnsPayload<'a> {
     /// That frame's time.
     pub ts: Ts,
     pub port_kind: PortKind,
-    /// Where the message starts in the frame; `None` when it was reassembled
-    /// (IP fragments, TCP segments) or sits inside a decapsulated copy.
+    /// Where the message starts in the frame (also through tunnels); `None`
+    /// when it was reassembled from IP fragments or TCP segments.
     pub offset_in_frame: Option<usize>,
 }
 

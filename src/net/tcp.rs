@@ -35,6 +35,8 @@ const HEADER_LEN: usize = 20;
 const DNS_HEADER: usize = 12;
 /// Out-of-order segments kept per flow.
 const MAX_OOO_SEGMENTS: usize = 64;
+/// Positions after a hole searched for a message start, per held segment.
+const MAX_HOLE_SCAN: usize = 4096;
 /// Spare buffers kept for reuse.
 const MAX_SPARE: usize = 16;
 
@@ -446,7 +448,8 @@ impl Streams {
                 break;
             }
         }
-        (0..run.len()).any(|i| plausible(&run[i..]) == Verdict::Yes)
+        // Bounded work per held segment; the buffer bound catches the rest.
+        (0..run.len().min(MAX_HOLE_SCAN)).any(|i| plausible(&run[i..]) == Verdict::Yes)
     }
 
     /// Declares the hole before the first held segment lost: reports it,

@@ -320,16 +320,6 @@ fn gtpu_payload(b: &[u8]) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
-    /// A query for example.com A IN, id 0x1234, RD set.
-    pub(crate) const QUERY: [u8; 29] = [
-        0x12, 0x34, // ID
-        0x01, 0x00, // flags: RD
-        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // QD=1 AN=0 NS=0 AR=0
-        7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, // QNAME
-        0x00, 0x01, // QTYPE A
-        0x00, 0x01, // QCLASS IN
-    ];
-
     #[test]
     fn heuristic_accepts_a_plain_query() {
         assert!(looks_like_dns(&QUERY));
@@ -392,6 +382,70 @@ mod tests {
         assert_eq!(port_kind(8053, 40000, &[]), None);
         assert_eq!(tcp_port_kind(40000, 5355, &[]), None);
         assert_eq!(tcp_port_kind(5353, 1, &[]), Some(PortKind::Mdns));
+    }
+
+    use super::super::tests::{dns_of, run};
+    use super::super::testutil::{ether, ipv4, ipv6, udp, QUERY};
+
+    fn udp4() -> Vec<u8> {
+        ipv4(17, &udp(40000, 53, &QUERY))
+    }
+
+    fn offsets(frame: Vec<u8>) -> Vec<Option<usize>> {
+        dns_of(&run(&[(101, frame)]))
+            .into_iter()
+            .map(|d| d.2)
+            .collect()
+    }
+
+    #[test]
+    fn vxlan_is_decapsulated() {
+        let mut v = vec![0x08, 0, 0, 0, 0, 0, 42, 0]; // I flag, VNI 42
+        v.extend_from_slice(&ether(&[], 0x0800, &udp4()));
+        assert_eq!(
+            offsets(ipv4(17, &udp(50000, 4789, &v))),
+            [Some(28 + 8 + 14 + 28)]
+        );
+    }
+
+    #[test]
+    fn geneve_with_options_is_decapsulated() {
+        // ver 0, opt len 2 (8 bytes); protocol TEB; VNI; then 8 bytes of options
+        let mut g = vec![0x02, 0, 0x65, 0x58, 0, 0, 7, 0];
+        g.extend_from_slice(&[0; 8]);
+        g.extend_from_slice(&ether(&[], 0x0800, &udp4()));
+        assert_eq!(
+            offsets(ipv4(17, &udp(50000, 6081, &g))),
+            [Some(28 + 16 + 14 + 28)]
+        );
+        // Geneve carrying IPv6 directly.
+        let mut g6 = vec![0x00, 0, 0x86, 0xdd, 0, 0, 7, 0];
+        g6.extend_from_slice(&ipv6(17, &udp(40000, 53, &QUERY)));
+        assert_eq!(
+            offsets(ipv4(17, &udp(50000, 6081, &g6))),
+            [Some(28 + 8 + 48)]
+        );
+    }
+
+    #[test]
+    fn gtpu_is_decapsulated() {
+        let inner = udp4();
+        let mut g = vec![0x30, 0xff];
+        g.extend_from_slice(&(inner.len() as u16).to_be_bytes());
+        g.extend_from_slice(&[0, 0, 0, 1]); // TEID
+        g.extend_from_slice(&inner);
+        assert_eq!(offsets(ipv4(17, &udp(2152, 2152, &g))), [Some(28 + 8 + 28)]);
+    }
+
+    #[test]
+    fn udp_length_shorter_than_header_is_reported() {
+        let mut d = udp(40000, 53, &QUERY);
+        d[5] = 4; // UDP length 4
+        let evs = run(&[(101, ipv4(17, &d))]);
+        assert!(
+            format!("{evs:?}").contains("shorter than the UDP header"),
+            "{evs:?}"
+        );
     }
 
     #[test]
