@@ -149,7 +149,7 @@ fn our_frames(records: &[Record]) -> (BTreeMap<u64, usize>, Vec<String>) {
         NetEvent::Dns(p) => *m.entry(p.frame).or_insert(0) += 1,
         NetEvent::IcmpError { frame, .. } => *m.entry(frame).or_insert(0) += 1,
         NetEvent::Diagnostic(d) => diags.push(format!("frame {}: {}", d.frame, d.message)),
-        NetEvent::NotDns { .. } => {}
+        NetEvent::NotDns => {}
     };
     for (i, (link, ts, data, orig)) in records.iter().enumerate() {
         dec.on_frame(*link, i as u64 + 1, *ts, data, *orig, &mut on);
