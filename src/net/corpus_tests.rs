@@ -328,6 +328,11 @@ fn corpus_frames_agree_with_tshark() {
             count_diff.len(),
             if ok { "" } else { "  <--" }
         );
+        if std::env::var_os("NET_CORPUS_DIAGS").is_some() {
+            for d in &diags {
+                println!("    diag {d}");
+            }
+        }
         if verbose && !ok {
             println!("    missing {missing:?}\n    extra {extra:?}\n    count {count_diff:?}");
             for d in diags.iter().take(10) {
