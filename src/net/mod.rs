@@ -161,15 +161,18 @@ pub struct Config {
     pub extra_ports: Vec<u16>,
     /// Accept UDP payloads on other ports when they look like DNS (default on, as tshark).
     pub heuristic: bool,
-    /// Open TCP flows (one per direction) at most; the oldest is evicted. Default 1024.
+    /// Open TCP flows (one per direction) at most; the least recently active
+    /// is evicted (with a diagnostic if it held data). Default 1024, minimum 1.
     pub max_tcp_flows: usize,
-    /// Buffered bytes per TCP flow direction (in order + out of order). Default 2 + 65535 + 65535.
+    /// Buffered bytes per TCP flow direction (in order + out of order). Default
+    /// 2 + 65535 + 65535; never less than one whole message (2 + 65535).
     pub max_tcp_buffer: usize,
     /// Buffered TCP bytes over all flows. Default 64 MiB.
     pub max_tcp_total: usize,
     /// TCP flows idle longer than this (capture time) are closed. Default 120 s.
     pub tcp_timeout_secs: u32,
-    /// IP datagrams being reassembled at once; the oldest is dropped. Default 256.
+    /// IP datagrams being reassembled at once; the oldest is dropped. Default 256,
+    /// minimum 1. Each holds at most 65 535 bytes.
     pub max_frag_datagrams: usize,
     /// A datagram not completed within this capture time is dropped. Default 30 s
     /// (Linux `ipfrag_time`).
