@@ -149,7 +149,7 @@ fn our_frames(records: &[Record]) -> (BTreeMap<u64, usize>, Vec<String>) {
         NetEvent::Dns(p) => *m.entry(p.frame).or_insert(0) += 1,
         NetEvent::IcmpError { frame, .. } => *m.entry(frame).or_insert(0) += 1,
         NetEvent::Diagnostic(d) => diags.push(format!("frame {}: {}", d.frame, d.message)),
-        NetEvent::NotDns { .. } => {}
+        NetEvent::NotDns => {}
     };
     for (i, (link, ts, data, orig)) in records.iter().enumerate() {
         dec.on_frame(*link, i as u64 + 1, *ts, data, *orig, &mut on);
@@ -328,6 +328,11 @@ fn corpus_frames_agree_with_tshark() {
             count_diff.len(),
             if ok { "" } else { "  <--" }
         );
+        if std::env::var_os("NET_CORPUS_DIAGS").is_some() {
+            for d in &diags {
+                println!("    diag {d}");
+            }
+        }
         if verbose && !ok {
             println!("    missing {missing:?}\n    extra {extra:?}\n    count {count_diff:?}");
             for d in diags.iter().take(10) {

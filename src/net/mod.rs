@@ -138,10 +138,9 @@ pub struct QuotedDns<'a> {
 #[derive(Clone, Debug)]
 pub enum NetEvent<'a> {
     Dns(DnsPayload<'a>),
-    /// The frame carried no DNS message (reported once per such frame).
-    NotDns {
-        frame: u64,
-    },
+    /// The frame carried no DNS message and no ICMP error quoting one
+    /// (reported once per such frame, after any diagnostics for it).
+    NotDns,
     Diagnostic(Diagnostic),
     /// An ICMP/ICMPv6 error quoting a DNS packet; not a new DNS message.
     IcmpError {
@@ -162,15 +161,18 @@ pub struct Config {
     pub extra_ports: Vec<u16>,
     /// Accept UDP payloads on other ports when they look like DNS (default on, as tshark).
     pub heuristic: bool,
-    /// Open TCP flows (one per direction) at most; the oldest is evicted. Default 1024.
+    /// Open TCP flows (one per direction) at most; the least recently active
+    /// is evicted (with a diagnostic if it held data). Default 1024, minimum 1.
     pub max_tcp_flows: usize,
-    /// Buffered bytes per TCP flow direction (in order + out of order). Default 2 + 65535 + 65535.
+    /// Buffered bytes per TCP flow direction (in order + out of order). Default
+    /// 2 + 65535 + 65535; never less than one whole message (2 + 65535).
     pub max_tcp_buffer: usize,
     /// Buffered TCP bytes over all flows. Default 64 MiB.
     pub max_tcp_total: usize,
     /// TCP flows idle longer than this (capture time) are closed. Default 120 s.
     pub tcp_timeout_secs: u32,
-    /// IP datagrams being reassembled at once; the oldest is dropped. Default 256.
+    /// IP datagrams being reassembled at once; the oldest is dropped. Default 256,
+    /// minimum 1. Each holds at most 65 535 bytes.
     pub max_frag_datagrams: usize,
     /// A datagram not completed within this capture time is dropped. Default 30 s
     /// (Linux `ipfrag_time`).
@@ -316,7 +318,7 @@ impl Decoder {
         self.link(&ctx, link, data, 0, out);
         if !self.found {
             self.stats.non_dns += 1;
-            out(NetEvent::NotDns { frame });
+            out(NetEvent::NotDns);
         }
     }
 
@@ -489,6 +491,7 @@ mod tests {
     pub(crate) fn run_with(cfg: Config, frames: &[(u32, Vec<u8>)]) -> Vec<Ev> {
         let mut dec = Decoder::new(cfg);
         let mut evs = Vec::new();
+        let cur = std::cell::Cell::new(0u64);
         let mut on = |e: NetEvent<'_>| {
             evs.push(match e {
                 NetEvent::Dns(p) => Ev::Dns {
@@ -501,7 +504,7 @@ mod tests {
                     kind: p.port_kind,
                     offset: p.offset_in_frame,
                 },
-                NetEvent::NotDns { frame } => Ev::NotDns(frame),
+                NetEvent::NotDns => Ev::NotDns(cur.get()),
                 NetEvent::Diagnostic(d) => Ev::Diag(d.frame, d.message),
                 NetEvent::IcmpError {
                     frame,
@@ -519,6 +522,7 @@ mod tests {
         };
         for (i, (link, data)) in frames.iter().enumerate() {
             let n = i as u64 + 1;
+            cur.set(n);
             dec.on_frame(
                 *link,
                 n,
@@ -755,6 +759,104 @@ mod tests {
                 let mut dec = Decoder::new(Config::default());
                 dec.on_frame(link, 1, Ts::default(), &f[..n], f.len() as u32, &mut |_| {});
                 dec.finish(&mut |_| {});
+            }
+        }
+    }
+
+    mod props {
+        use super::super::testutil::*;
+        use super::super::*;
+        use proptest::prelude::*;
+
+        const LINKS: [u32; 17] = [
+            0, 1, 9, 12, 14, 50, 101, 105, 108, 113, 127, 228, 229, 239, 258, 276, 999,
+        ];
+
+        /// A valid Ethernet/VLAN/IPv6/UDP/DNS frame to mutate.
+        fn seed() -> Vec<u8> {
+            ether(&[0x8100], 0x86dd, &ipv6(17, &udp(40000, 53, &QUERY)))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(600))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(
+                link in proptest::sample::select(LINKS.to_vec()),
+                data in proptest::collection::vec(any::<u8>(), 0..160),
+                extra in 0u32..64,
+            ) {
+                let mut dec = Decoder::new(Config::default());
+                let mut events = 0;
+                dec.on_frame(link, 1, Ts::default(), &data, data.len() as u32 + extra, &mut |e| {
+                    if let NetEvent::Dns(p) = &e {
+                        assert!(p.payload.len() <= data.len());
+                    }
+                    events += 1;
+                });
+                dec.finish(&mut |_| {});
+                prop_assert!(events >= 1);
+            }
+
+            #[test]
+            fn mutated_frames_never_panic(
+                link in proptest::sample::select(LINKS.to_vec()),
+                flips in proptest::collection::vec((0usize..200, any::<u8>()), 0..6),
+                cut in 0usize..200,
+            ) {
+                let mut f = seed();
+                for (at, v) in flips {
+                    if let Some(b) = f.get_mut(at % 120) {
+                        *b = v;
+                    }
+                }
+                let n = cut.min(f.len());
+                let mut dec = Decoder::new(Config::default());
+                dec.on_frame(link, 1, Ts::default(), &f[..n], f.len() as u32, &mut |_| {});
+                dec.finish(&mut |_| {});
+            }
+
+            /// Random TCP segments on port 53: bounds hold after every frame.
+            #[test]
+            fn tcp_bounds_hold(
+                segs in proptest::collection::vec(
+                    (0u16..4, -40i32..120, 0u8..8, proptest::collection::vec(any::<u8>(), 0..90), any::<bool>()),
+                    1..40,
+                ),
+            ) {
+                let cfg = Config {
+                    max_tcp_flows: 3,
+                    max_tcp_buffer: 2 + 65_535,
+                    max_tcp_total: 300,
+                    ..Config::default()
+                };
+                let mut dec = Decoder::new(cfg);
+                let mut seq = [1000u32; 4];
+                for (i, (port, delta, flags, mut data, framed)) in segs.into_iter().enumerate() {
+                    if framed {
+                        // Give it a valid length prefix + query now and then.
+                        data = [(QUERY.len() as u16).to_be_bytes().to_vec(), QUERY.to_vec()].concat();
+                    }
+                    let p = usize::from(port);
+                    seq[p] = seq[p].wrapping_add(delta as u32);
+                    let mut t = Vec::new();
+                    t.extend_from_slice(&(40000 + port).to_be_bytes());
+                    t.extend_from_slice(&53u16.to_be_bytes());
+                    t.extend_from_slice(&seq[p].to_be_bytes());
+                    t.extend_from_slice(&[0, 0, 0, 0, 0x50, flags & 7 | 0x10, 0xff, 0xff, 0, 0, 0, 0]);
+                    t.extend_from_slice(&data);
+                    seq[p] = seq[p].wrapping_add(data.len() as u32);
+                    let f = ipv4(6, &t);
+                    dec.on_frame(101, i as u64 + 1, Ts::new(i as i64, 0), &f, f.len() as u32, &mut |e| {
+                        if let NetEvent::Dns(p) = e {
+                            assert!(p.payload.len() >= 12);
+                        }
+                    });
+                    prop_assert!(dec.tcp.len() <= 3);
+                    prop_assert!(dec.tcp.total() <= 300, "total {}", dec.tcp.total());
+                }
+                dec.finish(&mut |_| {});
+                prop_assert_eq!(dec.tcp.len(), 0);
             }
         }
     }

@@ -113,6 +113,8 @@ struct Flow {
     /// Segments beyond a hole: (sequence number, bytes), sorted by sequence.
     ooo: Vec<(u32, Vec<u8>)>,
     ooo_bytes: usize,
+    /// Bytes of this flow currently counted in `Streams::total`.
+    accounted: usize,
     last_ts: Ts,
 }
 
@@ -173,6 +175,17 @@ impl Streams {
         self.flows.len()
     }
 
+    /// Bytes buffered over all flows.
+    #[cfg(test)]
+    pub(crate) fn total(&self) -> usize {
+        assert_eq!(
+            self.total,
+            self.flows.values().map(|f| f.accounted).sum::<usize>()
+        );
+        assert!(self.flows.values().all(|f| f.accounted == f.buffered()));
+        self.total
+    }
+
     fn take_vec(&mut self) -> Vec<u8> {
         self.spare.pop().unwrap_or_default()
     }
@@ -197,7 +210,7 @@ impl Streams {
             return;
         };
         let left = f.buffered();
-        self.total = self.total.saturating_sub(left);
+        self.total = self.total.saturating_sub(f.accounted);
         if left > 0 {
             stats.tcp_gap_bytes += left as u64;
             diag(Diagnostic {
@@ -314,6 +327,7 @@ impl Streams {
                     synced: false,
                     ooo: Vec::new(),
                     ooo_bytes: 0,
+                    accounted: 0,
                     last_ts: seg.ts,
                 },
             );
@@ -321,7 +335,6 @@ impl Streams {
         let Some(f) = self.flows.get_mut(&key) else {
             return;
         };
-        let before = f.buffered();
         f.last_ts = seg.ts;
         let mut seq = seg.seq;
         if seg.flags & SYN != 0 {
@@ -380,8 +393,8 @@ impl Streams {
             f.buf.clear();
             f.synced = false;
         }
-        let after = f.buffered();
-        self.total = self.total.saturating_sub(before) + after;
+        self.total = self.total.saturating_sub(f.accounted) + f.buffered();
+        f.accounted = f.buffered();
         if seg.flags & FIN != 0 {
             if let Some(f) = self.flows.get_mut(&key) {
                 if !f.ooo.is_empty() {
@@ -392,6 +405,15 @@ impl Streams {
         }
         while self.total > self.max_total {
             if !self.evict_oldest(&key, seg.frame, stats, sink.diag) {
+                // This flow alone holds more than the total bound.
+                stats.tcp_evicted += 1;
+                self.close(
+                    &key,
+                    "evicted (TCP buffer bounds reached)",
+                    seg.frame,
+                    stats,
+                    sink.diag,
+                );
                 break;
             }
         }
