@@ -1,0 +1,556 @@
+//! [`Message`]: a whole DNS message (RFC 1035 §4.1), walked lazily.
+//!
+//! `Message::parse` checks the 12-byte header only (O(1)). [`Message::entries`] walks every
+//! section once, in wire order, and fuses on the first error. Counts are claims: nothing is
+//! allocated from them, and when the bytes run out first the walk ends with
+//! [`ErrorKind::CountBeyondData`].
+
+use core::fmt;
+
+use super::edns::Opt;
+use super::error::{Error, ErrorKind};
+use super::header::{Header, HEADER_LEN};
+use super::question::Question;
+use super::record::{Record, MIN_RECORD_LEN};
+use super::types::{Rcode, Rtype};
+
+/// Fewest bytes a question can take: root name (1), QTYPE, QCLASS.
+pub const MIN_QUESTION_LEN: usize = 5;
+
+/// The four sections of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Section {
+    /// Question section (QDCOUNT).
+    Question,
+    /// Answer section (ANCOUNT).
+    Answer,
+    /// Authority section (NSCOUNT).
+    Authority,
+    /// Additional section (ARCOUNT).
+    Additional,
+}
+
+impl Section {
+    /// All four, in wire order.
+    pub const ALL: [Section; 4] = [
+        Section::Question,
+        Section::Answer,
+        Section::Authority,
+        Section::Additional,
+    ];
+
+    fn next(self) -> Option<Section> {
+        match self {
+            Section::Question => Some(Section::Answer),
+            Section::Answer => Some(Section::Authority),
+            Section::Authority => Some(Section::Additional),
+            Section::Additional => None,
+        }
+    }
+
+    /// dig's section name: `QUESTION`, `ANSWER`, `AUTHORITY`, `ADDITIONAL`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Question => "QUESTION",
+            Section::Answer => "ANSWER",
+            Section::Authority => "AUTHORITY",
+            Section::Additional => "ADDITIONAL",
+        }
+    }
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// A DNS message: the bytes and the header read from them.
+#[derive(Clone, Copy, Debug)]
+pub struct Message<'a> {
+    bytes: &'a [u8],
+    header: Header,
+}
+
+/// One entry of the walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry<'a> {
+    /// A question-section entry.
+    Question(Question<'a>),
+    /// A record of the answer, authority or additional section.
+    Record(Section, Record<'a>),
+}
+
+impl<'a> Entry<'a> {
+    /// The section the entry belongs to.
+    pub fn section(&self) -> Section {
+        match self {
+            Entry::Question(_) => Section::Question,
+            Entry::Record(s, _) => *s,
+        }
+    }
+
+    /// Offset of the entry in the message.
+    pub fn offset(&self) -> usize {
+        match self {
+            Entry::Question(q) => q.offset,
+            Entry::Record(_, r) => r.offset,
+        }
+    }
+}
+
+impl<'a> Message<'a> {
+    /// Reads the header; fails only if there are fewer than 12 bytes or more than 65535.
+    pub fn parse(bytes: &'a [u8]) -> Result<Message<'a>, Error> {
+        if bytes.len() > usize::from(u16::MAX) {
+            return Err(Error::new(ErrorKind::MessageTooLong, usize::from(u16::MAX)));
+        }
+        let header = Header::parse(bytes)?;
+        Ok(Message { bytes, header })
+    }
+
+    /// The header.
+    pub fn header(&self) -> Header {
+        self.header
+    }
+
+    /// The message bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// One pass over all sections in wire order.
+    pub fn entries(&self) -> Entries<'a> {
+        Entries {
+            msg: self.bytes,
+            header: self.header,
+            pos: HEADER_LEN,
+            section: Section::Question,
+            parsed: 0,
+            state: State::Walking,
+        }
+    }
+
+    /// The questions (usually one).
+    pub fn questions(&self) -> Questions<'a> {
+        Questions {
+            entries: self.entries(),
+        }
+    }
+
+    /// The first question, if QDCOUNT > 0.
+    pub fn first_question(&self) -> Option<Result<Question<'a>, Error>> {
+        self.questions().next()
+    }
+
+    /// The records of one section. Errors in earlier sections are reported too, since the
+    /// walk cannot reach the section past them.
+    pub fn records(&self, section: Section) -> Records<'a> {
+        Records {
+            entries: self.entries(),
+            section,
+        }
+    }
+
+    /// The answer section.
+    pub fn answers(&self) -> Records<'a> {
+        self.records(Section::Answer)
+    }
+
+    /// The authority section.
+    pub fn authority(&self) -> Records<'a> {
+        self.records(Section::Authority)
+    }
+
+    /// The additional section.
+    pub fn additional(&self) -> Records<'a> {
+        self.records(Section::Additional)
+    }
+
+    /// The OPT record of the additional section, if there is one.
+    ///
+    /// `Some(Err)` when the OPT owner is not root, when there are two OPTs
+    /// ([`ErrorKind::MultipleOpt`] at the second), or when the walk fails before the end
+    /// of an additional section that is not empty (an OPT may hide past the error).
+    pub fn opt(&self) -> Option<Result<Opt<'a>, Error>> {
+        let mut found: Option<Opt<'a>> = None;
+        for rec in self.additional() {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) if self.header.arcount > 0 => return Some(Err(e)),
+                Err(_) => return None,
+            };
+            if rec.rtype != Rtype::OPT {
+                continue;
+            }
+            if found.is_some() {
+                return Some(Err(Error::new(ErrorKind::MultipleOpt, rec.offset)));
+            }
+            match Opt::from_record(&rec) {
+                Ok(o) => found = Some(o),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        found.map(Ok)
+    }
+
+    /// The RCODE: 12-bit extended when a valid OPT is present, else the header's 4 bits.
+    pub fn rcode(&self) -> Rcode {
+        match self.opt() {
+            Some(Ok(o)) => o.rcode(self.header.rcode()),
+            _ => self.header.rcode(),
+        }
+    }
+
+    /// Walks everything and returns the number of bytes after the last section, or the
+    /// first error.
+    pub fn trailing(&self) -> Result<usize, Error> {
+        let mut it = self.entries();
+        for e in it.by_ref() {
+            e?;
+        }
+        Ok(it.trailing())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Walking,
+    Done,
+    Failed,
+}
+
+/// The walk over all sections; see [`Message::entries`].
+#[derive(Clone, Debug)]
+pub struct Entries<'a> {
+    msg: &'a [u8],
+    header: Header,
+    pos: usize,
+    section: Section,
+    parsed: u16,
+    state: State,
+}
+
+impl<'a> Entries<'a> {
+    /// Where the walk is: the offset of the next entry, or of the error once failed, or the
+    /// end of the last section once done.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// The section the walk is in.
+    pub fn section(&self) -> Section {
+        self.section
+    }
+
+    /// Whether the walk went through all sections without error.
+    pub fn is_complete(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Whether the walk stopped on an error.
+    pub fn is_failed(&self) -> bool {
+        self.state == State::Failed
+    }
+
+    /// Bytes after the last section, once the walk is complete (0 before, or after an
+    /// error).
+    pub fn trailing(&self) -> usize {
+        if self.is_complete() {
+            self.msg.len().saturating_sub(self.pos)
+        } else {
+            0
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> Option<Result<Entry<'a>, Error>> {
+        self.state = State::Failed;
+        Some(Err(e))
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Result<Entry<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.state != State::Walking {
+            return None;
+        }
+        let count = loop {
+            let count = self.header.count(self.section);
+            if self.parsed < count {
+                break count;
+            }
+            match self.section.next() {
+                Some(s) => {
+                    self.section = s;
+                    self.parsed = 0;
+                }
+                None => {
+                    self.state = State::Done;
+                    return None;
+                }
+            }
+        };
+        let min = match self.section {
+            Section::Question => MIN_QUESTION_LEN,
+            _ => MIN_RECORD_LEN,
+        };
+        if self.msg.len().saturating_sub(self.pos) < min {
+            let e = Error::new(
+                ErrorKind::CountBeyondData {
+                    section: self.section,
+                    count,
+                    parsed: self.parsed,
+                },
+                self.pos,
+            );
+            return self.fail(e);
+        }
+        let res = match self.section {
+            Section::Question => {
+                Question::parse(self.msg, self.pos).map(|(q, next)| (Entry::Question(q), next))
+            }
+            s => Record::parse(self.msg, self.pos).map(|(r, next)| (Entry::Record(s, r), next)),
+        };
+        match res {
+            Ok((entry, next)) => {
+                self.pos = next;
+                self.parsed += 1;
+                Some(Ok(entry))
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+}
+
+impl core::iter::FusedIterator for Entries<'_> {}
+
+/// The questions of a message; see [`Message::questions`].
+#[derive(Clone, Debug)]
+pub struct Questions<'a> {
+    entries: Entries<'a>,
+}
+
+impl<'a> Iterator for Questions<'a> {
+    type Item = Result<Question<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.entries.section() != Section::Question {
+            return None;
+        }
+        match self.entries.next()? {
+            Ok(Entry::Question(q)) => Some(Ok(q)),
+            Ok(Entry::Record(..)) => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// The records of one section; see [`Message::records`].
+#[derive(Clone, Debug)]
+pub struct Records<'a> {
+    entries: Entries<'a>,
+    section: Section,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Record<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.entries.section() > self.section {
+                return None;
+            }
+            match self.entries.next()? {
+                Ok(Entry::Record(s, r)) if s == self.section => return Some(Ok(r)),
+                Ok(Entry::Record(s, _)) if s > self.section => return None,
+                Ok(_) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::rdata::Rdata;
+    use crate::dns::types::Class;
+
+    /// `dig @127.0.0.1 -p 5300 www.example.com A` answered by BIND 9 from a test zone:
+    /// a CNAME to example.com, its A record, NS in authority, an A glue and OPT.
+    const RESPONSE: &[u8] = &[
+        0x8d, 0x3c, // ID
+        0x85, 0x00, // QR AA RD, NOERROR
+        0x00, 0x01, 0x00, 0x02, 0x00, 0x01, 0x00, 0x02, // QD 1 AN 2 NS 1 AR 2
+        // 0x0c question: www.example.com. A IN
+        3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0,
+        0x00, 0x01, 0x00, 0x01,
+        // 0x21 answer 1: www.example.com. 300 IN CNAME example.com.
+        0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x02, 0xc0, 0x10,
+        // 0x2f answer 2: example.com. 300 IN A 192.0.2.1
+        0xc0, 0x10, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 1,
+        // 0x3f authority: example.com. 300 IN NS ns1.example.com.
+        0xc0, 0x10, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x06, 3, b'n', b's', b'1',
+        0xc0, 0x10, // 0x51 additional: ns1.example.com. 300 IN A 192.0.2.53
+        0xc0, 0x4b, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 53,
+        // 0x61 OPT: udp 1232, no flags, no options
+        0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    #[test]
+    fn walks_a_full_response_in_wire_order() {
+        let m = Message::parse(RESPONSE).unwrap();
+        assert_eq!(m.header().id, 0x8d3c);
+        let mut it = m.entries();
+        let mut shown = Vec::new();
+        for e in it.by_ref() {
+            match e.unwrap() {
+                Entry::Question(q) => shown.push(format!("Q {q}")),
+                Entry::Record(s, r) => shown.push(format!("{} {r}", s.name())),
+            }
+        }
+        assert_eq!(
+            shown,
+            [
+                "Q www.example.com.\t\tIN\tA",
+                "ANSWER www.example.com.\t300\tIN\tCNAME\texample.com.",
+                "ANSWER example.com.\t300\tIN\tA\t192.0.2.1",
+                "AUTHORITY example.com.\t300\tIN\tNS\tns1.example.com.",
+                "ADDITIONAL ns1.example.com.\t300\tIN\tA\t192.0.2.53",
+                "ADDITIONAL .\t0\tCLASS1232\tOPT\tversion: 0, flags:; udp: 1232",
+            ]
+        );
+        assert!(it.is_complete());
+        assert_eq!(it.trailing(), 0);
+        assert_eq!(it.offset(), RESPONSE.len());
+        assert_eq!(m.trailing(), Ok(0));
+        let q = m.first_question().unwrap().unwrap();
+        assert_eq!((q.qtype, q.qclass), (Rtype::A, Class::IN));
+        assert_eq!(m.answers().count(), 2);
+        assert_eq!(m.authority().count(), 1);
+        assert_eq!(m.additional().count(), 2);
+        let ns = m.authority().next().unwrap().unwrap();
+        assert_eq!(ns.offset, 0x3f);
+        match ns.data().unwrap() {
+            Rdata::Ns(n) => assert_eq!(n.to_string(), "ns1.example.com."),
+            other => panic!("{other:?}"),
+        }
+        let opt = m.opt().unwrap().unwrap();
+        assert_eq!(opt.udp_payload_size, 1232);
+        assert_eq!(m.rcode(), Rcode::NOERROR);
+    }
+
+    #[test]
+    fn trailing_bytes_are_counted_after_a_complete_walk() {
+        let mut v = RESPONSE.to_vec();
+        v.extend_from_slice(&[0xde, 0xad, 0xbe]);
+        let m = Message::parse(&v).unwrap();
+        assert_eq!(m.trailing(), Ok(3));
+    }
+
+    #[test]
+    fn count_beyond_data_reports_the_section() {
+        // Same response with ANCOUNT 5 instead of 2: the walk reads 2 answers, then the
+        // authority NS and the additional A and OPT as answers 3-5... so use a cut message.
+        let mut v = RESPONSE[..0x3f].to_vec();
+        v[7] = 5; // ANCOUNT 5, message ends after 2 answers
+        let m = Message::parse(&v).unwrap();
+        let items: Vec<_> = m.entries().collect();
+        assert_eq!(items.len(), 4);
+        assert_eq!(
+            items[3].unwrap_err(),
+            Error::new(
+                ErrorKind::CountBeyondData {
+                    section: Section::Answer,
+                    count: 5,
+                    parsed: 2
+                },
+                0x3f
+            )
+        );
+        assert_eq!(
+            items[3].unwrap_err().to_string(),
+            "byte 0x003f: ANCOUNT says 5 answer records but the message ends after 2"
+        );
+    }
+
+    #[test]
+    fn query_with_too_many_questions() {
+        // QDCOUNT 2, one question present.
+        let mut v = RESPONSE[..0x21].to_vec();
+        v[2] = 0x01;
+        v[5] = 2;
+        v[7] = 0;
+        v[9] = 0;
+        v[11] = 0;
+        let m = Message::parse(&v).unwrap();
+        let errs: Vec<_> = m.questions().collect();
+        assert!(errs[0].is_ok());
+        assert_eq!(
+            errs[1].unwrap_err().kind,
+            ErrorKind::CountBeyondData {
+                section: Section::Question,
+                count: 2,
+                parsed: 1
+            }
+        );
+        assert_eq!(errs.len(), 2);
+    }
+
+    #[test]
+    fn walk_fuses_on_first_error() {
+        let mut v = RESPONSE.to_vec();
+        v[0x2d] = 0xc0; // CNAME target pointer -> 0xc03f? keep valid; break answer 2 owner
+        v[0x2f] = 0x80; // reserved label type at answer 2's owner
+        let m = Message::parse(&v).unwrap();
+        let mut it = m.entries();
+        assert!(it.next().unwrap().is_ok());
+        assert!(it.next().unwrap().is_ok());
+        let e = it.next().unwrap().unwrap_err();
+        assert_eq!(e, Error::new(ErrorKind::ReservedLabelType(0x80), 0x2f));
+        assert!(it.next().is_none());
+        assert!(it.is_failed());
+        assert_eq!(it.trailing(), 0);
+        // The additional section is unreachable, so opt() reports the error.
+        assert_eq!(m.opt(), Some(Err(e)));
+        assert_eq!(m.rcode(), Rcode::NOERROR);
+    }
+
+    #[test]
+    fn multiple_opt_is_reported_at_the_second() {
+        let mut v = RESPONSE.to_vec();
+        v[11] = 3;
+        v.extend_from_slice(&RESPONSE[0x61..]);
+        let m = Message::parse(&v).unwrap();
+        assert_eq!(
+            m.opt(),
+            Some(Err(Error::new(ErrorKind::MultipleOpt, RESPONSE.len())))
+        );
+    }
+
+    #[test]
+    fn header_only_checks() {
+        assert_eq!(
+            Message::parse(&[0; 11]).unwrap_err(),
+            Error::new(
+                ErrorKind::Truncated {
+                    needed: 12,
+                    available: 11
+                },
+                0
+            )
+        );
+        let big = vec![0u8; 65536];
+        assert_eq!(
+            Message::parse(&big).unwrap_err(),
+            Error::new(ErrorKind::MessageTooLong, 65535)
+        );
+        // Counts are not checked by parse.
+        let m = Message::parse(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]).unwrap();
+        assert_eq!(m.header().qdcount, 0xffff);
+        assert!(m.entries().next().unwrap().is_err());
+        assert_eq!(m.opt(), None);
+    }
+}

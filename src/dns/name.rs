@@ -1,0 +1,683 @@
+//! Domain names on the wire (RFC 1035 §3.1 and §4.1.4, RFC 6891 §5 for label types).
+//!
+//! [`Name`] is a validated view `{ msg, start }`: [`Name::parse`] walks it once, applying
+//! every guard, and afterwards [`Name::labels`], [`Name::parts`], comparison, hashing and
+//! `Display` walk it again without allocating and without re-checking anything that can
+//! fail. The walk is a loop over slice patterns, never recursion.
+//!
+//! Guards (together they bound the work per name to a constant):
+//! - a compression pointer must point strictly before the start of the *current segment*
+//!   (the label run it ends), so every hop moves backwards and loops are impossible;
+//! - at most [`MAX_POINTER_HOPS`] pointers;
+//! - at most 255 octets in the uncompressed name, counting length bytes and the root;
+//! - label types `01` and `10` are rejected, and pointers past the end of the message.
+
+use core::fmt;
+use core::hash::Hasher;
+
+use super::error::{Error, ErrorKind};
+
+/// Most pointers one name may follow. 255 octets hold at most 127 labels, so a legitimate
+/// name never needs more hops than that; 126 keeps the work constant.
+pub const MAX_POINTER_HOPS: usize = 126;
+
+/// Longest name on the wire, uncompressed, length bytes and root included.
+pub const MAX_NAME_LEN: usize = 255;
+
+/// A validated, possibly compressed domain name inside a message.
+#[derive(Clone, Copy)]
+pub struct Name<'a> {
+    msg: &'a [u8],
+    start: u16,
+}
+
+/// One step of a name's wire layout, for the byte explainer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NamePart<'a> {
+    /// A label: its length byte is at `offset`, `bytes` follow it.
+    Label { offset: usize, bytes: &'a [u8] },
+    /// A two-byte compression pointer at `offset` to `target`.
+    Pointer { offset: usize, target: usize },
+    /// The terminating zero byte at `offset`.
+    Root { offset: usize },
+}
+
+/// Iterator over a name's wire steps; see [`Name::parts`].
+#[derive(Clone, Debug)]
+pub struct Parts<'a> {
+    msg: &'a [u8],
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Iterator for Parts<'a> {
+    type Item = NamePart<'a>;
+
+    fn next(&mut self) -> Option<NamePart<'a>> {
+        if self.done {
+            return None;
+        }
+        // The name was validated by `Name::parse`, so every arm other than the first three
+        // is unreachable; ending the walk there keeps this panic-free regardless.
+        let part = match self.msg.get(self.pos..).unwrap_or(&[]) {
+            [0, ..] => {
+                self.done = true;
+                NamePart::Root { offset: self.pos }
+            }
+            [len @ 1..=63, rest @ ..] => {
+                let len = usize::from(*len);
+                let Some(bytes) = rest.get(..len) else {
+                    self.done = true;
+                    return None;
+                };
+                let offset = self.pos;
+                self.pos += 1 + len;
+                NamePart::Label { offset, bytes }
+            }
+            [hi, lo, ..] if hi & 0xc0 == 0xc0 => {
+                let target = usize::from(u16::from_be_bytes([hi & 0x3f, *lo]));
+                let offset = self.pos;
+                if target >= offset {
+                    self.done = true; // cannot happen after validation
+                } else {
+                    self.pos = target;
+                }
+                NamePart::Pointer { offset, target }
+            }
+            _ => {
+                self.done = true;
+                return None;
+            }
+        };
+        Some(part)
+    }
+}
+
+/// Iterator over a name's labels (without the empty root label); see [`Name::labels`].
+#[derive(Clone, Debug)]
+pub struct Labels<'a> {
+    parts: Parts<'a>,
+}
+
+impl<'a> Iterator for Labels<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            match self.parts.next()? {
+                NamePart::Label { bytes, .. } => return Some(bytes),
+                NamePart::Pointer { .. } => continue,
+                NamePart::Root { .. } => return None,
+            }
+        }
+    }
+}
+
+impl<'a> Name<'a> {
+    /// Parses and validates the name at `offset` in `msg`.
+    ///
+    /// Returns the name and the offset just after it in the uncompressed position (after the
+    /// root byte or after the first pointer).
+    pub fn parse(msg: &'a [u8], offset: usize) -> Result<(Name<'a>, usize), Error> {
+        Self::parse_within(msg, offset, msg.len())
+    }
+
+    /// Like [`Name::parse`], but the name's own bytes (up to its first pointer) must end by
+    /// `limit` (e.g. the end of RDATA); pointers may still reach anywhere before `offset`.
+    pub fn parse_within(
+        msg: &'a [u8],
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Name<'a>, usize), Error> {
+        let limit = limit.min(msg.len());
+        let mut pos = offset;
+        let mut segment_start = offset;
+        let mut after: Option<usize> = None;
+        let mut len = 0usize;
+        let mut hops = 0usize;
+        let err = |kind, at| Err(Error::new(kind, at));
+        loop {
+            // Before the first pointer reads stop at `limit`; after one, every position is
+            // below `offset`, which is below `limit`.
+            let rest = msg.get(pos..limit).unwrap_or(&[]);
+            match rest {
+                [] => {
+                    return err(
+                        ErrorKind::Truncated {
+                            needed: 1,
+                            available: 0,
+                        },
+                        pos,
+                    )
+                }
+                [0, ..] => {
+                    len += 1;
+                    if len > MAX_NAME_LEN {
+                        return err(ErrorKind::NameTooLong, pos);
+                    }
+                    let next = *after.get_or_insert(pos + 1);
+                    let start = u16::try_from(offset)
+                        .map_err(|_| Error::new(ErrorKind::MessageTooLong, offset))?;
+                    return Ok((Name { msg, start }, next));
+                }
+                [l @ 1..=63, tail @ ..] => {
+                    let l = usize::from(*l);
+                    if tail.len() < l {
+                        return err(
+                            ErrorKind::Truncated {
+                                needed: (l + 1) as u16,
+                                available: super::error::clamp16(rest.len()),
+                            },
+                            pos,
+                        );
+                    }
+                    len += l + 1;
+                    if len > MAX_NAME_LEN {
+                        return err(ErrorKind::NameTooLong, pos);
+                    }
+                    pos += l + 1;
+                }
+                [hi, lo, ..] if hi & 0xc0 == 0xc0 => {
+                    let target = usize::from(u16::from_be_bytes([hi & 0x3f, *lo]));
+                    if target >= msg.len() {
+                        return err(ErrorKind::PointerOutOfRange(target as u16), pos);
+                    }
+                    if target >= segment_start {
+                        return err(
+                            ErrorKind::PointerNotBackward {
+                                target: target as u16,
+                                segment_start: super::error::clamp16(segment_start),
+                            },
+                            pos,
+                        );
+                    }
+                    hops += 1;
+                    if hops > MAX_POINTER_HOPS {
+                        return err(ErrorKind::TooManyPointers, pos);
+                    }
+                    after.get_or_insert(pos + 2);
+                    segment_start = target;
+                    pos = target;
+                }
+                [hi] if hi & 0xc0 == 0xc0 => {
+                    return err(
+                        ErrorKind::Truncated {
+                            needed: 2,
+                            available: 1,
+                        },
+                        pos,
+                    )
+                }
+                [b, ..] => return err(ErrorKind::ReservedLabelType(*b), pos),
+            }
+        }
+    }
+
+    /// Offset of the name's first byte in the message.
+    pub fn start(&self) -> usize {
+        usize::from(self.start)
+    }
+
+    /// The message the name lives in.
+    pub fn message(&self) -> &'a [u8] {
+        self.msg
+    }
+
+    /// The wire steps: labels, pointers and the root, each with its offset.
+    pub fn parts(&self) -> Parts<'a> {
+        Parts {
+            msg: self.msg,
+            pos: self.start(),
+            done: false,
+        }
+    }
+
+    /// The labels, left to right, without the root.
+    pub fn labels(&self) -> Labels<'a> {
+        Labels {
+            parts: self.parts(),
+        }
+    }
+
+    /// Whether this is the root name `.`.
+    pub fn is_root(&self) -> bool {
+        self.labels().next().is_none()
+    }
+
+    /// Number of labels, not counting the root.
+    pub fn label_count(&self) -> usize {
+        self.labels().count()
+    }
+
+    /// Length of the uncompressed name: labels with their length bytes, plus the root byte.
+    pub fn wire_len(&self) -> usize {
+        self.labels().map(|l| l.len() + 1).sum::<usize>() + 1
+    }
+
+    /// Whether the name uses compression.
+    pub fn has_pointer(&self) -> bool {
+        self.parts().any(|p| matches!(p, NamePart::Pointer { .. }))
+    }
+
+    /// Offset just after the name where it starts (root byte or first pointer included).
+    pub fn end(&self) -> usize {
+        let mut end = self.start();
+        for p in self.parts() {
+            match p {
+                NamePart::Label { offset, bytes } => end = offset + 1 + bytes.len(),
+                NamePart::Pointer { offset, .. } => return offset + 2,
+                NamePart::Root { offset } => return offset + 1,
+            }
+        }
+        end
+    }
+
+    /// ASCII case-insensitive comparison, label by label (RFC 4343), no allocation.
+    pub fn eq_ignore_case(&self, other: &Name<'_>) -> bool {
+        let mut a = self.labels();
+        let mut b = other.labels();
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return true,
+                (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+                _ => return false,
+            }
+        }
+    }
+
+    /// Feeds the lowercased labels (each with its length) into `h`, consistent with
+    /// [`Name::eq_ignore_case`].
+    pub fn hash_lowercase<H: Hasher>(&self, h: &mut H) {
+        for label in self.labels() {
+            h.write_u8(label.len() as u8);
+            for b in label {
+                h.write_u8(b.to_ascii_lowercase());
+            }
+        }
+        h.write_u8(0);
+    }
+}
+
+/// Writes one label byte in presentation format, as BIND's `dns_name_totext` does:
+/// `"().;\` get a backslash, other bytes outside 0x21..=0x7e become `\DDD`.
+pub(crate) fn write_label_byte(f: &mut fmt::Formatter<'_>, b: u8) -> fmt::Result {
+    match b {
+        b'"' | b'(' | b')' | b'.' | b';' | b'\\' => write!(f, "\\{}", b as char),
+        0x21..=0x7e => write!(f, "{}", b as char),
+        _ => write!(f, "\\{b:03}"),
+    }
+}
+
+impl fmt::Display for Name<'_> {
+    /// Presentation format, absolute: `www.example.com.`, root `.`. ASCII only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut any = false;
+        for label in self.labels() {
+            any = true;
+            for &b in label {
+                write_label_byte(f, b)?;
+            }
+            f.write_str(".")?;
+        }
+        if !any {
+            f.write_str(".")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Name<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Name({self} @{:#06x})", self.start)
+    }
+}
+
+/// Wire-level equality of where the names point is not useful; equality is by labels,
+/// case-insensitively, as DNS defines it.
+impl PartialEq for Name<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.eq_ignore_case(other)
+    }
+}
+
+impl Eq for Name<'_> {}
+
+impl core::hash::Hash for Name<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.hash_lowercase(state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::hash_map::DefaultHasher;
+
+    fn kind(msg: &[u8], at: usize) -> (ErrorKind, u16) {
+        let e = Name::parse(msg, at).unwrap_err();
+        (e.kind, e.offset)
+    }
+
+    /// 12 zero bytes standing in for a header, then `rest`.
+    fn msg(rest: &[u8]) -> Vec<u8> {
+        let mut v = vec![0u8; 12];
+        v.extend_from_slice(rest);
+        v
+    }
+
+    #[test]
+    fn plain_name_parses_and_displays() {
+        let m = msg(&[
+            3, b'w', b'w', b'w', // 0x0c
+            7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', // 0x10
+            3, b'c', b'o', b'm', // 0x18
+            0,    // 0x1c root
+            0xff, // next field
+        ]);
+        let (n, next) = Name::parse(&m, 12).unwrap();
+        assert_eq!(next, 0x1d);
+        assert_eq!(n.to_string(), "www.example.com.");
+        assert_eq!(n.wire_len(), 17);
+        assert_eq!(n.label_count(), 3);
+        assert_eq!(n.end(), 0x1d);
+        assert!(!n.has_pointer() && !n.is_root());
+        let labels: Vec<&[u8]> = n.labels().collect();
+        assert_eq!(labels, vec![&b"www"[..], b"example", b"com"]);
+    }
+
+    #[test]
+    fn root_name() {
+        let m = msg(&[0]);
+        let (n, next) = Name::parse(&m, 12).unwrap();
+        assert!(n.is_root());
+        assert_eq!(n.to_string(), ".");
+        assert_eq!(n.wire_len(), 1);
+        assert_eq!(next, 13);
+        assert_eq!(
+            n.parts().collect::<Vec<_>>(),
+            vec![NamePart::Root { offset: 12 }]
+        );
+    }
+
+    #[test]
+    fn compressed_name_follows_pointer_and_reports_parts() {
+        let m = msg(&[
+            7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, // 0x0c..0x19
+            3, b'w', b'w', b'w', 0xc0, 0x0c, // 0x19: www + pointer to 0x0c
+        ]);
+        let (n, next) = Name::parse(&m, 0x19).unwrap();
+        assert_eq!(next, 0x1f);
+        assert_eq!(n.to_string(), "www.example.com.");
+        assert!(n.has_pointer());
+        assert_eq!(n.wire_len(), 17);
+        assert_eq!(n.end(), 0x1f);
+        let parts: Vec<_> = n.parts().collect();
+        assert_eq!(
+            parts,
+            vec![
+                NamePart::Label {
+                    offset: 0x19,
+                    bytes: b"www"
+                },
+                NamePart::Pointer {
+                    offset: 0x1d,
+                    target: 0x0c
+                },
+                NamePart::Label {
+                    offset: 0x0c,
+                    bytes: b"example"
+                },
+                NamePart::Label {
+                    offset: 0x14,
+                    bytes: b"com"
+                },
+                NamePart::Root { offset: 0x18 },
+            ]
+        );
+    }
+
+    #[test]
+    fn pointer_to_self_is_rejected() {
+        let m = msg(&[0xc0, 0x0c]);
+        assert_eq!(
+            kind(&m, 12),
+            (
+                ErrorKind::PointerNotBackward {
+                    target: 12,
+                    segment_start: 12
+                },
+                12
+            )
+        );
+    }
+
+    #[test]
+    fn pointer_loop_between_two_pointers_is_rejected() {
+        // 0x0c: pointer to 0x0e; 0x0e: pointer to 0x0c.
+        let m = msg(&[0xc0, 0x0e, 0xc0, 0x0c]);
+        // Starting at 0x0e: hop to 0x0c is backwards, then 0x0c -> 0x0e is not.
+        assert_eq!(
+            kind(&m, 0x0e),
+            (
+                ErrorKind::PointerNotBackward {
+                    target: 0x0e,
+                    segment_start: 0x0c
+                },
+                0x0c
+            )
+        );
+    }
+
+    #[test]
+    fn pointer_into_own_labels_is_rejected() {
+        // "a" then a pointer back to the start of the same segment: a loop the
+        // `ptr < pos` rule of domain-classic would follow until the 255 cap.
+        let m = msg(&[1, b'a', 0xc0, 0x0c]);
+        assert_eq!(
+            kind(&m, 12),
+            (
+                ErrorKind::PointerNotBackward {
+                    target: 12,
+                    segment_start: 12
+                },
+                14
+            )
+        );
+    }
+
+    #[test]
+    fn forward_pointer_is_rejected() {
+        let m = msg(&[0xc0, 0x0e, 1, b'a', 0]);
+        assert_eq!(
+            kind(&m, 12),
+            (
+                ErrorKind::PointerNotBackward {
+                    target: 14,
+                    segment_start: 12
+                },
+                12
+            )
+        );
+    }
+
+    #[test]
+    fn pointer_past_end_is_rejected() {
+        let m = msg(&[0xc1, 0x00]);
+        assert_eq!(kind(&m, 12), (ErrorKind::PointerOutOfRange(0x100), 12));
+    }
+
+    #[test]
+    fn reserved_label_types_are_rejected() {
+        let m = msg(&[1, b'a', 0x41, b'b', 0]);
+        assert_eq!(kind(&m, 12), (ErrorKind::ReservedLabelType(0x41), 14));
+        let m = msg(&[0x80, 0]);
+        assert_eq!(kind(&m, 12), (ErrorKind::ReservedLabelType(0x80), 12));
+    }
+
+    #[test]
+    fn label_past_end_is_truncated() {
+        let m = msg(&[5, b'a', b'b']);
+        assert_eq!(
+            kind(&m, 12),
+            (
+                ErrorKind::Truncated {
+                    needed: 6,
+                    available: 3
+                },
+                12
+            )
+        );
+        // Missing root byte.
+        let m = msg(&[1, b'a']);
+        assert_eq!(
+            kind(&m, 12),
+            (
+                ErrorKind::Truncated {
+                    needed: 1,
+                    available: 0
+                },
+                14
+            )
+        );
+        // Half a pointer.
+        let m = msg(&[1, b'a', 0xc0]);
+        assert_eq!(
+            kind(&m, 12),
+            (
+                ErrorKind::Truncated {
+                    needed: 2,
+                    available: 1
+                },
+                14
+            )
+        );
+    }
+
+    /// Labels of 63, 63, 63 and `last` octets: 4 * 64 + 1 - (63 - last) octets in all.
+    fn long_name(last: u8) -> Vec<u8> {
+        let mut v = vec![0u8; 12];
+        for _ in 0..3 {
+            v.push(63);
+            v.extend(std::iter::repeat_n(b'x', 63));
+        }
+        v.push(last);
+        v.extend(std::iter::repeat_n(b'y', usize::from(last)));
+        v.push(0);
+        v
+    }
+
+    #[test]
+    fn name_of_255_octets_is_accepted_and_256_rejected() {
+        let m = long_name(61); // 3*64 + 62 + 1 = 255
+        let (n, _) = Name::parse(&m, 12).unwrap();
+        assert_eq!(n.wire_len(), 255);
+        let m = long_name(62); // 256
+                               // The error is at the root byte that makes it 256.
+        assert_eq!(kind(&m, 12), (ErrorKind::NameTooLong, (m.len() - 1) as u16));
+    }
+
+    #[test]
+    fn name_too_long_through_pointers() {
+        // 0x0c: 63 'x' + root (65 bytes); then 4 more 63-octet labels pointing back.
+        let mut m = msg(&[]);
+        m.push(63);
+        m.extend(std::iter::repeat_n(b'x', 63));
+        m.push(0);
+        let mut prev = 12usize;
+        for _ in 0..3 {
+            let here = m.len();
+            m.push(63);
+            m.extend(std::iter::repeat_n(b'z', 63));
+            m.extend_from_slice(&[0xc0 | (prev >> 8) as u8, prev as u8]);
+            prev = here;
+        }
+        // Name at `prev`: 3 labels of 64 via pointers + 64 + root = 257.
+        let e = Name::parse(&m, prev).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NameTooLong);
+    }
+
+    /// A chain of `hops` pointers, each pointing to the previous one, ending at a root byte.
+    fn pointer_chain(hops: usize) -> (Vec<u8>, usize) {
+        let mut m = msg(&[0]); // root at 0x0c
+        let mut prev = 12usize;
+        for _ in 0..hops {
+            let here = m.len();
+            m.extend_from_slice(&[0xc0 | (prev >> 8) as u8, prev as u8]);
+            prev = here;
+        }
+        (m, prev)
+    }
+
+    #[test]
+    fn chain_of_126_hops_is_accepted_and_127_rejected() {
+        let (m, at) = pointer_chain(126);
+        let (n, next) = Name::parse(&m, at).unwrap();
+        assert!(n.is_root());
+        assert_eq!(next, at + 2);
+        let (m, at) = pointer_chain(127);
+        // The 127th hop is taken from the pointer at 0x0d (the last in the walk).
+        assert_eq!(kind(&m, at), (ErrorKind::TooManyPointers, 0x0d));
+    }
+
+    #[test]
+    fn long_chain_on_a_small_stack() {
+        // The walker iterates, so a long chain does not grow the stack.
+        let (m, at) = pointer_chain(5000);
+        let h = std::thread::Builder::new()
+            .stack_size(32 * 1024)
+            .spawn(move || Name::parse(&m, at).map(|_| ()).unwrap_err().kind)
+            .unwrap();
+        assert_eq!(h.join().unwrap(), ErrorKind::TooManyPointers);
+    }
+
+    #[test]
+    fn display_escapes_like_dig() {
+        let m = msg(&[
+            4, b'a', b'.', b'b', b'\\', // a\.b\\
+            5, b'(', b' ', 0x7f, 0xff, b'"', // \( \032 \127 \255 \"
+            3, b'W', b'w', b'W', // case preserved
+            0,
+        ]);
+        let (n, _) = Name::parse(&m, 12).unwrap();
+        assert_eq!(n.to_string(), "a\\.b\\\\.\\(\\032\\127\\255\\\".WwW.");
+        assert!(n.to_string().is_ascii());
+    }
+
+    #[test]
+    fn comparison_and_hash_ignore_case() {
+        let m = msg(&[
+            3, b'W', b'W', b'W', 1, b'x', 0, // 0x0c
+            3, b'w', b'w', b'w', 1, b'X', 0, // 0x13
+            3, b'w', b'w', b'w', 0, // 0x1a
+        ]);
+        let (a, _) = Name::parse(&m, 0x0c).unwrap();
+        let (b, _) = Name::parse(&m, 0x13).unwrap();
+        let (c, _) = Name::parse(&m, 0x1a).unwrap();
+        assert!(a.eq_ignore_case(&b));
+        assert!(!a.eq_ignore_case(&c));
+        assert_eq!(a, b);
+        let hash = |n: &Name<'_>| {
+            let mut h = DefaultHasher::new();
+            n.hash_lowercase(&mut h);
+            h.finish()
+        };
+        assert_eq!(hash(&a), hash(&b));
+        assert_ne!(hash(&a), hash(&c));
+    }
+
+    #[test]
+    fn parse_within_limits_the_uncompressed_part() {
+        let m = msg(&[1, b'a', 0, 3, b'b', b'b', b'b', 0]);
+        // Limit at 0x11 cuts the label "bbb".
+        assert_eq!(
+            Name::parse_within(&m, 0x0f, 0x11).unwrap_err(),
+            Error::new(
+                ErrorKind::Truncated {
+                    needed: 4,
+                    available: 2
+                },
+                0x0f
+            )
+        );
+    }
+}

@@ -1,0 +1,1435 @@
+//! Typed RDATA (RFC 1035 §3.3 and the RFCs of each type) with dig's presentation format.
+//!
+//! [`Rdata::parse`] reads a record's RDATA through a [`Reader`] clamped to RDLENGTH that
+//! still sees the message before it, so names may point back outside the RDATA. Names are
+//! decompressed only in the types RFC 3597 §4 lists (see [`Rtype::decompresses_names`]);
+//! a pointer anywhere else is an error. After the typed read, every RDATA byte must have
+//! been used ([`ErrorKind::RdataLength`]). Unknown types are opaque bytes.
+//!
+//! `Display` follows BIND 9's `dig` output: hex and base64 blobs are upper-case hex and
+//! standard base64 split into 56-character words, NSEC3 hashes base32hex without padding,
+//! RRSIG times `YYYYMMDDHHMMSS` (UTC, seconds since 1970 in 32 bits), and anything unknown
+//! in the RFC 3597 generic form `\# 4 0A000001`.
+
+use core::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::edns::Opt;
+use super::error::{clamp16, Error, ErrorKind};
+use super::name::Name;
+use super::reader::Reader;
+use super::record::Record;
+use super::types::{Class, Rcode, Rtype};
+
+/// Typed RDATA. Variants borrow from the message; nothing is copied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rdata<'a> {
+    /// IPv4 address (RFC 1035).
+    A(Ipv4Addr),
+    /// IPv6 address (RFC 3596).
+    Aaaa(Ipv6Addr),
+    /// Name server.
+    Ns(Name<'a>),
+    /// Canonical name.
+    Cname(Name<'a>),
+    /// Pointer.
+    Ptr(Name<'a>),
+    /// Delegation name (RFC 6672).
+    Dname(Name<'a>),
+    /// Mail exchange.
+    Mx { preference: u16, exchange: Name<'a> },
+    /// Text strings.
+    Txt(CharStrings<'a>),
+    /// SPF (RFC 7208; TXT format).
+    Spf(CharStrings<'a>),
+    /// Start of authority.
+    Soa {
+        mname: Name<'a>,
+        rname: Name<'a>,
+        serial: u32,
+        refresh: u32,
+        retry: u32,
+        expire: u32,
+        minimum: u32,
+    },
+    /// Service location (RFC 2782).
+    Srv {
+        priority: u16,
+        weight: u16,
+        port: u16,
+        target: Name<'a>,
+    },
+    /// Host information.
+    Hinfo { cpu: &'a [u8], os: &'a [u8] },
+    /// Responsible person (RFC 1183).
+    Rp { mbox: Name<'a>, txt: Name<'a> },
+    /// AFS database (RFC 1183).
+    Afsdb { subtype: u16, hostname: Name<'a> },
+    /// Certification authority authorisation (RFC 8659).
+    Caa {
+        flags: u8,
+        tag: &'a [u8],
+        value: &'a [u8],
+    },
+    /// Naming authority pointer (RFC 3403).
+    Naptr {
+        order: u16,
+        preference: u16,
+        flags: &'a [u8],
+        services: &'a [u8],
+        regexp: &'a [u8],
+        replacement: Name<'a>,
+    },
+    /// Delegation signer (RFC 4034).
+    Ds {
+        key_tag: u16,
+        algorithm: u8,
+        digest_type: u8,
+        digest: &'a [u8],
+    },
+    /// Child DS (RFC 7344).
+    Cds {
+        key_tag: u16,
+        algorithm: u8,
+        digest_type: u8,
+        digest: &'a [u8],
+    },
+    /// DNS public key (RFC 4034); see [`Rdata::key_tag`].
+    Dnskey {
+        flags: u16,
+        protocol: u8,
+        algorithm: u8,
+        public_key: &'a [u8],
+    },
+    /// Child DNSKEY (RFC 7344).
+    Cdnskey {
+        flags: u16,
+        protocol: u8,
+        algorithm: u8,
+        public_key: &'a [u8],
+    },
+    /// Signature (RFC 4034).
+    Rrsig {
+        type_covered: Rtype,
+        algorithm: u8,
+        labels: u8,
+        original_ttl: u32,
+        expiration: u32,
+        inception: u32,
+        key_tag: u16,
+        signer: Name<'a>,
+        signature: &'a [u8],
+    },
+    /// Next secure (RFC 4034).
+    Nsec {
+        next: Name<'a>,
+        types: TypeBitmap<'a>,
+    },
+    /// Hashed next secure (RFC 5155).
+    Nsec3 {
+        hash_algorithm: u8,
+        flags: u8,
+        iterations: u16,
+        salt: &'a [u8],
+        next_hashed: &'a [u8],
+        types: TypeBitmap<'a>,
+    },
+    /// NSEC3 parameters (RFC 5155).
+    Nsec3param {
+        hash_algorithm: u8,
+        flags: u8,
+        iterations: u16,
+        salt: &'a [u8],
+    },
+    /// TLS association (RFC 6698).
+    Tlsa {
+        usage: u8,
+        selector: u8,
+        matching_type: u8,
+        data: &'a [u8],
+    },
+    /// SSH fingerprint (RFC 4255).
+    Sshfp {
+        algorithm: u8,
+        fp_type: u8,
+        fingerprint: &'a [u8],
+    },
+    /// Service binding (RFC 9460).
+    Svcb {
+        priority: u16,
+        target: Name<'a>,
+        params: SvcParams<'a>,
+    },
+    /// HTTPS service binding (RFC 9460).
+    Https {
+        priority: u16,
+        target: Name<'a>,
+        params: SvcParams<'a>,
+    },
+    /// URI (RFC 7553).
+    Uri {
+        priority: u16,
+        weight: u16,
+        target: &'a [u8],
+    },
+    /// Location (RFC 1876), raw fields; `Display` converts them.
+    Loc {
+        version: u8,
+        size: u8,
+        horiz_pre: u8,
+        vert_pre: u8,
+        latitude: u32,
+        longitude: u32,
+        altitude: u32,
+    },
+    /// Transaction signature (RFC 8945).
+    Tsig {
+        algorithm: Name<'a>,
+        time_signed: u64,
+        fudge: u16,
+        mac: &'a [u8],
+        original_id: u16,
+        error: Rcode,
+        other: &'a [u8],
+    },
+    /// EDNS OPT pseudo-record.
+    Opt(Opt<'a>),
+    /// Any other type, or a class-specific type outside class IN: opaque bytes.
+    Unknown { rtype: Rtype, data: &'a [u8] },
+}
+
+fn invalid(rtype: Rtype, what: &'static str, at: usize) -> Error {
+    Error::new(ErrorKind::RdataInvalid { rtype, what }, at)
+}
+
+impl<'a> Rdata<'a> {
+    /// Parses the RDATA of `record`.
+    pub fn parse(record: &Record<'a>) -> Result<Rdata<'a>, Error> {
+        let rtype = record.rtype;
+        let msg = record.message();
+        let start = record.rdata_offset;
+        let len = record.rdata.len();
+        let mut r = Reader::clamped(msg, start, start + len);
+        let size_err = || {
+            Error::new(
+                ErrorKind::RdataSize {
+                    rtype,
+                    len: clamp16(len),
+                },
+                start,
+            )
+        };
+        // Class-specific types are only typed in IN (mDNS sets the top class bit).
+        let in_class = record.class.0 & 0x7fff == Class::IN.0;
+        let data = match rtype {
+            Rtype::A | Rtype::AAAA | Rtype::SRV | Rtype::NAPTR if !in_class => Rdata::Unknown {
+                rtype,
+                data: record.rdata,
+            },
+            Rtype::A => {
+                let a: [u8; 4] = record.rdata.try_into().map_err(|_| size_err())?;
+                r.rest();
+                Rdata::A(Ipv4Addr::from(a))
+            }
+            Rtype::AAAA => {
+                let a: [u8; 16] = record.rdata.try_into().map_err(|_| size_err())?;
+                r.rest();
+                Rdata::Aaaa(Ipv6Addr::from(a))
+            }
+            Rtype::NS => Rdata::Ns(r.rdata_name(rtype)?),
+            Rtype::CNAME => Rdata::Cname(r.rdata_name(rtype)?),
+            Rtype::PTR => Rdata::Ptr(r.rdata_name(rtype)?),
+            Rtype::DNAME => Rdata::Dname(r.rdata_name(rtype)?),
+            Rtype::MX => Rdata::Mx {
+                preference: r.u16()?,
+                exchange: r.rdata_name(rtype)?,
+            },
+            Rtype::TXT | Rtype::SPF => {
+                let strings = CharStrings::parse(&mut r)?;
+                if rtype == Rtype::TXT {
+                    Rdata::Txt(strings)
+                } else {
+                    Rdata::Spf(strings)
+                }
+            }
+            Rtype::SOA => Rdata::Soa {
+                mname: r.rdata_name(rtype)?,
+                rname: r.rdata_name(rtype)?,
+                serial: r.u32()?,
+                refresh: r.u32()?,
+                retry: r.u32()?,
+                expire: r.u32()?,
+                minimum: r.u32()?,
+            },
+            Rtype::SRV => Rdata::Srv {
+                priority: r.u16()?,
+                weight: r.u16()?,
+                port: r.u16()?,
+                target: r.rdata_name(rtype)?,
+            },
+            Rtype::HINFO => Rdata::Hinfo {
+                cpu: r.char_string()?,
+                os: r.char_string()?,
+            },
+            Rtype::RP => Rdata::Rp {
+                mbox: r.rdata_name(rtype)?,
+                txt: r.rdata_name(rtype)?,
+            },
+            Rtype::AFSDB => Rdata::Afsdb {
+                subtype: r.u16()?,
+                hostname: r.rdata_name(rtype)?,
+            },
+            Rtype::CAA => {
+                let flags = r.u8()?;
+                let tag_at = r.pos();
+                let tag = r.char_string()?;
+                if tag.is_empty() || !tag.iter().all(u8::is_ascii_alphanumeric) {
+                    return Err(invalid(
+                        rtype,
+                        "CAA tag must be 1-255 letters or digits",
+                        tag_at,
+                    ));
+                }
+                Rdata::Caa {
+                    flags,
+                    tag,
+                    value: r.rest(),
+                }
+            }
+            Rtype::NAPTR => Rdata::Naptr {
+                order: r.u16()?,
+                preference: r.u16()?,
+                flags: r.char_string()?,
+                services: r.char_string()?,
+                regexp: r.char_string()?,
+                replacement: r.rdata_name(rtype)?,
+            },
+            Rtype::DS | Rtype::CDS => {
+                let (key_tag, algorithm, digest_type) = (r.u16()?, r.u8()?, r.u8()?);
+                let digest = r.rest();
+                if rtype == Rtype::DS {
+                    Rdata::Ds {
+                        key_tag,
+                        algorithm,
+                        digest_type,
+                        digest,
+                    }
+                } else {
+                    Rdata::Cds {
+                        key_tag,
+                        algorithm,
+                        digest_type,
+                        digest,
+                    }
+                }
+            }
+            Rtype::DNSKEY | Rtype::CDNSKEY => {
+                let (flags, protocol, algorithm) = (r.u16()?, r.u8()?, r.u8()?);
+                let public_key = r.rest();
+                if rtype == Rtype::DNSKEY {
+                    Rdata::Dnskey {
+                        flags,
+                        protocol,
+                        algorithm,
+                        public_key,
+                    }
+                } else {
+                    Rdata::Cdnskey {
+                        flags,
+                        protocol,
+                        algorithm,
+                        public_key,
+                    }
+                }
+            }
+            Rtype::RRSIG => Rdata::Rrsig {
+                type_covered: Rtype(r.u16()?),
+                algorithm: r.u8()?,
+                labels: r.u8()?,
+                original_ttl: r.u32()?,
+                expiration: r.u32()?,
+                inception: r.u32()?,
+                key_tag: r.u16()?,
+                signer: r.rdata_name(rtype)?,
+                signature: r.rest(),
+            },
+            Rtype::NSEC => Rdata::Nsec {
+                next: r.rdata_name(rtype)?,
+                types: TypeBitmap::parse(&mut r, rtype)?,
+            },
+            Rtype::NSEC3 => {
+                let (hash_algorithm, flags, iterations) = (r.u8()?, r.u8()?, r.u16()?);
+                let salt = r.char_string()?;
+                let hash_at = r.pos();
+                let next_hashed = r.char_string()?;
+                if next_hashed.is_empty() {
+                    return Err(invalid(rtype, "empty next hashed owner name", hash_at));
+                }
+                Rdata::Nsec3 {
+                    hash_algorithm,
+                    flags,
+                    iterations,
+                    salt,
+                    next_hashed,
+                    types: TypeBitmap::parse(&mut r, rtype)?,
+                }
+            }
+            Rtype::NSEC3PARAM => Rdata::Nsec3param {
+                hash_algorithm: r.u8()?,
+                flags: r.u8()?,
+                iterations: r.u16()?,
+                salt: r.char_string()?,
+            },
+            Rtype::TLSA => Rdata::Tlsa {
+                usage: r.u8()?,
+                selector: r.u8()?,
+                matching_type: r.u8()?,
+                data: r.rest(),
+            },
+            Rtype::SSHFP => Rdata::Sshfp {
+                algorithm: r.u8()?,
+                fp_type: r.u8()?,
+                fingerprint: r.rest(),
+            },
+            Rtype::SVCB | Rtype::HTTPS => {
+                let priority = r.u16()?;
+                let target = r.rdata_name(rtype)?;
+                let params = SvcParams::parse(&mut r, rtype)?;
+                if rtype == Rtype::SVCB {
+                    Rdata::Svcb {
+                        priority,
+                        target,
+                        params,
+                    }
+                } else {
+                    Rdata::Https {
+                        priority,
+                        target,
+                        params,
+                    }
+                }
+            }
+            Rtype::URI => Rdata::Uri {
+                priority: r.u16()?,
+                weight: r.u16()?,
+                target: r.rest(),
+            },
+            Rtype::LOC => {
+                if len != 16 {
+                    return Err(size_err());
+                }
+                let version = r.u8()?;
+                if version != 0 {
+                    return Err(invalid(rtype, "LOC version is not 0", start));
+                }
+                let (size, horiz_pre, vert_pre) = (r.u8()?, r.u8()?, r.u8()?);
+                for (i, b) in [size, horiz_pre, vert_pre].into_iter().enumerate() {
+                    if b >> 4 > 9 || b & 0x0f > 9 {
+                        return Err(invalid(
+                            rtype,
+                            "LOC size or precision digit above 9",
+                            start + 1 + i,
+                        ));
+                    }
+                }
+                let latitude = r.u32()?;
+                let longitude = r.u32()?;
+                let altitude = r.u32()?;
+                if latitude.abs_diff(1 << 31) > 90 * 3_600_000 {
+                    return Err(invalid(rtype, "LOC latitude beyond 90 degrees", start + 4));
+                }
+                if longitude.abs_diff(1 << 31) > 180 * 3_600_000 {
+                    return Err(invalid(
+                        rtype,
+                        "LOC longitude beyond 180 degrees",
+                        start + 8,
+                    ));
+                }
+                Rdata::Loc {
+                    version,
+                    size,
+                    horiz_pre,
+                    vert_pre,
+                    latitude,
+                    longitude,
+                    altitude,
+                }
+            }
+            Rtype::TSIG => {
+                let algorithm = r.rdata_name(rtype)?;
+                let time_signed = r.u48()?;
+                let fudge = r.u16()?;
+                let mac_len = usize::from(r.u16()?);
+                let mac = r.take(mac_len)?;
+                let original_id = r.u16()?;
+                let error = Rcode(r.u16()?);
+                let other_len = usize::from(r.u16()?);
+                let other = r.take(other_len)?;
+                Rdata::Tsig {
+                    algorithm,
+                    time_signed,
+                    fudge,
+                    mac,
+                    original_id,
+                    error,
+                    other,
+                }
+            }
+            Rtype::OPT => {
+                let opt = Opt::from_record(record)?;
+                opt.validate()?;
+                r.rest();
+                Rdata::Opt(opt)
+            }
+            _ => Rdata::Unknown {
+                rtype,
+                data: r.rest(),
+            },
+        };
+        if !r.is_empty() {
+            return Err(Error::new(
+                ErrorKind::RdataLength {
+                    declared: clamp16(len),
+                    consumed: clamp16(r.pos() - start),
+                },
+                start.saturating_sub(2),
+            ));
+        }
+        Ok(data)
+    }
+
+    /// The key tag of a DNSKEY or CDNSKEY (RFC 4034 Appendix B), `None` for other types.
+    pub fn key_tag(&self) -> Option<u16> {
+        match *self {
+            Rdata::Dnskey {
+                flags,
+                protocol,
+                algorithm,
+                public_key,
+            }
+            | Rdata::Cdnskey {
+                flags,
+                protocol,
+                algorithm,
+                public_key,
+            } => Some(key_tag(flags, protocol, algorithm, public_key)),
+            _ => None,
+        }
+    }
+}
+
+/// RFC 4034 Appendix B key tag over DNSKEY RDATA fields.
+pub fn key_tag(flags: u16, protocol: u8, algorithm: u8, public_key: &[u8]) -> u16 {
+    if algorithm == 1 {
+        // RSA/MD5: the most significant 16 of the least significant 24 bits of the modulus.
+        return match public_key {
+            [.., a, b, _] => u16::from_be_bytes([*a, *b]),
+            _ => 0,
+        };
+    }
+    let [f0, f1] = flags.to_be_bytes();
+    let head = [f0, f1, protocol, algorithm];
+    let mut ac: u32 = 0;
+    for (i, &b) in head.iter().chain(public_key).enumerate() {
+        ac += if i & 1 == 0 {
+            u32::from(b) << 8
+        } else {
+            u32::from(b)
+        };
+    }
+    ac += (ac >> 16) & 0xffff;
+    (ac & 0xffff) as u16
+}
+
+/// A sequence of `<character-string>`s (TXT, SPF), validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CharStrings<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> CharStrings<'a> {
+    fn parse(r: &mut Reader<'a>) -> Result<CharStrings<'a>, Error> {
+        let mut check = *r;
+        while !check.is_empty() {
+            check.char_string()?;
+        }
+        Ok(CharStrings { data: r.rest() })
+    }
+
+    /// The raw RDATA, length bytes included.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The strings, without their length bytes.
+    pub fn iter(&self) -> CharStringIter<'a> {
+        CharStringIter { rest: self.data }
+    }
+}
+
+impl<'a> IntoIterator for CharStrings<'a> {
+    type Item = &'a [u8];
+    type IntoIter = CharStringIter<'a>;
+    fn into_iter(self) -> CharStringIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`CharStrings`].
+#[derive(Clone, Debug)]
+pub struct CharStringIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for CharStringIter<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (&len, tail) = self.rest.split_first()?;
+        let len = usize::from(len);
+        let Some(s) = tail.get(..len) else {
+            self.rest = &[];
+            return None;
+        };
+        self.rest = tail.get(len..).unwrap_or(&[]);
+        Some(s)
+    }
+}
+
+impl fmt::Display for CharStrings<'_> {
+    /// dig: each string in double quotes, separated by one space.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            Quoted(s).fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes bytes as the inside of a quoted presentation-format string: `"` and `\` get a
+/// backslash, bytes outside 0x20..=0x7e become `\DDD` (BIND's `txt_totext`).
+pub(crate) fn write_text_escaped(f: &mut fmt::Formatter<'_>, s: &[u8]) -> fmt::Result {
+    for &b in s {
+        match b {
+            b'"' | b'\\' => write!(f, "\\{}", b as char)?,
+            0x20..=0x7e => write!(f, "{}", b as char)?,
+            _ => write!(f, "\\{b:03}")?,
+        }
+    }
+    Ok(())
+}
+
+/// Displays bytes as a quoted, escaped string.
+#[derive(Clone, Copy, Debug)]
+pub struct Quoted<'a>(pub &'a [u8]);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        write_text_escaped(f, self.0)?;
+        f.write_str("\"")
+    }
+}
+
+/// Displays bytes in the RFC 3597 generic form, `\# 4 0A000001` (`\# 0` when empty).
+#[derive(Clone, Copy, Debug)]
+pub struct Generic<'a>(pub &'a [u8]);
+
+impl fmt::Display for Generic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\\# {}", self.0.len())?;
+        if !self.0.is_empty() {
+            f.write_str(" ")?;
+            enc::hex_words(f, self.0)?;
+        }
+        Ok(())
+    }
+}
+
+/// An NSEC/NSEC3 type bitmap (RFC 4034 §4.1.2), validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeBitmap<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> TypeBitmap<'a> {
+    fn parse(r: &mut Reader<'a>, rtype: Rtype) -> Result<TypeBitmap<'a>, Error> {
+        let mut check = *r;
+        let mut last: Option<u8> = None;
+        while !check.is_empty() {
+            let at = check.pos();
+            let window = check.u8()?;
+            let len = check.u8()?;
+            if len == 0 || len > 32 {
+                return Err(invalid(rtype, "type bitmap length must be 1 to 32", at + 1));
+            }
+            if last.is_some_and(|l| window <= l) {
+                return Err(invalid(
+                    rtype,
+                    "type bitmap windows are not in increasing order",
+                    at,
+                ));
+            }
+            last = Some(window);
+            let bits = check.take(usize::from(len))?;
+            if bits.last() == Some(&0) {
+                return Err(invalid(
+                    rtype,
+                    "type bitmap ends with a zero byte",
+                    at + 1 + usize::from(len),
+                ));
+            }
+        }
+        Ok(TypeBitmap { data: r.rest() })
+    }
+
+    /// The raw bitmap bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// The types, in increasing order.
+    pub fn iter(&self) -> Types<'a> {
+        Types {
+            rest: self.data,
+            bit: 0,
+        }
+    }
+}
+
+impl<'a> IntoIterator for TypeBitmap<'a> {
+    type Item = Rtype;
+    type IntoIter = Types<'a>;
+    fn into_iter(self) -> Types<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over the types in a [`TypeBitmap`].
+#[derive(Clone, Debug)]
+pub struct Types<'a> {
+    rest: &'a [u8],
+    bit: usize,
+}
+
+impl Iterator for Types<'_> {
+    type Item = Rtype;
+    fn next(&mut self) -> Option<Rtype> {
+        loop {
+            let [window, len, tail @ ..] = self.rest else {
+                return None;
+            };
+            let bits = tail.get(..usize::from(*len)).unwrap_or(tail);
+            while self.bit < bits.len() * 8 {
+                let i = self.bit;
+                self.bit += 1;
+                if bits.get(i / 8).is_some_and(|b| b & (0x80 >> (i % 8)) != 0) {
+                    return Some(Rtype(u16::from(*window) << 8 | i as u16));
+                }
+            }
+            self.rest = tail.get(bits.len()..).unwrap_or(&[]);
+            self.bit = 0;
+        }
+    }
+}
+
+impl fmt::Display for TypeBitmap<'_> {
+    /// Mnemonics separated by spaces: `A NS SOA RRSIG`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, t) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{t}")?;
+        }
+        Ok(())
+    }
+}
+
+/// SvcParamKeys (RFC 9460 §14.3.2).
+pub mod svc_key {
+    /// mandatory
+    pub const MANDATORY: u16 = 0;
+    /// alpn
+    pub const ALPN: u16 = 1;
+    /// no-default-alpn
+    pub const NO_DEFAULT_ALPN: u16 = 2;
+    /// port
+    pub const PORT: u16 = 3;
+    /// ipv4hint
+    pub const IPV4HINT: u16 = 4;
+    /// ech
+    pub const ECH: u16 = 5;
+    /// ipv6hint
+    pub const IPV6HINT: u16 = 6;
+    /// dohpath (RFC 9461)
+    pub const DOHPATH: u16 = 7;
+    /// ohttp (RFC 9540)
+    pub const OHTTP: u16 = 8;
+}
+
+/// The presentation name of a SvcParamKey, `None` for `keyNNNNN`.
+pub fn svc_key_name(key: u16) -> Option<&'static str> {
+    Some(match key {
+        svc_key::MANDATORY => "mandatory",
+        svc_key::ALPN => "alpn",
+        svc_key::NO_DEFAULT_ALPN => "no-default-alpn",
+        svc_key::PORT => "port",
+        svc_key::IPV4HINT => "ipv4hint",
+        svc_key::ECH => "ech",
+        svc_key::IPV6HINT => "ipv6hint",
+        svc_key::DOHPATH => "dohpath",
+        svc_key::OHTTP => "ohttp",
+        _ => return None,
+    })
+}
+
+struct SvcKey(u16);
+
+impl fmt::Display for SvcKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match svc_key_name(self.0) {
+            Some(n) => f.write_str(n),
+            None => write!(f, "key{}", self.0),
+        }
+    }
+}
+
+/// The SvcParams of an SVCB/HTTPS record, validated (RFC 9460 §2.2: keys strictly
+/// increasing; each known key's value well-formed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SvcParams<'a> {
+    data: &'a [u8],
+    offset: usize,
+}
+
+/// One SvcParam.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SvcParam<'a> {
+    /// SvcParamKey.
+    pub key: u16,
+    /// SvcParamValue.
+    pub value: &'a [u8],
+    /// Offset of the key in the message.
+    pub offset: usize,
+}
+
+impl<'a> SvcParams<'a> {
+    fn parse(r: &mut Reader<'a>, rtype: Rtype) -> Result<SvcParams<'a>, Error> {
+        let mut check = *r;
+        let mut last: Option<u16> = None;
+        while !check.is_empty() {
+            let at = check.pos();
+            let key = check.u16()?;
+            let len = usize::from(check.u16()?);
+            let value = check.take(len)?;
+            if last.is_some_and(|l| key <= l) {
+                return Err(invalid(
+                    rtype,
+                    "SvcParamKeys are not in strictly increasing order",
+                    at,
+                ));
+            }
+            last = Some(key);
+            let ok = match key {
+                svc_key::MANDATORY => !value.is_empty() && value.len() % 2 == 0,
+                svc_key::ALPN => {
+                    let mut v = Reader::new(value, 0);
+                    let mut ok = !value.is_empty();
+                    while ok && !v.is_empty() {
+                        ok = v.char_string().is_ok_and(|s| !s.is_empty());
+                    }
+                    ok
+                }
+                svc_key::NO_DEFAULT_ALPN | svc_key::OHTTP => value.is_empty(),
+                svc_key::PORT => value.len() == 2,
+                svc_key::IPV4HINT => !value.is_empty() && value.len() % 4 == 0,
+                svc_key::IPV6HINT => !value.is_empty() && value.len() % 16 == 0,
+                _ => true,
+            };
+            if !ok {
+                return Err(invalid(rtype, "malformed SvcParamValue", at));
+            }
+        }
+        let offset = r.pos();
+        Ok(SvcParams {
+            data: r.rest(),
+            offset,
+        })
+    }
+
+    /// The params, in wire order.
+    pub fn iter(&self) -> SvcParamIter<'a> {
+        SvcParamIter {
+            rest: self.data,
+            offset: self.offset,
+        }
+    }
+
+    /// Whether there are none (AliasMode records have none).
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for SvcParams<'a> {
+    type Item = SvcParam<'a>;
+    type IntoIter = SvcParamIter<'a>;
+    fn into_iter(self) -> SvcParamIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`SvcParams`].
+#[derive(Clone, Debug)]
+pub struct SvcParamIter<'a> {
+    rest: &'a [u8],
+    offset: usize,
+}
+
+impl<'a> Iterator for SvcParamIter<'a> {
+    type Item = SvcParam<'a>;
+    fn next(&mut self) -> Option<SvcParam<'a>> {
+        let [k0, k1, l0, l1, tail @ ..] = self.rest else {
+            return None;
+        };
+        let len = usize::from(u16::from_be_bytes([*l0, *l1]));
+        let value = tail.get(..len)?;
+        let p = SvcParam {
+            key: u16::from_be_bytes([*k0, *k1]),
+            value,
+            offset: self.offset,
+        };
+        self.rest = tail.get(len..).unwrap_or(&[]);
+        self.offset += 4 + len;
+        Some(p)
+    }
+}
+
+/// Writes an SvcParam value byte inside quotes, escaping `,` too when `comma` (alpn).
+fn svc_escaped(f: &mut fmt::Formatter<'_>, s: &[u8], comma: bool) -> fmt::Result {
+    for &b in s {
+        match b {
+            b',' if comma => f.write_str("\\\\,")?,
+            b'"' | b'\\' => write!(f, "\\{}", b as char)?,
+            0x21..=0x7e => write!(f, "{}", b as char)?,
+            _ => write!(f, "\\{b:03}")?,
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Display for SvcParam<'_> {
+    /// BIND's form: `alpn="h2,h3"`, `port=443`, `ipv4hint=192.0.2.1,192.0.2.2`,
+    /// `ech=<base64>`, `mandatory=alpn,port`, `no-default-alpn`, `key65333="..."`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", SvcKey(self.key))?;
+        let v = self.value;
+        match self.key {
+            svc_key::MANDATORY => {
+                f.write_str("=")?;
+                for (i, c) in v.chunks_exact(2).enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    if let [a, b] = c {
+                        write!(f, "{}", SvcKey(u16::from_be_bytes([*a, *b])))?;
+                    }
+                }
+                Ok(())
+            }
+            svc_key::ALPN => {
+                f.write_str("=\"")?;
+                for (i, id) in (CharStringIter { rest: v }).enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    svc_escaped(f, id, true)?;
+                }
+                f.write_str("\"")
+            }
+            svc_key::PORT => match v {
+                [a, b] => write!(f, "={}", u16::from_be_bytes([*a, *b])),
+                _ => Ok(()),
+            },
+            svc_key::IPV4HINT => {
+                f.write_str("=")?;
+                for (i, c) in v.chunks_exact(4).enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    if let Ok(a) = <[u8; 4]>::try_from(c) {
+                        write!(f, "{}", Ipv4Addr::from(a))?;
+                    }
+                }
+                Ok(())
+            }
+            svc_key::IPV6HINT => {
+                f.write_str("=")?;
+                for (i, c) in v.chunks_exact(16).enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    if let Ok(a) = <[u8; 16]>::try_from(c) {
+                        write!(f, "{}", Ipv6Addr::from(a))?;
+                    }
+                }
+                Ok(())
+            }
+            svc_key::ECH => {
+                f.write_str("=")?;
+                enc::base64(f, v)
+            }
+            _ if v.is_empty() => Ok(()),
+            _ => {
+                f.write_str("=\"")?;
+                svc_escaped(f, v, false)?;
+                f.write_str("\"")
+            }
+        }
+    }
+}
+
+impl fmt::Display for SvcParams<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// RRSIG time as `YYYYMMDDHHMMSS`, UTC.
+#[derive(Clone, Copy, Debug)]
+pub struct SigTime(pub u32);
+
+impl fmt::Display for SigTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = i64::from(self.0);
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        write!(
+            f,
+            "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+            rem / 3600,
+            rem / 60 % 60,
+            rem % 60
+        )
+    }
+}
+
+/// LOC size/precision byte: mantissa (high nibble) × 10^exponent (low nibble) cm, printed
+/// in metres as BIND does (`1m`, `10000m`, `0.50m`).
+struct LocSize(u8);
+
+impl fmt::Display for LocSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mantissa = u64::from(self.0 >> 4);
+        let exponent = u32::from(self.0 & 0x0f);
+        if exponent >= 2 {
+            write!(f, "{}m", mantissa * 10u64.pow(exponent - 2))
+        } else {
+            write!(f, "0.{:02}m", mantissa * 10u64.pow(exponent))
+        }
+    }
+}
+
+/// One LOC coordinate: thousandths of an arc second offset by 2^31.
+struct LocCoord(u32, [char; 2]);
+
+impl fmt::Display for LocCoord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (v, hemi) = if self.0 >= 1 << 31 {
+            (self.0 - (1 << 31), self.1[0])
+        } else {
+            ((1 << 31) - self.0, self.1[1])
+        };
+        write!(
+            f,
+            "{} {} {}.{:03} {}",
+            v / 3_600_000,
+            v / 60_000 % 60,
+            v / 1000 % 60,
+            v % 1000,
+            hemi
+        )
+    }
+}
+
+impl fmt::Display for Rdata<'_> {
+    /// dig's presentation format for the type.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rdata::A(a) => write!(f, "{a}"),
+            Rdata::Aaaa(a) => write!(f, "{a}"),
+            Rdata::Ns(n) | Rdata::Cname(n) | Rdata::Ptr(n) | Rdata::Dname(n) => write!(f, "{n}"),
+            Rdata::Mx {
+                preference,
+                exchange,
+            } => write!(f, "{preference} {exchange}"),
+            Rdata::Txt(s) | Rdata::Spf(s) => write!(f, "{s}"),
+            Rdata::Soa {
+                mname,
+                rname,
+                serial,
+                refresh,
+                retry,
+                expire,
+                minimum,
+            } => write!(
+                f,
+                "{mname} {rname} {serial} {refresh} {retry} {expire} {minimum}"
+            ),
+            Rdata::Srv {
+                priority,
+                weight,
+                port,
+                target,
+            } => write!(f, "{priority} {weight} {port} {target}"),
+            Rdata::Hinfo { cpu, os } => write!(f, "{} {}", Quoted(cpu), Quoted(os)),
+            Rdata::Rp { mbox, txt } => write!(f, "{mbox} {txt}"),
+            Rdata::Afsdb { subtype, hostname } => write!(f, "{subtype} {hostname}"),
+            Rdata::Caa { flags, tag, value } => {
+                write!(f, "{flags} ")?;
+                for &b in *tag {
+                    write!(f, "{}", b as char)?;
+                }
+                write!(f, " {}", Quoted(value))
+            }
+            Rdata::Naptr {
+                order,
+                preference,
+                flags,
+                services,
+                regexp,
+                replacement,
+            } => write!(
+                f,
+                "{order} {preference} {} {} {} {replacement}",
+                Quoted(flags),
+                Quoted(services),
+                Quoted(regexp)
+            ),
+            Rdata::Ds {
+                key_tag,
+                algorithm,
+                digest_type,
+                digest,
+            }
+            | Rdata::Cds {
+                key_tag,
+                algorithm,
+                digest_type,
+                digest,
+            } => {
+                write!(f, "{key_tag} {algorithm} {digest_type}")?;
+                if !digest.is_empty() {
+                    f.write_str(" ")?;
+                    enc::hex_words(f, digest)?;
+                }
+                Ok(())
+            }
+            Rdata::Dnskey {
+                flags,
+                protocol,
+                algorithm,
+                public_key,
+            }
+            | Rdata::Cdnskey {
+                flags,
+                protocol,
+                algorithm,
+                public_key,
+            } => {
+                write!(f, "{flags} {protocol} {algorithm}")?;
+                if !public_key.is_empty() {
+                    f.write_str(" ")?;
+                    enc::base64_words(f, public_key)?;
+                }
+                Ok(())
+            }
+            Rdata::Rrsig {
+                type_covered,
+                algorithm,
+                labels,
+                original_ttl,
+                expiration,
+                inception,
+                key_tag,
+                signer,
+                signature,
+            } => {
+                write!(
+                    f,
+                    "{type_covered} {algorithm} {labels} {original_ttl} {} {} {key_tag} {signer}",
+                    SigTime(*expiration),
+                    SigTime(*inception)
+                )?;
+                if !signature.is_empty() {
+                    f.write_str(" ")?;
+                    enc::base64_words(f, signature)?;
+                }
+                Ok(())
+            }
+            Rdata::Nsec { next, types } => {
+                write!(f, "{next}")?;
+                if types.iter().next().is_some() {
+                    write!(f, " {types}")?;
+                }
+                Ok(())
+            }
+            Rdata::Nsec3 {
+                hash_algorithm,
+                flags,
+                iterations,
+                salt,
+                next_hashed,
+                types,
+            } => {
+                write!(f, "{hash_algorithm} {flags} {iterations} ")?;
+                salt_fmt(f, salt)?;
+                f.write_str(" ")?;
+                enc::base32hex(f, next_hashed)?;
+                if types.iter().next().is_some() {
+                    write!(f, " {types}")?;
+                }
+                Ok(())
+            }
+            Rdata::Nsec3param {
+                hash_algorithm,
+                flags,
+                iterations,
+                salt,
+            } => {
+                write!(f, "{hash_algorithm} {flags} {iterations} ")?;
+                salt_fmt(f, salt)
+            }
+            Rdata::Tlsa {
+                usage,
+                selector,
+                matching_type,
+                data,
+            } => {
+                write!(f, "{usage} {selector} {matching_type}")?;
+                if !data.is_empty() {
+                    f.write_str(" ")?;
+                    enc::hex_words(f, data)?;
+                }
+                Ok(())
+            }
+            Rdata::Sshfp {
+                algorithm,
+                fp_type,
+                fingerprint,
+            } => {
+                write!(f, "{algorithm} {fp_type}")?;
+                if !fingerprint.is_empty() {
+                    f.write_str(" ")?;
+                    enc::hex_words(f, fingerprint)?;
+                }
+                Ok(())
+            }
+            Rdata::Svcb {
+                priority,
+                target,
+                params,
+            }
+            | Rdata::Https {
+                priority,
+                target,
+                params,
+            } => {
+                write!(f, "{priority} {target}")?;
+                if !params.is_empty() {
+                    write!(f, " {params}")?;
+                }
+                Ok(())
+            }
+            Rdata::Uri {
+                priority,
+                weight,
+                target,
+            } => write!(f, "{priority} {weight} {}", Quoted(target)),
+            Rdata::Loc {
+                size,
+                horiz_pre,
+                vert_pre,
+                latitude,
+                longitude,
+                altitude,
+                ..
+            } => {
+                let (sign, alt) = if *altitude < 10_000_000 {
+                    ("-", 10_000_000 - altitude)
+                } else {
+                    ("", altitude - 10_000_000)
+                };
+                write!(
+                    f,
+                    "{} {} {sign}{}.{:02}m {} {} {}",
+                    LocCoord(*latitude, ['N', 'S']),
+                    LocCoord(*longitude, ['E', 'W']),
+                    alt / 100,
+                    alt % 100,
+                    LocSize(*size),
+                    LocSize(*horiz_pre),
+                    LocSize(*vert_pre)
+                )
+            }
+            Rdata::Tsig {
+                algorithm,
+                time_signed,
+                fudge,
+                mac,
+                original_id,
+                error,
+                other,
+            } => {
+                write!(f, "{algorithm} {time_signed} {fudge} {}", mac.len())?;
+                if !mac.is_empty() {
+                    f.write_str(" ")?;
+                    enc::base64_words(f, mac)?;
+                }
+                write!(f, " {original_id} ")?;
+                match error.tsig_name() {
+                    Some(n) => f.write_str(n)?,
+                    None => write!(f, "{}", error.0)?,
+                }
+                write!(f, " {}", other.len())?;
+                if !other.is_empty() {
+                    f.write_str(" ")?;
+                    enc::base64_words(f, other)?;
+                }
+                Ok(())
+            }
+            Rdata::Opt(o) => write!(f, "{o}"),
+            Rdata::Unknown { data, .. } => write!(f, "{}", Generic(data)),
+        }
+    }
+}
+
+fn salt_fmt(f: &mut fmt::Formatter<'_>, salt: &[u8]) -> fmt::Result {
+    if salt.is_empty() {
+        f.write_str("-")
+    } else {
+        enc::hex(f, salt)
+    }
+}
+
+/// Tiny encoders that write straight into the formatter.
+mod enc {
+    use core::fmt;
+
+    /// dig splits long hex and base64 blobs into words of this many characters.
+    pub(super) const WORD: usize = 56;
+
+    /// Writes `c` and, every `WORD` characters, a space before the next.
+    struct Words<'f, 'g> {
+        f: &'f mut fmt::Formatter<'g>,
+        n: usize,
+        split: bool,
+    }
+
+    impl Words<'_, '_> {
+        fn put(&mut self, c: u8) -> fmt::Result {
+            if self.split && self.n > 0 && self.n % WORD == 0 {
+                self.f.write_str(" ")?;
+            }
+            self.n += 1;
+            fmt::Write::write_char(self.f, char::from(c))
+        }
+    }
+
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+    fn hex_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
+        let mut w = Words { f, n: 0, split };
+        for &b in data {
+            w.put(HEX[usize::from(b >> 4)])?;
+            w.put(HEX[usize::from(b & 0x0f)])?;
+        }
+        Ok(())
+    }
+
+    /// Upper-case hex, one word.
+    pub(super) fn hex(f: &mut fmt::Formatter<'_>, data: &[u8]) -> fmt::Result {
+        hex_impl(f, data, false)
+    }
+
+    /// Upper-case hex in 56-character words.
+    pub(super) fn hex_words(f: &mut fmt::Formatter<'_>, data: &[u8]) -> fmt::Result {
+        hex_impl(f, data, true)
+    }
+
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    fn base64_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
+        let mut w = Words { f, n: 0, split };
+        for chunk in data.chunks(3) {
+            let b = [
+                chunk.first().copied().unwrap_or(0),
+                chunk.get(1).copied().unwrap_or(0),
+                chunk.get(2).copied().unwrap_or(0),
+            ];
+            let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    w.put(B64[((n >> (18 - 6 * i)) & 0x3f) as usize])?;
+                } else {
+                    w.put(b'=')?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Standard base64 with padding, one word.
+    pub(super) fn base64(f: &mut fmt::Formatter<'_>, data: &[u8]) -> fmt::Result {
+        base64_impl(f, data, false)
+    }
+
+    /// Standard base64 in 56-character words.
+    pub(super) fn base64_words(f: &mut fmt::Formatter<'_>, data: &[u8]) -> fmt::Result {
+        base64_impl(f, data, true)
+    }
+
+    const B32HEX: &[u8; 32] = b"0123456789ABCDEFGHIJKLMNOPQRSTUV";
+
+    /// Base32hex (RFC 4648 §7), upper case, no padding (NSEC3, RFC 5155 §3.3).
+    pub(super) fn base32hex(f: &mut fmt::Formatter<'_>, data: &[u8]) -> fmt::Result {
+        let mut w = Words {
+            f,
+            n: 0,
+            split: false,
+        };
+        for chunk in data.chunks(5) {
+            let mut b = [0u8; 8];
+            b[3..3 + chunk.len()].copy_from_slice(chunk);
+            let n = u64::from_be_bytes(b);
+            let chars = (chunk.len() * 8).div_ceil(5);
+            for i in 0..chars {
+                w.put(B32HEX[((n >> (35 - 5 * i)) & 0x1f) as usize])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {}

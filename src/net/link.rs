@@ -1,0 +1,503 @@
+//! Link layers: from a frame to the network-layer bytes.
+//!
+//! Ethernet II (with up to three 802.1Q / 802.1ad / 0x9100 VLAN tags) goes
+//! through etherparse's `LaxSlicedPacket`, which tolerates frames cut by the
+//! snaplen. Everything etherparse does not know we strip here, in a few
+//! checked lines each: BSD NULL and OpenBSD LOOP (4-byte address family),
+//! Linux SLL (16 bytes) and SLL2 (20 bytes), PPP and PPPoE sessions, NFLOG
+//! TLVs, Apple PKTAP, IEEE 802.11 data frames (LLC/SNAP) and radiotap.
+//! Any other link type gets one diagnostic per decoder, naming it.
+
+use etherparse::LaxSlicedPacket;
+
+use super::{Ctx, Decoder, Out, MAX_DEPTH};
+
+/// pcap link-type numbers (tcpdump.org/linktypes.html).
+pub(crate) mod linktype {
+    pub(crate) const NULL: u32 = 0;
+    pub(crate) const ETHERNET: u32 = 1;
+    pub(crate) const PPP: u32 = 9;
+    pub(crate) const RAW_12: u32 = 12;
+    pub(crate) const RAW_14: u32 = 14;
+    pub(crate) const PPP_HDLC: u32 = 50;
+    pub(crate) const RAW: u32 = 101;
+    pub(crate) const IEEE802_11: u32 = 105;
+    pub(crate) const LOOP: u32 = 108;
+    pub(crate) const LINUX_SLL: u32 = 113;
+    pub(crate) const IEEE802_11_RADIOTAP: u32 = 127;
+    pub(crate) const IPV4: u32 = 228;
+    pub(crate) const IPV6: u32 = 229;
+    pub(crate) const NFLOG: u32 = 239;
+    pub(crate) const PKTAP: u32 = 258;
+    pub(crate) const LINUX_SLL2: u32 = 276;
+}
+
+/// Ether types we follow.
+pub(crate) mod ethertype {
+    pub(crate) const IPV4: u16 = 0x0800;
+    pub(crate) const IPV6: u16 = 0x86DD;
+    pub(crate) const PPPOE_SESSION: u16 = 0x8864;
+    pub(crate) const TEB: u16 = 0x6558; // transparent Ethernet bridging (GRE, Geneve)
+    pub(crate) const PPP: u16 = 0x880B; // PPP in GRE (PPTP)
+}
+
+/// Display name of a link type, for diagnostics.
+pub(crate) fn link_name(link: u32) -> &'static str {
+    match link {
+        10 => "FDDI",
+        6 => "IEEE802_5 (Token Ring)",
+        7 => "ARCNET",
+        8 => "SLIP",
+        50 => "PPP_HDLC",
+        104 => "C_HDLC",
+        119 => "PRISM_HEADER",
+        163 => "IEEE802_11_AVS",
+        192 => "PPI",
+        195 => "IEEE802_15_4",
+        220 => "USB_LINUX_MMAPPED",
+        _ => "unknown",
+    }
+}
+
+/// Reads a big-endian u16 at `at`.
+pub(crate) fn be16(b: &[u8], at: usize) -> Option<u16> {
+    let s = b.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([s[0], s[1]]))
+}
+
+/// Reads a big-endian u32 at `at`.
+pub(crate) fn be32(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    let s = b.get(at..at.checked_add(2)?)?;
+    Some(u16::from_le_bytes([s[0], s[1]]))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    let s = b.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Address families in NULL/LOOP headers: 2 is AF_INET everywhere; AF_INET6 is
+/// 24 (NetBSD/OpenBSD), 28 (FreeBSD) or 30 (macOS), and 10 on Linux.
+fn family_is_ip(f: u32) -> Option<bool> {
+    match f {
+        2 => Some(true),
+        10 | 24 | 28 | 30 => Some(false),
+        _ => None,
+    }
+}
+
+/// What follows the BSD NULL header: the family is in the writer's byte
+/// order, which the file does not tell us reliably, so we accept either.
+fn null_family(b: &[u8]) -> Option<bool> {
+    let le = le32(b, 0)?;
+    let be = be32(b, 0)?;
+    family_is_ip(le).or_else(|| family_is_ip(be))
+}
+
+impl Decoder {
+    /// Decodes one link-layer frame (or a frame inside PKTAP).
+    pub(super) fn link(
+        &mut self,
+        ctx: &Ctx<'_>,
+        link: u32,
+        data: &[u8],
+        depth: u8,
+        out: &mut Out<'_>,
+    ) {
+        if depth > MAX_DEPTH {
+            self.report(
+                ctx,
+                ctx.offset_of(data),
+                format!("encapsulation deeper than {MAX_DEPTH} levels, not followed"),
+                out,
+            );
+            return;
+        }
+        use linktype::*;
+        match link {
+            ETHERNET => self.ethernet(ctx, data, depth, out),
+            RAW | RAW_12 | RAW_14 | IPV4 | IPV6 => self.ip(ctx, data, depth, out),
+            NULL => match (data.get(4..), null_family(data)) {
+                (Some(rest), Some(_)) => self.ip(ctx, rest, depth, out),
+                (Some(_), None) => {} // other families (e.g. AF_LINK): not DNS
+                (None, _) => self.short(ctx, data, "BSD NULL", 4, out),
+            },
+            LOOP => match (data.get(4..), be32(data, 0).and_then(family_is_ip)) {
+                (Some(rest), Some(_)) => self.ip(ctx, rest, depth, out),
+                (Some(_), None) => {}
+                (None, _) => self.short(ctx, data, "OpenBSD LOOP", 4, out),
+            },
+            LINUX_SLL => match (data.get(16..), be16(data, 14)) {
+                (Some(rest), Some(proto)) => self.ether_type(ctx, proto, rest, depth, out),
+                _ => self.short(ctx, data, "Linux SLL", 16, out),
+            },
+            LINUX_SLL2 => match (data.get(20..), be16(data, 0)) {
+                (Some(rest), Some(proto)) => self.ether_type(ctx, proto, rest, depth, out),
+                _ => self.short(ctx, data, "Linux SLL2", 20, out),
+            },
+            PPP | PPP_HDLC => self.ppp(ctx, data, depth, out),
+            NFLOG => self.nflog(ctx, data, depth, out),
+            PKTAP => self.pktap(ctx, data, depth, out),
+            IEEE802_11 => self.wifi(ctx, data, depth, out),
+            IEEE802_11_RADIOTAP => match le16(data, 2) {
+                Some(len) if data.len() >= usize::from(len) && len >= 8 => {
+                    // The radiotap Flags field (bit 1 of the present word)
+                    // can announce a trailing FCS; IP lengths make it harmless.
+                    self.wifi(ctx, &data[usize::from(len)..], depth, out)
+                }
+                _ => self.short(ctx, data, "radiotap", 8, out),
+            },
+            other => {
+                if self.unsupported_links.insert(other) {
+                    self.report(
+                        ctx,
+                        None,
+                        format!(
+                            "link type {other} ({}) is not supported; its frames are skipped",
+                            link_name(other)
+                        ),
+                        out,
+                    );
+                }
+            }
+        }
+    }
+
+    fn short(&mut self, ctx: &Ctx<'_>, data: &[u8], what: &str, need: usize, out: &mut Out<'_>) {
+        self.report(
+            ctx,
+            ctx.offset_of(data),
+            format!("{what} header cut: {} bytes, {need} needed", data.len()),
+            out,
+        );
+    }
+
+    /// Ethernet II with up to three VLAN tags, via etherparse.
+    pub(super) fn ethernet(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        let pkt = match LaxSlicedPacket::from_ethernet(data) {
+            Ok(p) => p,
+            Err(e) => {
+                self.report(ctx, ctx.offset_of(data), format!("Ethernet: {e}"), out);
+                return;
+            }
+        };
+        if let Some((err, layer)) = &pkt.stop_err {
+            // VLAN tags cut by the snaplen; IP-level errors are reported by `ip`.
+            if matches!(layer, etherparse::err::Layer::VlanHeader) {
+                self.report(ctx, ctx.offset_of(data), format!("VLAN: {err}"), out);
+                return;
+            }
+        }
+        let Some(p) = pkt.ether_payload() else {
+            return;
+        };
+        if p.ether_type.0 <= 1500 {
+            // IEEE 802.3 length field: IP only behind an LLC/SNAP header.
+            if let Some([0xAA, 0xAA, 0x03, 0, 0, 0, hi, lo]) = p.payload.get(..8) {
+                let et = u16::from_be_bytes([*hi, *lo]);
+                self.ether_type(ctx, et, &p.payload[8..], depth, out);
+            }
+            return;
+        }
+        self.ether_type(ctx, p.ether_type.0, p.payload, depth, out);
+    }
+
+    /// Dispatches on an ether type (Ethernet, SLL, SLL2, GRE, Geneve).
+    pub(super) fn ether_type(
+        &mut self,
+        ctx: &Ctx<'_>,
+        ether_type: u16,
+        payload: &[u8],
+        depth: u8,
+        out: &mut Out<'_>,
+    ) {
+        use ethertype::*;
+        match ether_type {
+            IPV4 | IPV6 => self.ip(ctx, payload, depth, out),
+            0x8100 | 0x88A8 | 0x9100 => {
+                // VLAN tags after an SLL/SLL2 header or inside a tunnel.
+                let pkt =
+                    LaxSlicedPacket::from_ether_type(etherparse::EtherType(ether_type), payload);
+                if let Some(p) = pkt.ether_payload() {
+                    if !matches!(p.ether_type.0, 0x8100 | 0x88A8 | 0x9100) {
+                        self.ether_type(ctx, p.ether_type.0, p.payload, depth, out);
+                    }
+                }
+            }
+            PPPOE_SESSION => {
+                // PPPoE: ver/type, code, session id, length (RFC 2516 §4), then PPP protocol.
+                match payload.get(6..) {
+                    Some(rest) => self.ppp(ctx, rest, depth + 1, out),
+                    None => self.short(ctx, payload, "PPPoE", 6, out),
+                }
+            }
+            TEB => self.ethernet(ctx, payload, depth + 1, out),
+            PPP => self.ppp(ctx, payload, depth + 1, out),
+            _ => {}
+        }
+    }
+
+    /// PPP: optional HDLC address/control (ff 03), then the protocol field
+    /// (1 byte when compressed, RFC 1661 §2).
+    pub(super) fn ppp(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        let mut b = data;
+        if let [0xff, 0x03, rest @ ..] = b {
+            b = rest;
+        }
+        let (proto, rest) = match b {
+            [p, rest @ ..] if p & 1 == 1 => (u16::from(*p), rest),
+            [hi, lo, rest @ ..] => (u16::from_be_bytes([*hi, *lo]), rest),
+            _ => {
+                self.short(ctx, data, "PPP", 2, out);
+                return;
+            }
+        };
+        match proto {
+            0x0021 | 0x0057 => self.ip(ctx, rest, depth, out),
+            _ => {}
+        }
+    }
+
+    /// NFLOG (Linux netfilter log): 4-byte header (family, version, resource id)
+    /// then TLVs with host-order 16-bit length and type, padded to 4 bytes.
+    /// Type 9 (NFULA_PAYLOAD) holds the packet, starting at the IP header.
+    fn nflog(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        let mut pos = 4usize;
+        if data.len() < pos {
+            self.short(ctx, data, "NFLOG", 4, out);
+            return;
+        }
+        while pos < data.len() {
+            let (Some(len_le), Some(typ_le)) = (le16(data, pos), le16(data, pos + 2)) else {
+                break;
+            };
+            // Host byte order: the capture is almost always little-endian,
+            // but a big-endian writer gives lengths that only make sense swapped.
+            let (len, typ) = if usize::from(len_le) >= 4 && pos + usize::from(len_le) <= data.len()
+            {
+                (len_le, typ_le)
+            } else {
+                (len_le.swap_bytes(), typ_le.swap_bytes())
+            };
+            let len = usize::from(len);
+            if len < 4 {
+                break;
+            }
+            let end = pos + len;
+            if typ & 0x7fff == 9 {
+                let value = data.get(pos + 4..end.min(data.len())).unwrap_or(&[]);
+                self.ip(ctx, value, depth, out);
+                return;
+            }
+            pos = end.saturating_add(3) & !3;
+        }
+        self.report(
+            ctx,
+            ctx.offset_of(data),
+            "NFLOG record without a payload TLV".to_string(),
+            out,
+        );
+    }
+
+    /// Apple PKTAP: a header whose first u32 is its own length and whose
+    /// third u32 is the link type of the packet that follows (host order).
+    fn pktap(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        let (Some(mut hlen), Some(mut dlt)) = (le32(data, 0), le32(data, 8)) else {
+            self.short(ctx, data, "PKTAP", 12, out);
+            return;
+        };
+        if hlen as usize > data.len() || hlen < 12 {
+            hlen = hlen.swap_bytes();
+            dlt = dlt.swap_bytes();
+        }
+        match data.get(hlen as usize..) {
+            Some(rest) if hlen >= 12 => self.link(ctx, dlt, rest, depth + 1, out),
+            _ => self.short(ctx, data, "PKTAP", 12, out),
+        }
+    }
+
+    /// IEEE 802.11: data frames only, unprotected, with an LLC/SNAP header.
+    fn wifi(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        let Some(fc) = le16(data, 0) else {
+            return;
+        };
+        let ftype = (fc >> 2) & 3;
+        let subtype = (fc >> 4) & 0xf;
+        let flags = (fc >> 8) as u8;
+        if ftype != 2 || subtype & 0x4 != 0 {
+            return; // management/control, or a data frame without a body (null)
+        }
+        if flags & 0x40 != 0 {
+            return; // protected: encrypted payload
+        }
+        let mut hlen = 24usize;
+        if flags & 0x03 == 0x03 {
+            hlen += 6; // ToDS and FromDS: a fourth address
+        }
+        if subtype & 0x8 != 0 {
+            hlen += 2; // QoS control
+            if flags & 0x80 != 0 {
+                hlen += 4; // +HTC (order bit in a QoS data frame)
+            }
+        }
+        match data.get(hlen..hlen + 8) {
+            Some([0xAA, 0xAA, 0x03, 0, 0, 0 | 0xF8, hi, lo]) => {
+                let et = u16::from_be_bytes([*hi, *lo]);
+                self.ether_type(ctx, et, &data[hlen + 8..], depth, out);
+            }
+            Some(_) => {}
+            None => self.short(ctx, data, "802.11", hlen + 8, out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{dns_of, run, Ev};
+    use super::super::testutil::{ether, ipv4, ipv6, udp, QUERY};
+    use super::*;
+
+    fn udp4() -> Vec<u8> {
+        ipv4(17, &udp(40000, 53, &QUERY))
+    }
+
+    /// Offsets of the DNS messages found in one frame of link type `link`.
+    fn offsets(link: u32, frame: Vec<u8>) -> Vec<Option<usize>> {
+        dns_of(&run(&[(link, frame)]))
+            .into_iter()
+            .map(|d| d.2)
+            .collect()
+    }
+
+    #[test]
+    fn ppp_link_with_and_without_address_control() {
+        let mut a = vec![0xff, 0x03, 0x00, 0x21]; // HDLC address/control, IPv4
+        a.extend_from_slice(&udp4());
+        assert_eq!(offsets(9, a), [Some(4 + 28)]);
+        let mut b = vec![0x21]; // compressed protocol field
+        b.extend_from_slice(&udp4());
+        assert_eq!(offsets(9, b), [Some(1 + 28)]);
+        let mut c = vec![0x00, 0x57]; // IPv6
+        c.extend_from_slice(&ipv6(17, &udp(53, 40000, &QUERY)));
+        assert_eq!(offsets(9, c), [Some(2 + 48)]);
+    }
+
+    #[test]
+    fn pppoe_session_over_ethernet() {
+        // ver/type 0x11, code 0, session 0x0001, length, then PPP protocol 0x0021
+        let mut p = vec![0x11, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x21];
+        p.extend_from_slice(&udp4());
+        assert_eq!(offsets(1, ether(&[], 0x8864, &p)), [Some(14 + 8 + 28)]);
+    }
+
+    #[test]
+    fn nflog_payload_tlv_is_found() {
+        // header: AF_INET, version 0, resource id 0
+        let mut f = vec![2, 0, 0, 0];
+        f.extend_from_slice(&[8, 0, 1, 0, 0x08, 0x00, 0, 0]); // TLV len 8, type 1 (packet hdr)
+        f.extend_from_slice(&[5, 0, 10, 0, b'x', 0, 0, 0]); // TLV len 5, type 10 (prefix), padded
+        let ip = udp4();
+        f.extend_from_slice(&((ip.len() + 4) as u16).to_le_bytes());
+        f.extend_from_slice(&9u16.to_le_bytes()); // NFULA_PAYLOAD
+        f.extend_from_slice(&ip);
+        assert_eq!(offsets(239, f), [Some(4 + 8 + 8 + 4 + 28)]);
+        // No payload TLV at all: a diagnostic, not silence.
+        let evs = run(&[(239, vec![2, 0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0])]);
+        assert!(
+            matches!(&evs[0], Ev::Diag(1, m) if m.contains("NFLOG")),
+            "{evs:?}"
+        );
+    }
+
+    #[test]
+    fn pktap_header_names_the_inner_link_type() {
+        let mut f = Vec::new();
+        f.extend_from_slice(&108u32.to_le_bytes()); // header length
+        f.extend_from_slice(&1u32.to_le_bytes()); // record type
+        f.extend_from_slice(&1u32.to_le_bytes()); // DLT: Ethernet
+        f.resize(108, 0);
+        f.extend_from_slice(&ether(&[], 0x0800, &udp4()));
+        assert_eq!(offsets(258, f), [Some(108 + 14 + 28)]);
+    }
+
+    /// An 802.11 QoS data frame (ToDS) with LLC/SNAP around `payload`.
+    fn wifi(ether_type: u16, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0x88, 0x01]; // QoS data, flags: ToDS
+        f.extend_from_slice(&[0, 0]); // duration
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 3]); // 3 addresses
+        f.extend_from_slice(&[0, 0]); // sequence control
+        f.extend_from_slice(&[0, 0]); // QoS control
+        f.extend_from_slice(&[0xAA, 0xAA, 0x03, 0, 0, 0]);
+        f.extend_from_slice(&ether_type.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+
+    #[test]
+    fn ieee802_11_data_frames_and_radiotap() {
+        assert_eq!(offsets(105, wifi(0x0800, &udp4())), [Some(26 + 8 + 28)]);
+        let mut r = vec![0, 0, 12, 0, 0x04, 0, 0, 0, 0x02, 0, 0, 0]; // radiotap, 12 bytes
+        r.extend_from_slice(&wifi(0x0800, &udp4()));
+        assert_eq!(offsets(127, r), [Some(12 + 26 + 8 + 28)]);
+        // A protected frame is skipped, as is a beacon.
+        let mut p = wifi(0x0800, &udp4());
+        p[1] |= 0x40;
+        assert!(offsets(105, p).is_empty());
+        let mut b = wifi(0x0800, &udp4());
+        b[0] = 0x80;
+        assert!(offsets(105, b).is_empty());
+    }
+
+    #[test]
+    fn ieee802_3_llc_snap_frame() {
+        let ip = udp4();
+        let mut p = vec![0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00];
+        p.extend_from_slice(&ip);
+        let len = p.len() as u16;
+        assert_eq!(offsets(1, ether(&[], len, &p)), [Some(14 + 8 + 28)]);
+    }
+
+    #[test]
+    fn pktap_nesting_is_bounded() {
+        // PKTAP inside PKTAP inside ...: the depth bound stops it with a diagnostic.
+        let mut f = ether(&[], 0x0800, &udp4());
+        for _ in 0..8 {
+            let mut h = Vec::new();
+            h.extend_from_slice(&12u32.to_le_bytes());
+            h.extend_from_slice(&1u32.to_le_bytes());
+            h.extend_from_slice(&258u32.to_le_bytes());
+            h.extend_from_slice(&f);
+            f = h;
+        }
+        let evs = run(&[(258, f)]);
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e, Ev::Diag(1, m) if m.contains("deeper"))),
+            "{evs:?}"
+        );
+    }
+
+    #[test]
+    fn null_family_accepts_both_byte_orders() {
+        assert_eq!(null_family(&[2, 0, 0, 0]), Some(true)); // LE AF_INET
+        assert_eq!(null_family(&[0, 0, 0, 2]), Some(true)); // BE AF_INET
+        assert_eq!(null_family(&[30, 0, 0, 0]), Some(false)); // macOS AF_INET6, LE
+        assert_eq!(null_family(&[0, 0, 0, 24]), Some(false)); // OpenBSD AF_INET6, BE
+        assert_eq!(null_family(&[0, 0, 0, 28]), Some(false)); // FreeBSD AF_INET6, BE
+        assert_eq!(null_family(&[18, 0, 0, 0]), None); // AF_LINK
+        assert_eq!(null_family(&[2, 0]), None); // cut
+    }
+
+    #[test]
+    fn readers_check_bounds() {
+        assert_eq!(be16(&[1, 2, 3], 1), Some(0x0203));
+        assert_eq!(be16(&[1, 2, 3], 2), None);
+        assert_eq!(be32(&[1, 2, 3], 0), None);
+        assert_eq!(be16(&[], usize::MAX), None);
+    }
+}
