@@ -7,5 +7,6 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod check;
 pub mod dns;
 pub mod net;

@@ -19,7 +19,7 @@ use std::net::IpAddr;
 
 use crate::dns::Rtype;
 
-pub use rules::grade;
+
 
 /// A lab, ready to grade: its rules in report order.
 #[derive(Clone, Debug)]

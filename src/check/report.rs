@@ -1,0 +1,1 @@
+//! Reports: table, JSON, NDJSON, CSV (being written).
