@@ -9,7 +9,7 @@ use crate::capture::{self, CaptureReader, Timestamp};
 use crate::cli::{Cli, ColorWhen, Command, CommonArgs, Format};
 use crate::dns::{self, Entry};
 use crate::error::{Diagnostic, Error, ExitCode, Layer};
-use crate::meta::MessageMeta;
+use crate::meta::{MessageMeta, StoredMessage};
 use crate::net::{self, NetEvent};
 use crate::render::{
     self, table::TableSink, FileInfo, Files, JsonSink, Listing, NdjsonSink, Sink, Summary,
@@ -243,6 +243,10 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
             pairer: Pairer::new(settings.txn),
             stderr_lines: 0,
             io_error: None,
+            want_messages: settings.listing == Listing::Messages,
+            want_transactions: settings.listing == Listing::Transactions,
+            detail: None,
+            frame_not_dns: false,
         };
         run.read(&mut reader);
         if let Some(e) = run.io_error {
@@ -276,6 +280,21 @@ struct FileRun<'r> {
     stderr_lines: u64,
     /// The first output error (a closed pipe, a full disk): reading stops.
     io_error: Option<io::Error>,
+    /// Send single messages to the sink.
+    want_messages: bool,
+    /// Pair messages and send transactions to the sink.
+    want_transactions: bool,
+    /// Keep what `analyze` reports beyond messages and transactions.
+    detail: Option<Detail>,
+    /// The decoder reported the current frame as carrying no DNS.
+    frame_not_dns: bool,
+}
+
+/// What a whole-file analysis keeps besides messages and transactions.
+#[derive(Debug, Default)]
+struct Detail {
+    non_dns: Vec<NonDnsFrame>,
+    icmp_errors: Vec<IcmpError>,
 }
 
 impl FileRun<'_> {
@@ -306,6 +325,7 @@ impl FileRun<'_> {
                         secs: frame.ts.secs,
                         nanos: frame.ts.nanos,
                     };
+                    self.frame_not_dns = false;
                     decoder.on_frame(
                         frame.link.0,
                         frame.number,
@@ -314,6 +334,14 @@ impl FileRun<'_> {
                         frame.orig_len,
                         &mut |ev| self.on_net_event(ev),
                     );
+                    if self.frame_not_dns {
+                        if let Some(detail) = self.detail.as_mut() {
+                            detail.non_dns.push(NonDnsFrame {
+                                frame: frame.number,
+                                kind: net::describe_frame(frame.link.0, frame.data),
+                            });
+                        }
+                    }
                 }
                 capture::Event::Diagnostic(d) => {
                     if d.fatal {
@@ -381,7 +409,10 @@ impl FileRun<'_> {
         }
         match ev {
             NetEvent::Dns(p) => self.on_dns(&p),
-            NetEvent::NotDns => self.summary.non_dns_frames += 1,
+            NetEvent::NotDns => {
+                self.summary.non_dns_frames += 1;
+                self.frame_not_dns = true;
+            }
             NetEvent::Diagnostic(d) => self.diagnostic(Diagnostic {
                 file: self.file,
                 frame: Some(d.frame),
@@ -390,9 +421,56 @@ impl FileRun<'_> {
                 dns_offset: None,
                 message: d.message,
             }),
-            NetEvent::IcmpError { frame, .. } => {
-                self.summary.non_dns_frames += 1;
-                let _ = frame;
+            NetEvent::IcmpError {
+                frame,
+                ts,
+                reporter,
+                kind,
+                quoted,
+            } => {
+                self.summary.icmp_errors += 1;
+                let note = txn::IcmpNote {
+                    frame,
+                    ts: Timestamp {
+                        secs: ts.secs,
+                        nanos: ts.nanos,
+                    },
+                    reporter,
+                    kind,
+                };
+                let id = quoted
+                    .payload
+                    .get(..2)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]));
+                if let Some(detail) = self.detail.as_mut() {
+                    detail.icmp_errors.push(IcmpError {
+                        note,
+                        client: (quoted.src, quoted.sport),
+                        server: (quoted.dst, quoted.dport),
+                        id,
+                    });
+                }
+                let matched = self.want_transactions
+                    && self.pairer.on_icmp_error(
+                        note,
+                        (quoted.src, quoted.sport),
+                        (quoted.dst, quoted.dport),
+                        quoted.payload,
+                    );
+                if !matched && !self.want_transactions {
+                    let id = id.map_or(String::new(), |id| format!(" (ID 0x{id:04x})"));
+                    self.diagnostic(Diagnostic {
+                        file: self.file,
+                        frame: Some(frame),
+                        layer: Layer::Network,
+                        file_offset: None,
+                        dns_offset: None,
+                        message: format!(
+                            "ICMP {kind} from {reporter} quoting a DNS message{id} from {}:{} to {}:{}",
+                            quoted.src, quoted.sport, quoted.dst, quoted.dport
+                        ),
+                    });
+                }
             }
         }
     }
@@ -423,13 +501,13 @@ impl FileRun<'_> {
                     self.summary.queries += 1;
                 }
                 let problem = first_problem(&msg);
-                match self.settings.listing {
-                    Listing::Messages => {
-                        if let Err(e) = self.sink.message(self.files, &meta, p.payload) {
-                            self.io_error.get_or_insert(e);
-                        }
+                if self.want_messages {
+                    if let Err(e) = self.sink.message(self.files, &meta, p.payload) {
+                        self.io_error.get_or_insert(e);
                     }
-                    Listing::Transactions => {
+                }
+                {
+                    if self.want_transactions {
                         let sink = &mut *self.sink;
                         let files = &*self.files;
                         let mut io_error = None;
@@ -446,7 +524,7 @@ impl FileRun<'_> {
                 problem
             }
             Err(e) => {
-                if self.settings.listing == Listing::Messages {
+                if self.want_messages {
                     if let Err(e) = self.sink.message(self.files, &meta, p.payload) {
                         self.io_error.get_or_insert(e);
                     }
@@ -492,4 +570,136 @@ fn first_problem(msg: &dns::Message<'_>) -> Option<dns::Error> {
         }
     }
     None
+}
+
+/// A frame that carries no DNS, and what it is ("ARP", "TCP a:443 → b:5555").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NonDnsFrame {
+    pub frame: u64,
+    pub kind: String,
+}
+
+/// An ICMP error that quoted a DNS message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpError {
+    pub note: txn::IcmpNote,
+    /// The quoted message's sender (address, port): the client, for a query.
+    pub client: (std::net::IpAddr, u16),
+    /// The quoted message's destination.
+    pub server: (std::net::IpAddr, u16),
+    /// The quoted message's DNS ID, when the quote reaches it.
+    pub id: Option<u16>,
+}
+
+/// Everything dnslens finds in one capture file, held in memory: for commands
+/// that judge a whole (small) file, such as `check`.
+#[derive(Debug)]
+pub struct Analysis {
+    pub info: FileInfo,
+    pub format: Option<capture::FileFormat>,
+    /// Every DNS message, in capture order.
+    pub messages: Vec<StoredMessage>,
+    /// The transactions, in order of their first message.
+    pub transactions: Vec<txn::Transaction>,
+    pub non_dns: Vec<NonDnsFrame>,
+    pub icmp_errors: Vec<IcmpError>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+impl Default for Settings {
+    /// Defaults as on the command line, quiet (no stderr), for library use.
+    fn default() -> Self {
+        Self {
+            files: Vec::new(),
+            format: Format::Table,
+            color: false,
+            quiet: true,
+            listing: Listing::Transactions,
+            net: net::Config::default(),
+            txn: txn::Config::default(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct CollectSink {
+    messages: Vec<StoredMessage>,
+    transactions: Vec<txn::Transaction>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Sink for CollectSink {
+    fn message(&mut self, _: &Files, meta: &MessageMeta, bytes: &[u8]) -> io::Result<()> {
+        self.messages.push(StoredMessage {
+            meta: *meta,
+            bytes: bytes.to_vec(),
+        });
+        Ok(())
+    }
+
+    fn transaction(&mut self, _: &Files, t: &txn::Transaction) -> io::Result<()> {
+        self.transactions.push(t.clone());
+        Ok(())
+    }
+
+    fn diagnostic(&mut self, _: &Files, d: &Diagnostic) -> io::Result<()> {
+        self.diagnostics.push(d.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &Files, _: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads one capture completely (`-` for standard input) and returns all it
+/// holds. Diagnostics are collected, and printed on stderr unless
+/// `settings.quiet`.
+pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
+    let input = if path.as_os_str() == "-" {
+        Input::Stdin
+    } else {
+        Input::Path(path.to_path_buf())
+    };
+    let mut reader = open_input(&input)?;
+    let mut files = Files::default();
+    files.list.push(FileInfo {
+        path: input.display(),
+        ..FileInfo::default()
+    });
+    let mut summary = Summary {
+        files: 1,
+        ..Summary::default()
+    };
+    let mut sink = CollectSink::default();
+    let format = reader.format();
+    let detail = {
+        let mut run = FileRun {
+            file: 0,
+            settings,
+            sink: &mut sink,
+            files: &mut files,
+            summary: &mut summary,
+            pairer: Pairer::new(settings.txn),
+            stderr_lines: 0,
+            io_error: None,
+            want_messages: true,
+            want_transactions: true,
+            detail: Some(Detail::default()),
+            frame_not_dns: false,
+        };
+        run.read(&mut reader);
+        run.detail.take().unwrap_or_default()
+    };
+    Ok(Analysis {
+        info: files.list.pop().unwrap_or_default(),
+        format: Some(format),
+        messages: sink.messages,
+        transactions: sink.transactions,
+        non_dns: detail.non_dns,
+        icmp_errors: detail.icmp_errors,
+        diagnostics: sink.diagnostics,
+        summary,
+    })
 }

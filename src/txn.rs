@@ -73,6 +73,18 @@ pub struct Attempt {
     pub ts: Timestamp,
 }
 
+/// An ICMP error (port unreachable, ...) that quoted the query: the query was
+/// refused on its way, and this is why no response came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpNote {
+    pub frame: u64,
+    pub ts: Timestamp,
+    /// Who sent the ICMP error.
+    pub reporter: IpAddr,
+    /// "port unreachable", "host unreachable", ...
+    pub kind: &'static str,
+}
+
 #[derive(Clone, Debug)]
 pub struct Transaction {
     /// The first query (None for an unsolicited response).
@@ -84,6 +96,8 @@ pub struct Transaction {
     pub retransmissions: Vec<Attempt>,
     /// Later responses to the same question.
     pub duplicates: Vec<Attempt>,
+    /// ICMP errors that quoted the query.
+    pub icmp_errors: Vec<IcmpNote>,
     /// The response's ID matched, but its question did not.
     pub question_mismatch: bool,
     /// Closed early because `max_open` transactions were open.
@@ -234,12 +248,49 @@ impl Pairer {
         self.emit_closed(out);
     }
 
+    /// An ICMP error quoting a UDP DNS query from `client` to `server` whose
+    /// first bytes are `quoted` (the ID, at least). Returns false when no open
+    /// query matches.
+    pub fn on_icmp_error(
+        &mut self,
+        note: IcmpNote,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        quoted: &[u8],
+    ) -> bool {
+        if note.ts > self.now {
+            self.now = note.ts;
+        }
+        let Some(id) = quoted.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
+            return false;
+        };
+        let key = Key {
+            transport: Transport::Udp,
+            client: client.0,
+            client_port: client.1,
+            server: server.0,
+            server_port: server.1,
+            id,
+        };
+        let open = self.find(&key, |s| {
+            s.txn.query.is_some() && s.txn.status == Status::Unanswered
+        });
+        match open.and_then(|seq| self.slot_mut(seq)) {
+            Some(slot) => {
+                slot.txn.icmp_errors.push(note);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Ends the capture: every transaction still open is emitted.
     pub fn finish(&mut self, out: &mut dyn FnMut(Transaction)) {
         while let Some(slot) = self.slots.pop_front() {
             let seq = self.base;
             self.base += 1;
             let censored = slot.txn.status == Status::Unanswered
+                && slot.txn.icmp_errors.is_empty()
                 && self.now.micros_since(&slot.last_query) < self.cfg.timeout_micros;
             self.emit(seq, slot, censored, false, out);
         }
@@ -312,6 +363,7 @@ impl Pairer {
                 status: Status::Unanswered,
                 retransmissions: Vec::new(),
                 duplicates: Vec::new(),
+                icmp_errors: Vec::new(),
                 question_mismatch: false,
                 evicted: false,
                 censored: false,
@@ -381,6 +433,7 @@ impl Pairer {
                 status: Status::Unsolicited,
                 retransmissions: Vec::new(),
                 duplicates: Vec::new(),
+                icmp_errors: Vec::new(),
                 question_mismatch: false,
                 evicted: false,
                 censored: false,

@@ -258,6 +258,22 @@ impl Serialize for AfterMs<'_> {
     }
 }
 
+struct IcmpJson<'a>(&'a [crate::txn::IcmpNote]);
+
+impl Serialize for IcmpJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for n in self.0 {
+            seq.serialize_element(&serde_json::json!({
+                "frame": n.frame,
+                "kind": n.kind,
+                "reporter": n.reporter,
+            }))?;
+        }
+        seq.end()
+    }
+}
+
 pub(crate) fn micros_to_ms(micros: i64) -> f64 {
     micros as f64 / 1000.0
 }
@@ -301,6 +317,7 @@ impl Serialize for TransactionJson<'_> {
             )?;
         }
         m.serialize_entry("duplicateResponses", &Frames(&t.duplicates))?;
+        m.serialize_entry("icmpErrors", &IcmpJson(&t.icmp_errors))?;
         m.serialize_entry("questionMismatch", &t.question_mismatch)?;
         if t.censored {
             m.serialize_entry("censored", &true)?;
@@ -351,6 +368,7 @@ impl Serialize for SummaryJson<'_> {
         m.serialize_entry("responses", &x.responses)?;
         m.serialize_entry("malformed", &x.malformed)?;
         m.serialize_entry("cutByCapture", &x.cut)?;
+        m.serialize_entry("icmpErrors", &x.icmp_errors)?;
         m.serialize_entry("transactions", &x.pairing.transactions)?;
         m.serialize_entry("answered", &x.pairing.answered)?;
         m.serialize_entry("unanswered", &x.pairing.unanswered)?;

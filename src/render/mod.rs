@@ -70,6 +70,8 @@ pub struct Summary {
     pub responses: u64,
     pub malformed: u64,
     pub cut: u64,
+    /// ICMP errors quoting a DNS message.
+    pub icmp_errors: u64,
     pub diagnostics: u64,
     pub pairing: Counts,
 }

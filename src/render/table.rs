@@ -342,6 +342,12 @@ impl Sink for TableSink {
         if txn.question_mismatch {
             notes.push("question differs from the query's".to_string());
         }
+        for icmp in &txn.icmp_errors {
+            notes.push(format!(
+                "ICMP {} from {} (frame {})",
+                icmp.kind, icmp.reporter, icmp.frame
+            ));
+        }
         let result = match (txn.status, response) {
             (Status::Answered, Some(r)) => {
                 let rcode = r.rcode();
