@@ -3,10 +3,17 @@
 //! The pipeline has one module per layer, and dependencies only point downwards:
 //! `capture` (pcap/pcapng records) → `net` (link, IP, UDP/TCP) → `dns` (wire
 //! format) → `txn` (query/response pairing) → `render` (tables, JSON).
+//! `meta` is the small type that carries a message's context between them;
 //! `app` wires the layers for each subcommand; `cli` holds the argument model.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod capture;
 pub mod check;
+pub mod cli;
 pub mod dns;
+pub mod error;
+pub mod meta;
 pub mod net;
+pub mod render;
+pub mod txn;

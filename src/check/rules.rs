@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use super::{same_name, Check, FileFormat, Lab, Lookup, RuleResult, Scope, Verdict};
-use crate::dns::{self, ErrorKind, Rdata, Rtype, Section};
+use crate::dns::{self, ErrorKind, Rdata, Rtype};
 use crate::meta::StoredMessage;
 use crate::net::Transport;
 
@@ -286,10 +286,6 @@ fn hex2(b: &[u8]) -> String {
         .map(|x| format!("{x:02x}"))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn type_text(t: Rtype) -> String {
-    t.to_string()
 }
 
 // ---- the checks ---------------------------------------------------------------------
@@ -751,7 +747,7 @@ fn query_problem(bytes: &[u8], types: &[Rtype]) -> Option<String> {
     }
     let (q, _) = match dns::Question::parse(bytes, dns::HEADER_LEN) {
         Ok(x) => x,
-        Err(e) => return Some(format!("{}: the question cannot be read: {}", at(e.offset()), e.kind())),
+        Err(e) => return Some(format!("{}: the question cannot be read: {}", at(usize::from(e.offset)), e.kind)),
     };
     let name_end = q.name.end();
     if !types.contains(&q.qtype) {
@@ -795,13 +791,13 @@ fn query_problem(bytes: &[u8], types: &[Rtype]) -> Option<String> {
                 "QDCOUNT {}, ANCOUNT {}, NSCOUNT {}, ARCOUNT {}",
                 header.qdcount, header.ancount, header.nscount, header.arcount
             );
-            let s = match e.kind() {
+            let s = match e.kind {
                 ErrorKind::CountBeyondData { section, count, parsed } => format!(
                     "{}: the header claims {count} {} record(s) but the message ends after {parsed} ({counts}); a query's counts must match its sections",
-                    at(e.offset()),
+                    at(usize::from(e.offset)),
                     section.name()
                 ),
-                k => format!("{}: {k} (the header says {counts})", at(e.offset())),
+                k => format!("{}: {k} (the header says {counts})", at(usize::from(e.offset))),
             };
             Some(s)
         }

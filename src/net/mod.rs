@@ -29,6 +29,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
+mod describe;
 mod flow;
 mod frag;
 mod ip;
@@ -36,6 +37,7 @@ mod link;
 mod tcp;
 mod udp;
 
+pub use describe::describe_frame;
 pub use flow::FlowKey;
 pub use udp::looks_like_dns;
 

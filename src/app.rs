@@ -1,0 +1,705 @@
+//! Wires the layers together for each subcommand. The only place that opens
+//! files or looks at the environment.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::capture::{self, CaptureReader, Timestamp};
+use crate::cli::{Cli, ColorWhen, Command, CommonArgs, Format};
+use crate::dns::{self, Entry};
+use crate::error::{Diagnostic, Error, ExitCode, Layer};
+use crate::meta::{MessageMeta, StoredMessage};
+use crate::net::{self, NetEvent};
+use crate::render::{
+    self, table::TableSink, FileInfo, Files, JsonSink, Listing, NdjsonSink, Sink, Summary,
+};
+use crate::txn::{self, Pairer};
+
+/// Diagnostics printed on standard error per file before the rest are only
+/// counted (all of them stay in the JSON output).
+const MAX_STDERR_DIAGNOSTICS_PER_FILE: u64 = 50;
+
+/// File name endings taken from a directory (explicit file arguments are read
+/// whatever their name).
+const CAPTURE_SUFFIXES: &[&str] = &[
+    ".pcap",
+    ".pcapng",
+    ".cap",
+    ".ntar",
+    ".pcap.gz",
+    ".pcapng.gz",
+    ".cap.gz",
+    ".dmp",
+];
+
+/// Settings for reading and listing, validated from the command line.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub files: Vec<PathBuf>,
+    pub format: Format,
+    pub color: bool,
+    pub quiet: bool,
+    pub listing: Listing,
+    pub net: net::Config,
+    pub txn: txn::Config,
+}
+
+impl Settings {
+    pub fn from_args(args: &CommonArgs, listing: Listing) -> Result<Self, Error> {
+        if args.files.is_empty() {
+            return Err(Error::Usage(
+                "no capture file given (try `dnslens samples/dns.pcapng`, or `-` for standard input)"
+                    .into(),
+            ));
+        }
+        if !(args.input.timeout.is_finite() && args.input.timeout > 0.0) {
+            return Err(Error::Usage(format!(
+                "--timeout must be a positive number of seconds, not {}",
+                args.input.timeout
+            )));
+        }
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let color = match args.output.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => !no_color && io::stdout().is_terminal(),
+        };
+        let net = net::Config {
+            extra_ports: args.input.ports.clone(),
+            heuristic: !args.input.no_heuristic,
+            ..net::Config::default()
+        };
+        let txn = txn::Config {
+            timeout_micros: (args.input.timeout * 1e6) as i64,
+            ..txn::Config::default()
+        };
+        Ok(Self {
+            files: args.files.clone(),
+            format: args.output.format,
+            color,
+            quiet: args.output.quiet,
+            listing,
+            net,
+            txn,
+        })
+    }
+}
+
+/// Runs the command line; the returned code is the process's exit code.
+pub fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let (args, listing) = match &cli.command {
+        None => (&cli.common, Listing::Transactions),
+        Some(Command::Transactions(a)) => (a, Listing::Transactions),
+        Some(Command::Messages(a)) => (a, Listing::Messages),
+    };
+    let settings = Settings::from_args(args, listing)?;
+    list(&settings)
+}
+
+/// One input: a path, or standard input.
+enum Input {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl Input {
+    fn display(&self) -> String {
+        match self {
+            Self::Stdin => "-".to_string(),
+            Self::Path(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Expands directories (recursively, sorted) into the capture files below them.
+fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+        } else if p.is_dir() {
+            let mut found = Vec::new();
+            walk_dir(p, &mut found, errors);
+            found.sort();
+            inputs.extend(found.into_iter().map(Input::Path));
+        } else {
+            inputs.push(Input::Path(p.clone()));
+        }
+    }
+    inputs
+}
+
+fn walk_dir(dir: &Path, found: &mut Vec<PathBuf>, errors: &mut Vec<Error>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(source) => {
+            errors.push(Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk_dir(&path, found, errors);
+        } else if is_capture_name(&path) {
+            found.push(path);
+        }
+    }
+}
+
+fn is_capture_name(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    !name.starts_with('.') && CAPTURE_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+fn open_input(input: &Input) -> Result<CaptureReader, Error> {
+    let path = PathBuf::from(input.display());
+    let reader: Box<dyn Read> = match input {
+        Input::Stdin => Box::new(io::stdin()),
+        Input::Path(p) => Box::new(File::open(p).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?),
+    };
+    CaptureReader::new(reader).map_err(|e| match e {
+        capture::OpenError::Io(source) => Error::Io { path, source },
+        other => Error::NotACapture {
+            path,
+            detail: other.to_string(),
+        },
+    })
+}
+
+fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
+    let out = render::stdout();
+    match settings.format {
+        Format::Table => Box::new(TableSink::new(
+            out,
+            settings.listing,
+            settings.color,
+            io::stdout().is_terminal(),
+            multi_file,
+        )),
+        Format::Json => Box::new(JsonSink::new(out, settings.listing)),
+        Format::Ndjson => Box::new(NdjsonSink::new(out)),
+    }
+}
+
+/// Prints a line on standard error; a closed stderr is ignored.
+fn eprint_line(line: &str) {
+    let _ = writeln!(io::stderr().lock(), "dnslens: {line}");
+}
+
+/// The transaction and message listings (the default command and `messages`).
+pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
+    let mut open_errors = Vec::new();
+    let inputs = collect_inputs(&settings.files, &mut open_errors);
+    for e in &open_errors {
+        eprint_line(&e.to_string());
+    }
+    let mut failed = !open_errors.is_empty();
+    if inputs.is_empty() && !failed {
+        eprint_line("no capture files found");
+        return Ok(ExitCode::Failure);
+    }
+    let mut sink = make_sink(settings, inputs.len() > 1);
+    let mut files = Files::default();
+    let mut summary = Summary::default();
+    for (idx, input) in inputs.iter().enumerate() {
+        let idx = u32::try_from(idx).unwrap_or(u32::MAX);
+        files.list.push(FileInfo {
+            path: input.display(),
+            ..FileInfo::default()
+        });
+        summary.files += 1;
+        let mut reader = match open_input(input) {
+            Ok(r) => r,
+            Err(e) => {
+                eprint_line(&e.to_string());
+                if let Some(f) = files.list.last_mut() {
+                    f.error = Some(e.to_string());
+                }
+                summary.unreadable_files += 1;
+                failed = true;
+                continue;
+            }
+        };
+        let mut run = FileRun {
+            file: idx,
+            settings,
+            sink: sink.as_mut(),
+            files: &mut files,
+            summary: &mut summary,
+            pairer: Pairer::new(settings.txn),
+            stderr_lines: 0,
+            io_error: None,
+            want_messages: settings.listing == Listing::Messages,
+            want_transactions: settings.listing == Listing::Transactions,
+            detail: None,
+            frame_not_dns: false,
+        };
+        run.read(&mut reader);
+        if let Some(e) = run.io_error {
+            return Err(Error::Io {
+                path: PathBuf::from("<stdout>"),
+                source: e,
+            });
+        }
+    }
+    if let Err(e) = sink.finish(&files, &summary) {
+        return Err(Error::Io {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        });
+    }
+    Ok(if failed {
+        ExitCode::Failure
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// The state of reading one file.
+struct FileRun<'r> {
+    file: u32,
+    settings: &'r Settings,
+    sink: &'r mut dyn Sink,
+    files: &'r mut Files,
+    summary: &'r mut Summary,
+    pairer: Pairer,
+    stderr_lines: u64,
+    /// The first output error (a closed pipe, a full disk): reading stops.
+    io_error: Option<io::Error>,
+    /// Send single messages to the sink.
+    want_messages: bool,
+    /// Pair messages and send transactions to the sink.
+    want_transactions: bool,
+    /// Keep what `analyze` reports beyond messages and transactions.
+    detail: Option<Detail>,
+    /// The decoder reported the current frame as carrying no DNS.
+    frame_not_dns: bool,
+}
+
+/// What a whole-file analysis keeps besides messages and transactions.
+#[derive(Debug, Default)]
+struct Detail {
+    non_dns: Vec<NonDnsFrame>,
+    icmp_errors: Vec<IcmpError>,
+}
+
+impl FileRun<'_> {
+    fn info(&mut self) -> &mut FileInfo {
+        let idx = self.file as usize;
+        &mut self.files.list[idx]
+    }
+
+    fn read(&mut self, reader: &mut CaptureReader) {
+        let format = match reader.format() {
+            capture::FileFormat::Pcapng => "pcapng".to_string(),
+            capture::FileFormat::Pcap { .. } => "pcap".to_string(),
+        };
+        let compressed = reader.compressed();
+        self.info().format = Some(format);
+        self.info().compressed = compressed;
+        let mut decoder = net::Decoder::new(self.settings.net.clone());
+        while let Some(event) = reader.next_event() {
+            match event {
+                capture::Event::Frame(frame) => {
+                    self.summary.frames += 1;
+                    let info = self.info();
+                    info.frames += 1;
+                    if info.first_ts.is_none() {
+                        info.first_ts = Some(frame.ts);
+                    }
+                    let ts = net::Ts {
+                        secs: frame.ts.secs,
+                        nanos: frame.ts.nanos,
+                    };
+                    self.frame_not_dns = false;
+                    decoder.on_frame(
+                        frame.link.0,
+                        frame.number,
+                        ts,
+                        frame.data,
+                        frame.orig_len,
+                        &mut |ev| self.on_net_event(ev),
+                    );
+                    if self.frame_not_dns {
+                        if let Some(detail) = self.detail.as_mut() {
+                            detail.non_dns.push(NonDnsFrame {
+                                frame: frame.number,
+                                kind: net::describe_frame(frame.link.0, frame.data),
+                            });
+                        }
+                    }
+                }
+                capture::Event::Diagnostic(d) => {
+                    if d.fatal {
+                        self.info().truncated = Some(d.message.clone());
+                    }
+                    self.diagnostic(Diagnostic {
+                        file: self.file,
+                        frame: d.frame,
+                        layer: Layer::Capture,
+                        file_offset: Some(d.offset),
+                        dns_offset: None,
+                        message: d.message,
+                    });
+                }
+            }
+            if self.io_error.is_some() {
+                return;
+            }
+        }
+        decoder.finish(&mut |ev| self.on_net_event(ev));
+        let sink = &mut *self.sink;
+        let files = &*self.files;
+        let mut io_error = None;
+        self.pairer.finish(&mut |t| {
+            if io_error.is_none() {
+                io_error = sink.transaction(files, &t).err();
+            }
+        });
+        if self.io_error.is_none() {
+            self.io_error = io_error;
+        }
+        self.summary.add_pairing(self.pairer.counts());
+        if self.stderr_lines > MAX_STDERR_DIAGNOSTICS_PER_FILE && !self.settings.quiet {
+            let more = self.stderr_lines - MAX_STDERR_DIAGNOSTICS_PER_FILE;
+            eprint_line(&format!(
+                "{}: {more} more diagnostics not shown (see --format json)",
+                self.files.name(self.file)
+            ));
+        }
+    }
+
+    fn diagnostic(&mut self, d: Diagnostic) {
+        self.summary.diagnostics += 1;
+        self.stderr_lines += 1;
+        if !self.settings.quiet && self.stderr_lines <= MAX_STDERR_DIAGNOSTICS_PER_FILE {
+            let mut line = self.files.name(d.file).to_string();
+            if let Some(frame) = d.frame {
+                line.push_str(&format!(": frame {frame}"));
+            }
+            if let (Some(off), None) = (d.file_offset, d.frame) {
+                line.push_str(&format!(": byte {off}"));
+            }
+            line.push_str(": ");
+            line.push_str(&d.message);
+            eprint_line(&line);
+        }
+        if let Err(e) = self.sink.diagnostic(self.files, &d) {
+            self.io_error.get_or_insert(e);
+        }
+    }
+
+    fn on_net_event(&mut self, ev: NetEvent<'_>) {
+        if self.io_error.is_some() {
+            return;
+        }
+        match ev {
+            NetEvent::Dns(p) => self.on_dns(&p),
+            NetEvent::NotDns => {
+                self.summary.non_dns_frames += 1;
+                self.frame_not_dns = true;
+            }
+            NetEvent::Diagnostic(d) => self.diagnostic(Diagnostic {
+                file: self.file,
+                frame: Some(d.frame),
+                layer: Layer::Network,
+                file_offset: None,
+                dns_offset: None,
+                message: d.message,
+            }),
+            NetEvent::IcmpError {
+                frame,
+                ts,
+                reporter,
+                kind,
+                quoted,
+            } => {
+                self.summary.icmp_errors += 1;
+                let note = txn::IcmpNote {
+                    frame,
+                    ts: Timestamp {
+                        secs: ts.secs,
+                        nanos: ts.nanos,
+                    },
+                    reporter,
+                    kind,
+                };
+                let id = quoted
+                    .payload
+                    .get(..2)
+                    .map(|b| u16::from_be_bytes([b[0], b[1]]));
+                if let Some(detail) = self.detail.as_mut() {
+                    detail.icmp_errors.push(IcmpError {
+                        note,
+                        client: (quoted.src, quoted.sport),
+                        server: (quoted.dst, quoted.dport),
+                        id,
+                    });
+                }
+                let matched = self.want_transactions
+                    && self.pairer.on_icmp_error(
+                        note,
+                        (quoted.src, quoted.sport),
+                        (quoted.dst, quoted.dport),
+                        quoted.payload,
+                    );
+                if !matched && !self.want_transactions {
+                    let id = id.map_or(String::new(), |id| format!(" (ID 0x{id:04x})"));
+                    self.diagnostic(Diagnostic {
+                        file: self.file,
+                        frame: Some(frame),
+                        layer: Layer::Network,
+                        file_offset: None,
+                        dns_offset: None,
+                        message: format!(
+                            "ICMP {kind} from {reporter} quoting a DNS message{id} from {}:{} to {}:{}",
+                            quoted.src, quoted.sport, quoted.dst, quoted.dport
+                        ),
+                    });
+                }
+            }
+        }
+    }
+
+    fn on_dns(&mut self, p: &net::DnsPayload<'_>) {
+        self.summary.messages += 1;
+        self.info().dns_messages += 1;
+        let meta = MessageMeta {
+            file: self.file,
+            frame: p.frame,
+            ts: Timestamp {
+                secs: p.ts.secs,
+                nanos: p.ts.nanos,
+            },
+            src: p.src,
+            dst: p.dst,
+            sport: p.sport,
+            dport: p.dport,
+            transport: p.transport,
+            port_kind: p.port_kind,
+            cut: p.cut,
+        };
+        let problem = match dns::Message::parse(p.payload) {
+            Ok(msg) => {
+                if msg.header().qr() {
+                    self.summary.responses += 1;
+                } else {
+                    self.summary.queries += 1;
+                }
+                let problem = first_problem(&msg);
+                if self.want_messages {
+                    if let Err(e) = self.sink.message(self.files, &meta, p.payload) {
+                        self.io_error.get_or_insert(e);
+                    }
+                }
+                {
+                    if self.want_transactions {
+                        let sink = &mut *self.sink;
+                        let files = &*self.files;
+                        let mut io_error = None;
+                        self.pairer.on_message(meta, &msg, &mut |t| {
+                            if io_error.is_none() {
+                                io_error = sink.transaction(files, &t).err();
+                            }
+                        });
+                        if let Some(e) = io_error {
+                            self.io_error.get_or_insert(e);
+                        }
+                    }
+                }
+                problem
+            }
+            Err(e) => {
+                if self.want_messages {
+                    if let Err(e) = self.sink.message(self.files, &meta, p.payload) {
+                        self.io_error.get_or_insert(e);
+                    }
+                }
+                Some(e)
+            }
+        };
+        if let Some(e) = problem {
+            let message = if p.cut {
+                self.summary.cut += 1;
+                format!(
+                    "DNS message cut by the capture's snaplen after {} bytes ({e})",
+                    p.payload.len()
+                )
+            } else {
+                self.summary.malformed += 1;
+                format!("malformed DNS message: {e}")
+            };
+            self.diagnostic(Diagnostic {
+                file: self.file,
+                frame: Some(p.frame),
+                layer: Layer::Dns,
+                file_offset: None,
+                dns_offset: Some(usize::from(e.offset)),
+                message,
+            });
+        }
+    }
+}
+
+/// The first thing wrong in a message: a walk error, or a record whose RDATA
+/// does not decode.
+fn first_problem(msg: &dns::Message<'_>) -> Option<dns::Error> {
+    for entry in msg.entries() {
+        match entry {
+            Ok(Entry::Record(_, r)) => {
+                if let Err(e) = r.data() {
+                    return Some(e);
+                }
+            }
+            Ok(Entry::Question(_)) => {}
+            Err(e) => return Some(e),
+        }
+    }
+    None
+}
+
+/// A frame that carries no DNS, and what it is ("ARP", "TCP a:443 → b:5555").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NonDnsFrame {
+    pub frame: u64,
+    pub kind: String,
+}
+
+/// An ICMP error that quoted a DNS message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpError {
+    pub note: txn::IcmpNote,
+    /// The quoted message's sender (address, port): the client, for a query.
+    pub client: (std::net::IpAddr, u16),
+    /// The quoted message's destination.
+    pub server: (std::net::IpAddr, u16),
+    /// The quoted message's DNS ID, when the quote reaches it.
+    pub id: Option<u16>,
+}
+
+/// Everything dnslens finds in one capture file, held in memory: for commands
+/// that judge a whole (small) file, such as `check`.
+#[derive(Debug)]
+pub struct Analysis {
+    pub info: FileInfo,
+    pub format: Option<capture::FileFormat>,
+    /// Every DNS message, in capture order.
+    pub messages: Vec<StoredMessage>,
+    /// The transactions, in order of their first message.
+    pub transactions: Vec<txn::Transaction>,
+    pub non_dns: Vec<NonDnsFrame>,
+    pub icmp_errors: Vec<IcmpError>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+impl Default for Settings {
+    /// Defaults as on the command line, quiet (no stderr), for library use.
+    fn default() -> Self {
+        Self {
+            files: Vec::new(),
+            format: Format::Table,
+            color: false,
+            quiet: true,
+            listing: Listing::Transactions,
+            net: net::Config::default(),
+            txn: txn::Config::default(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct CollectSink {
+    messages: Vec<StoredMessage>,
+    transactions: Vec<txn::Transaction>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Sink for CollectSink {
+    fn message(&mut self, _: &Files, meta: &MessageMeta, bytes: &[u8]) -> io::Result<()> {
+        self.messages.push(StoredMessage {
+            meta: *meta,
+            bytes: bytes.to_vec(),
+        });
+        Ok(())
+    }
+
+    fn transaction(&mut self, _: &Files, t: &txn::Transaction) -> io::Result<()> {
+        self.transactions.push(t.clone());
+        Ok(())
+    }
+
+    fn diagnostic(&mut self, _: &Files, d: &Diagnostic) -> io::Result<()> {
+        self.diagnostics.push(d.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, _: &Files, _: &Summary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Reads one capture completely (`-` for standard input) and returns all it
+/// holds. Diagnostics are collected, and printed on stderr unless
+/// `settings.quiet`.
+pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
+    let input = if path.as_os_str() == "-" {
+        Input::Stdin
+    } else {
+        Input::Path(path.to_path_buf())
+    };
+    let mut reader = open_input(&input)?;
+    let mut files = Files::default();
+    files.list.push(FileInfo {
+        path: input.display(),
+        ..FileInfo::default()
+    });
+    let mut summary = Summary {
+        files: 1,
+        ..Summary::default()
+    };
+    let mut sink = CollectSink::default();
+    let format = reader.format();
+    let detail = {
+        let mut run = FileRun {
+            file: 0,
+            settings,
+            sink: &mut sink,
+            files: &mut files,
+            summary: &mut summary,
+            pairer: Pairer::new(settings.txn),
+            stderr_lines: 0,
+            io_error: None,
+            want_messages: true,
+            want_transactions: true,
+            detail: Some(Detail::default()),
+            frame_not_dns: false,
+        };
+        run.read(&mut reader);
+        run.detail.take().unwrap_or_default()
+    };
+    Ok(Analysis {
+        info: files.list.pop().unwrap_or_default(),
+        format: Some(format),
+        messages: sink.messages,
+        transactions: sink.transactions,
+        non_dns: detail.non_dns,
+        icmp_errors: detail.icmp_errors,
+        diagnostics: sink.diagnostics,
+        summary,
+    })
+}

@@ -1,0 +1,131 @@
+//! The command line, as clap derive types. Validation beyond clap's lives in
+//! `config.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  every capture was read (malformed packets and a cut-off last record are
+     reported as diagnostics, and do not change the code)
+  1  check: a submission does not meet the lab
+  2  usage error, or a file that could not be opened or is not a capture
+     (with several files, the others are still processed)";
+
+/// Shows every DNS exchange in packet captures (pcap, pcapng): each message
+/// decoded, queries paired with their responses.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dnslens",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// With no subcommand: one row per transaction (query + response).
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One row (or object) per transaction: each query beside its response (the default).
+    Transactions(CommonArgs),
+    /// One row (or object) per DNS message, unpaired.
+    Messages(CommonArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Capture files (pcap, pcapng, optionally gzip-compressed) or directories
+    /// (searched recursively); `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// When to colour the table.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    /// Print no diagnostics on standard error (they stay in JSON output).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Seconds of capture time a query waits for its response; repeats of the
+    /// query inside this window (after the latest try) are retransmissions.
+    #[arg(long, default_value_t = crate::txn::DEFAULT_TIMEOUT_SECS, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// Also decode DNS on this UDP/TCP port (repeatable).
+    #[arg(long = "port", short = 'p', value_name = "PORT")]
+    pub ports: Vec<u16>,
+
+    /// Do not look for DNS on UDP ports other than 53, 5353, 5355 and --port.
+    #[arg(long)]
+    pub no_heuristic: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON event per line, streamed.
+    Ndjson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn files_without_subcommand() {
+        let cli = Cli::try_parse_from(["dnslens", "--format", "json", "a.pcap"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.common.files, [PathBuf::from("a.pcap")]);
+        assert_eq!(cli.common.output.format, Format::Json);
+    }
+
+    #[test]
+    fn messages_subcommand() {
+        let cli = Cli::try_parse_from(["dnslens", "messages", "-f", "ndjson", "a.pcap"]).unwrap();
+        let Some(Command::Messages(args)) = cli.command else {
+            panic!("expected messages");
+        };
+        assert_eq!(args.output.format, Format::Ndjson);
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests: they run the dnslens binary.
+#![allow(unreachable_pub, dead_code)]
+
+mod errors;
+mod malformed;
+mod pairing;
+mod util;
