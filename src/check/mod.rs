@@ -19,6 +19,8 @@ use std::net::IpAddr;
 
 use crate::dns::Rtype;
 
+pub use rules::{grade, IcmpQuote, NonDns, Submission};
+
 
 
 /// A lab, ready to grade: its rules in report order.
@@ -266,6 +268,27 @@ pub enum Check {
     FollowsReferrals { roots: Vec<IpAddr> },
     /// The walk ends in an answer for the lookups.
     ReachesAnswer(Vec<Lookup>),
+}
+
+impl Check {
+    /// The name a rubric uses for the check.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::FileFormat(_) => "file-format",
+            Self::OnlyDns => "only-dns",
+            Self::OnlyLookups(_) => "only-lookups",
+            Self::QuerySent(_) => "query-sent",
+            Self::RecursionDesired { .. } => "recursion-desired",
+            Self::NoEdns { .. } => "no-edns",
+            Self::Answered(_) => "answered",
+            Self::QueryWellFormed { .. } => "query-well-formed",
+            Self::QueryId => "query-id",
+            Self::Retries { .. } => "retries",
+            Self::StartsAtRoot { .. } => "starts-at-root",
+            Self::FollowsReferrals { .. } => "follows-referrals",
+            Self::ReachesAnswer(_) => "reaches-answer",
+        }
+    }
 }
 
 /// One rule's result on one capture.

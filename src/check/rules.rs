@@ -252,13 +252,14 @@ fn frames_text(frames: &[u64]) -> String {
             i += 1;
             end = sorted[i];
         }
-        parts.push(if end >= start + 2 {
-            format!("{start}-{end}")
-        } else if end == start + 1 {
-            format!("{start}, {end}")
+        if end >= start + 2 {
+            parts.push(format!("{start}-{end}"));
         } else {
-            start.to_string()
-        });
+            parts.push(start.to_string());
+            if end > start {
+                parts.push(end.to_string());
+            }
+        }
         i += 1;
     }
     let word = if sorted.len() == 1 { "frame" } else { "frames" };
@@ -305,6 +306,23 @@ fn file_format(want: FileFormat, v: &View<'_>) -> Verdict {
     )
 }
 
+/// The kind of a frame from its description, without addresses: "TCP 10.0.0.1:80 →
+/// 10.0.0.2:5555" is "TCP", "ICMP echo request 10.0.0.1 → 10.0.0.2" is "ICMP echo request".
+fn kind_of(description: &str) -> String {
+    if !description.contains('→') {
+        return description.to_string();
+    }
+    let words: Vec<&str> = description
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit() || c == '[') && *w != "→")
+        .collect();
+    if words.is_empty() {
+        description.to_string()
+    } else {
+        words.join(" ")
+    }
+}
+
 fn only_dns(v: &View<'_>) -> Verdict {
     // Kinds in order of first appearance, with their frames.
     let mut kinds: Vec<(String, Vec<u64>)> = Vec::new();
@@ -313,7 +331,7 @@ fn only_dns(v: &View<'_>) -> Verdict {
         None => kinds.push((kind.to_string(), vec![frame])),
     };
     for n in v.sub.non_dns {
-        add(&n.kind, n.frame);
+        add(&kind_of(&n.kind), n.frame);
     }
     for e in v.sub.icmp {
         add(&format!("ICMP {} quoting DNS", e.kind), e.frame);
@@ -524,8 +542,8 @@ fn no_edns(scope: &Scope, v: &View<'_>) -> Verdict {
 
 /// How a response relates to a lookup's question.
 enum Answer {
-    /// The records of the asked type, as text (after any CNAMEs).
-    Records(Vec<String>),
+    /// The records of the asked type, as text, and the last CNAME followed to them.
+    Records(Vec<String>, Option<String>),
     /// A CNAME chain that ends without the asked type: the last target.
     CnameTo(String),
     /// Nothing for the name: a referral or NODATA.
@@ -556,7 +574,7 @@ fn answer_for(resp: &dns::Message<'_>, name: &str, rtype: Rtype) -> Answer {
             }
         }
         if !found.is_empty() {
-            return Answer::Records(found);
+            return Answer::Records(found, cname);
         }
         match next {
             Some(n) if !same_name(&n, &target) => {
@@ -635,7 +653,7 @@ fn answered(lookups: &[Lookup], v: &View<'_>) -> Verdict {
                 continue;
             }
             match answer_for(resp, &l.name, l.rtype) {
-                Answer::Records(_) => continue 'lookup,
+                Answer::Records(..) => continue 'lookup,
                 Answer::CnameTo(c) => {
                     why = Some((
                         r.frame(),
@@ -792,10 +810,15 @@ fn query_problem(bytes: &[u8], types: &[Rtype]) -> Option<String> {
                 header.qdcount, header.ancount, header.nscount, header.arcount
             );
             let s = match e.kind {
-                ErrorKind::CountBeyondData { section, count, parsed } => format!(
-                    "{}: the header claims {count} {} record(s) but the message ends after {parsed} ({counts}); a query's counts must match its sections",
+                ErrorKind::CountBeyondData {
+                    section,
+                    count,
+                    parsed,
+                } => format!(
+                    "{}: the header claims {count} {} record{} but the message holds {parsed} ({counts}); a query's counts must match its sections",
                     at(usize::from(e.offset)),
-                    section.name()
+                    section.name().to_ascii_lowercase(),
+                    if count == 1 { "" } else { "s" }
                 ),
                 k => format!("{}: {k} (the header says {counts})", at(usize::from(e.offset))),
             };
@@ -839,17 +862,7 @@ fn query_well_formed(types: &[Rtype], v: &View<'_>) -> Verdict {
     let mut detail = format!("the query in frame {frame}, {first}");
     if bad.len() > 1 {
         let rest: Vec<u64> = bad.iter().skip(1).map(|(f, _)| *f).collect();
-        let same = bad.iter().skip(1).all(|(_, p)| p == first);
-        let _ = write!(
-            detail,
-            " ({} {})",
-            if same {
-                "the same in"
-            } else {
-                "more malformed queries in"
-            },
-            frames_text(&rest)
-        );
+        let _ = write!(detail, " (also {})", frames_text(&rest));
     }
     Verdict::fail(bad.iter().map(|(f, _)| *f).collect(), detail)
 }
@@ -868,26 +881,31 @@ fn query_id(v: &View<'_>) -> Verdict {
         };
         return Verdict::fail(zero, format!("{subject} ID 0"));
     }
-    // Distinct lookups (questions) with the ID of their first query.
-    let mut lookups: Vec<(String, u16, u64)> = Vec::new();
-    for (_, m) in v.queries() {
-        let (Some(q), Some(id)) = (m.question(), m.id()) else {
-            continue;
-        };
-        let key = format!("{} {}", q.qtype, q.name.to_string().to_ascii_lowercase());
-        if !lookups.iter().any(|(k, _, _)| *k == key) {
-            lookups.push((key, id, m.frame()));
+    // Lookups: a query is a try of the previous lookup when it leaves the same socket
+    // for the same server with the same ID before any response to it came back.
+    let mut lookups: Vec<(u16, u64)> = Vec::new();
+    let mut last: HashMap<(IpAddr, u16, IpAddr), usize> = HashMap::new();
+    for (qi, m) in v.queries() {
+        let Some(id) = m.id() else { continue };
+        let meta = &m.stored.meta;
+        let key = (meta.src, meta.sport, meta.dst);
+        let retry = last.get(&key).is_some_and(|&pi| {
+            v.msgs[pi].id() == Some(id) && v.response_to(pi).is_none_or(|ri| ri > qi)
+        });
+        if !retry {
+            lookups.push((id, m.frame()));
         }
+        last.insert(key, qi);
     }
-    if lookups.len() >= 2 && lookups.iter().all(|(_, id, _)| *id == lookups[0].1) {
-        let frames: Vec<u64> = lookups.iter().map(|(_, _, f)| *f).collect();
+    if lookups.len() >= 2 && lookups.iter().all(|(id, _)| *id == lookups[0].0) {
+        let frames: Vec<u64> = lookups.iter().map(|(_, f)| *f).collect();
         return Verdict::fail(
             frames.clone(),
             format!(
                 "all {} lookups ({}) use the same ID 0x{:04x}",
                 lookups.len(),
                 frames_text(&frames),
-                lookups[0].1
+                lookups[0].0
             ),
         );
     }
@@ -1062,7 +1080,8 @@ fn response_summary(resp: &dns::Message<'_>, q: Option<dns::Question<'_>>) -> St
     }
     if let Some(q) = q {
         match answer_for(resp, &q.name.to_string(), q.qtype) {
-            Answer::Records(r) => return format!("answer {}", r.join(" ")),
+            Answer::Records(r, None) => return format!("answer {}", r.join(" ")),
+            Answer::Records(r, Some(c)) => return format!("CNAME {c}, answer {}", r.join(" ")),
             Answer::CnameTo(c) => return format!("CNAME {c}"),
             Answer::Nothing => {}
         }
@@ -1176,7 +1195,7 @@ fn reaches_answer(lookups: &[Lookup], v: &View<'_>) -> Verdict {
                     continue;
                 }
                 match answer_for(p, &target, l.rtype) {
-                    Answer::Records(_) => continue 'lookup,
+                    Answer::Records(..) => continue 'lookup,
                     Answer::CnameTo(c) => next = Some((c, ri)),
                     Answer::Nothing => {}
                 }
@@ -1220,10 +1239,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn frame_kinds_drop_addresses() {
+        assert_eq!(kind_of("TCP 127.0.0.1:34572 → 127.0.0.1:8080"), "TCP");
+        assert_eq!(kind_of("UDP [::1]:5 → [::1]:123"), "UDP");
+        assert_eq!(kind_of("ICMP echo request 10.0.0.1 → 10.0.0.2"), "ICMP echo request");
+        assert_eq!(kind_of("ARP"), "ARP");
+    }
+
+    #[test]
     fn frames_are_listed_with_runs() {
         assert_eq!(frames_text(&[3]), "frame 3");
         assert_eq!(frames_text(&[5, 3]), "frames 3 and 5");
-        assert_eq!(frames_text(&[3, 4]), "frames 3, 4");
+        assert_eq!(frames_text(&[3, 4]), "frames 3 and 4");
         assert_eq!(frames_text(&[3, 4, 5, 6, 9, 11]), "frames 3-6, 9 and 11");
     }
 
@@ -1247,7 +1274,7 @@ mod tests {
         // QTYPE 01 00 after the 17-byte name: at offset 12 + 17 = 29.
         let q = query(&[WWW, &[1, 0, 0, 1]].concat());
         let p = query_problem(&q, &[Rtype::A, Rtype::AAAA]).unwrap();
-        assert!(p.starts_with("byte 29 (0x1d): QTYPE is 01 00 (TYPE256)"), "{p}");
+        assert!(p.starts_with("byte 29 (0x1d): QTYPE is 01 00 (URI)"), "{p}");
         assert!(p.contains("A written little-endian"), "{p}");
     }
 
@@ -1281,7 +1308,7 @@ mod tests {
         let mut q = query(&[WWW, &[0, 1, 0, 1]].concat());
         q[7] = 1; // ANCOUNT 1, no answer follows
         let p = query_problem(&q, &[Rtype::A]).unwrap();
-        assert!(p.contains("claims 1 answer record(s)"), "{p}");
+        assert!(p.contains("claims 1 answer record but the message holds 0"), "{p}");
         assert!(p.contains("ANCOUNT 1"), "{p}");
     }
 
