@@ -754,24 +754,31 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
             io::stdout().is_terminal(),
         )),
         CheckFormat::Json => Box::new(check::report::JsonReport::new(out, &lab)),
-        CheckFormat::Ndjson => Box::new(check::report::NdjsonReport::new(out, &lab).map_err(io_err)?),
+        CheckFormat::Ndjson => {
+            Box::new(check::report::NdjsonReport::new(out, &lab).map_err(io_err)?)
+        }
         CheckFormat::Csv => Box::new(check::report::CsvReport::new(out, &lab).map_err(io_err)?),
     };
     let mut tally = check::report::Tally::default();
+    let mut emit = |r: check::Report| -> Result<(), Error> {
+        tally.add(&r);
+        sink.report(&r).map_err(io_err)
+    };
     let mut open_errors = Vec::new();
     let inputs = collect_inputs(&settings.files, &mut open_errors);
-    let mut reports: Vec<check::Report> = open_errors
-        .iter()
-        .map(|e| check::Report {
-            file: match e {
-                Error::Io { path, .. } | Error::NotACapture { path, .. } => path.display().to_string(),
-                Error::Usage(_) => String::new(),
-            },
+    // A folder that cannot be read is listed like a file that cannot.
+    for e in &open_errors {
+        let file = match e {
+            Error::Io { path, .. } | Error::NotACapture { path, .. } => path.display().to_string(),
+            Error::Usage(_) => String::new(),
+        };
+        emit(check::Report {
+            file,
             outcome: check::Outcome::Unreadable {
                 error: file_error_text(e),
             },
-        })
-        .collect();
+        })?;
+    }
     for input in &inputs {
         let file = input.display();
         let outcome = match analyze(Path::new(&file), &settings) {
@@ -780,15 +787,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
                 error: file_error_text(&e),
             },
         };
-        reports.push(check::Report { file, outcome });
-        for r in reports.drain(..) {
-            tally.add(&r);
-            sink.report(&r).map_err(io_err)?;
-        }
-    }
-    for r in reports.drain(..) {
-        tally.add(&r);
-        sink.report(&r).map_err(io_err)?;
+        emit(check::Report { file, outcome })?;
     }
     sink.finish().map_err(io_err)?;
     if !args.quiet {

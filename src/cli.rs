@@ -221,9 +221,15 @@ mod tests {
         let Some(Command::Check(args)) = cli.command else {
             panic!("expected check");
         };
-        assert_eq!(args.set, [("host".into(), "a.b".into()), ("x".into(), "=y".into())]);
+        assert_eq!(
+            args.set,
+            [("host".into(), "a.b".into()), ("x".into(), "=y".into())]
+        );
         assert_eq!(args.format, CheckFormat::Csv);
-        assert!(Cli::try_parse_from(["dnslens", "check", "--set", "novalue", "--lab", "l", "f"]).is_err());
+        assert!(
+            Cli::try_parse_from(["dnslens", "check", "--set", "novalue", "--lab", "l", "f"])
+                .is_err()
+        );
         assert!(Cli::try_parse_from(["dnslens", "check", "--lab", "l", "--no-edns", "f"]).is_err());
         assert!(Cli::try_parse_from(["dnslens", "check", "--expect", "A:x@1.2.3.4"]).is_err());
     }

@@ -21,8 +21,6 @@ use crate::dns::Rtype;
 
 pub use rules::{grade, IcmpQuote, NonDns, Submission};
 
-
-
 /// A lab, ready to grade: its rules in report order.
 #[derive(Clone, Debug)]
 pub struct Lab {

@@ -512,7 +512,10 @@ mod tests {
                         rule: r.name.clone(),
                         points: r.points,
                         verdict: if failed {
-                            Verdict::fail(vec![1], "the query in frame 1 carries an EDNS OPT record")
+                            Verdict::fail(
+                                vec![1],
+                                "the query in frame 1 carries an EDNS OPT record",
+                            )
                         } else {
                             Verdict::pass()
                         },
@@ -556,10 +559,19 @@ mod tests {
         }
         sink.finish().unwrap();
         let t = buf.text();
-        assert!(t.contains("alice.pcapng") && t.contains("PASS") && t.contains("4/4"), "{t}");
+        assert!(
+            t.contains("alice.pcapng") && t.contains("PASS") && t.contains("4/4"),
+            "{t}"
+        );
         assert!(t.contains("FAIL") && t.contains("3/4"), "{t}");
-        assert!(t.contains("no-edns: the query in frame 1 carries an EDNS OPT record"), "{t}");
-        assert!(t.contains("carol\\u{1b}.pcap") && t.contains("UNREADABLE"), "{t}");
+        assert!(
+            t.contains("no-edns: the query in frame 1 carries an EDNS OPT record"),
+            "{t}"
+        );
+        assert!(
+            t.contains("carol\\u{1b}.pcap") && t.contains("UNREADABLE"),
+            "{t}"
+        );
         assert!(!t.contains('\x1b'), "{t}");
     }
 
@@ -581,7 +593,8 @@ mod tests {
             lines[2],
             "\"bob, jr.pcapng\",fail,3,4,no-edns: the query in frame 1 carries an EDNS OPT record,1,1,0,1"
         );
-        assert!(lines[3].starts_with("carol\\u{1b}.pcap,unreadable,0,4,could not be read: not a capture"));
+        assert!(lines[3]
+            .starts_with("carol\\u{1b}.pcap,unreadable,0,4,could not be read: not a capture"));
     }
 
     #[test]
@@ -615,7 +628,13 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            ["\"lab\"", "\"submission\"", "\"submission\"", "\"submission\"", "\"summary\""]
+            [
+                "\"lab\"",
+                "\"submission\"",
+                "\"submission\"",
+                "\"submission\"",
+                "\"summary\""
+            ]
         );
     }
 }

@@ -366,7 +366,10 @@ impl Rubric {
             let r = r.get_ref();
             let name = r.name.get_ref().clone();
             if name.is_empty() {
-                return Err(Error::at(line(r.name.span()), "a rule's name cannot be empty"));
+                return Err(Error::at(
+                    line(r.name.span()),
+                    "a rule's name cannot be empty",
+                ));
             }
             if let Some(prev) = rules.iter().find(|p| p.name == name) {
                 return Err(Error::at(
@@ -423,7 +426,11 @@ impl Rubric {
                     let what = if takes.is_empty() {
                         "no arguments".to_string()
                     } else {
-                        takes.iter().map(|(a, _)| a.key()).collect::<Vec<_>>().join(", ")
+                        takes
+                            .iter()
+                            .map(|(a, _)| a.key())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     };
                     return Err(Error::at(
                         *l,
@@ -597,7 +604,10 @@ impl Rubric {
                         Some(ArgValue::Bool(b)) => *b,
                         _ => return Err(Error::at(spec.line, "no rd")),
                     };
-                    Check::RecursionDesired { rd, scope: scope()? }
+                    Check::RecursionDesired {
+                        rd,
+                        scope: scope()?,
+                    }
                 }
                 CheckKind::NoEdns => Check::NoEdns { scope: scope()? },
                 CheckKind::Answered => Check::Answered(lookups()?),
@@ -888,7 +898,10 @@ message = "${detail} (ask ${server})"
 
     #[test]
     fn required_parameter_must_be_set() {
-        let e = Rubric::parse(MINIMAL).unwrap().instantiate(&[]).unwrap_err();
+        let e = Rubric::parse(MINIMAL)
+            .unwrap()
+            .instantiate(&[])
+            .unwrap_err();
         assert!(e.message.contains("--set host="), "{e}");
     }
 
@@ -904,7 +917,10 @@ message = "${detail} (ask ${server})"
     #[test]
     fn flags_build_the_wireshark_checks() {
         let lab = from_flags(
-            &["A:www.example.com@8.8.8.8".into(), "AAAA:www.example.com@8.8.8.8".into()],
+            &[
+                "A:www.example.com@8.8.8.8".into(),
+                "AAAA:www.example.com@8.8.8.8".into(),
+            ],
             true,
             true,
             true,
@@ -913,7 +929,14 @@ message = "${detail} (ask ${server})"
         let names: Vec<&str> = lab.rules.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(
             names,
-            ["pcapng", "only-dns", "only-expected-lookups", "queries-sent", "no-edns", "answered"]
+            [
+                "pcapng",
+                "only-dns",
+                "only-expected-lookups",
+                "queries-sent",
+                "no-edns",
+                "answered"
+            ]
         );
         assert!(from_flags(&[], false, false, false).is_err());
     }

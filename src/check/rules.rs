@@ -419,7 +419,9 @@ fn query_sent(lookups: &[Lookup], v: &View<'_>) -> Verdict {
         }
         let want = format!("{} {}", l.rtype, l.name);
         let mut sentence = match l.server {
-            Some(s) if l.port != 53 => format!("no query for {want} was sent to {s} port {}", l.port),
+            Some(s) if l.port != 53 => {
+                format!("no query for {want} was sent to {s} port {}", l.port)
+            }
             Some(s) => format!("no query for {want} was sent to {s}"),
             None => format!("no query for {want} was sent"),
         };
@@ -486,10 +488,7 @@ fn recursion_desired(rd: bool, scope: &Scope, v: &View<'_>) -> Verdict {
     } else {
         format!("the queries in {} have", frames_text(&wrong))
     };
-    Verdict::fail(
-        wrong,
-        format!("{subject} {has}; the lab asks for {want}"),
-    )
+    Verdict::fail(wrong, format!("{subject} {has}; the lab asks for {want}"))
 }
 
 fn no_edns(scope: &Scope, v: &View<'_>) -> Verdict {
@@ -601,7 +600,9 @@ fn answered(lookups: &[Lookup], v: &View<'_>) -> Verdict {
             .map(|(i, _)| i)
             .collect();
         if tries.is_empty() {
-            problems.push(format!("no query for {want} was seen, so none was answered"));
+            problems.push(format!(
+                "no query for {want} was seen, so none was answered"
+            ));
             continue;
         }
         let mut why: Option<(u64, String)> = None;
@@ -622,7 +623,10 @@ fn answered(lookups: &[Lookup], v: &View<'_>) -> Verdict {
                 } else if why.is_none() {
                     why = Some((
                         q.frame(),
-                        format!("the query for {want} in frame {} got no response", q.frame()),
+                        format!(
+                            "the query for {want} in frame {} got no response",
+                            q.frame()
+                        ),
                     ));
                 }
                 continue;
@@ -695,14 +699,11 @@ fn answered(lookups: &[Lookup], v: &View<'_>) -> Verdict {
 /// The first problem of one query, as a sentence starting at its byte offset.
 fn query_problem(bytes: &[u8], types: &[Rtype]) -> Option<String> {
     let at = |off: usize| format!("byte {off} (0x{off:02x})");
-    let header = match dns::Header::parse(bytes) {
-        Ok(h) => h,
-        Err(_) => {
-            return Some(format!(
-                "the message is {} bytes long; a DNS header alone is 12",
-                bytes.len()
-            ))
-        }
+    let Ok(header) = dns::Header::parse(bytes) else {
+        return Some(format!(
+            "the message is {} bytes long; a DNS header alone is 12",
+            bytes.len()
+        ));
     };
     let b = |r: std::ops::Range<usize>| bytes.get(r).map(hex2).unwrap_or_default();
     // Flags 00 01 with QDCOUNT 01 00: the header was packed little-endian.
@@ -765,7 +766,13 @@ fn query_problem(bytes: &[u8], types: &[Rtype]) -> Option<String> {
     }
     let (q, _) = match dns::Question::parse(bytes, dns::HEADER_LEN) {
         Ok(x) => x,
-        Err(e) => return Some(format!("{}: the question cannot be read: {}", at(usize::from(e.offset)), e.kind)),
+        Err(e) => {
+            return Some(format!(
+                "{}: the question cannot be read: {}",
+                at(usize::from(e.offset)),
+                e.kind
+            ))
+        }
     };
     let name_end = q.name.end();
     if !types.contains(&q.qtype) {
@@ -1105,11 +1112,7 @@ fn follows_referrals(roots: &[IpAddr], v: &View<'_>) -> Verdict {
     for (i, m) in v.msgs.iter().enumerate() {
         if m.is_response() {
             let Some(p) = &m.parsed else { continue };
-            for r in p
-                .answers()
-                .chain(p.additional())
-                .filter_map(Result::ok)
-            {
+            for r in p.answers().chain(p.additional()).filter_map(Result::ok) {
                 match r.data() {
                     Ok(Rdata::A(a)) => known.push(IpAddr::V4(a)),
                     Ok(Rdata::Aaaa(a)) => known.push(IpAddr::V6(a)),
@@ -1205,11 +1208,11 @@ fn reaches_answer(lookups: &[Lookup], v: &View<'_>) -> Verdict {
                 _ => break,
             }
         }
-        let last = v
-            .msgs
-            .iter()
-            .rev()
-            .find(|m| m.is_response() && m.question().is_some_and(|q| same_name(&q.name.to_string(), &target)));
+        let last = v.msgs.iter().rev().find(|m| {
+            m.is_response()
+                && m.question()
+                    .is_some_and(|q| same_name(&q.name.to_string(), &target))
+        });
         let mut s = format!("no response answers {} {}", l.rtype, l.name);
         if !same_name(&target, &l.name) {
             let _ = write!(s, " (followed by CNAME to {target})");
@@ -1242,7 +1245,10 @@ mod tests {
     fn frame_kinds_drop_addresses() {
         assert_eq!(kind_of("TCP 127.0.0.1:34572 → 127.0.0.1:8080"), "TCP");
         assert_eq!(kind_of("UDP [::1]:5 → [::1]:123"), "UDP");
-        assert_eq!(kind_of("ICMP echo request 10.0.0.1 → 10.0.0.2"), "ICMP echo request");
+        assert_eq!(
+            kind_of("ICMP echo request 10.0.0.1 → 10.0.0.2"),
+            "ICMP echo request"
+        );
         assert_eq!(kind_of("ARP"), "ARP");
     }
 
@@ -1283,8 +1289,14 @@ mod tests {
         let mut q = query(&[WWW, &[0, 1, 0, 1]].concat());
         q[2..6].copy_from_slice(&[0x00, 0x01, 0x01, 0x00]);
         let p = query_problem(&q, &[Rtype::A]).unwrap();
-        assert!(p.starts_with("byte 2 (0x02): the header is packed little-endian"), "{p}");
-        assert!(p.contains("flags are 00 01") && p.contains("QDCOUNT is 01 00 = 256"), "{p}");
+        assert!(
+            p.starts_with("byte 2 (0x02): the header is packed little-endian"),
+            "{p}"
+        );
+        assert!(
+            p.contains("flags are 00 01") && p.contains("QDCOUNT is 01 00 = 256"),
+            "{p}"
+        );
     }
 
     #[test]
@@ -1292,7 +1304,10 @@ mod tests {
         // Labels, then QTYPE 00 01 and QCLASS 00 01 with no 00 before them.
         let q = query(b"\x03www\x03lab\x07example\x00\x01\x00\x01");
         let p = query_problem(&q, &[Rtype::A]).unwrap();
-        assert!(p.starts_with("byte 28 (0x1c): the name www.lab.example has no root label"), "{p}");
+        assert!(
+            p.starts_with("byte 28 (0x1c): the name www.lab.example has no root label"),
+            "{p}"
+        );
     }
 
     #[test]
@@ -1300,7 +1315,12 @@ mod tests {
         let mut q = query(&[WWW, &[0, 1, 0, 1]].concat());
         q.extend_from_slice(&[0; 10]);
         let p = query_problem(&q, &[Rtype::A]).unwrap();
-        assert!(p.starts_with("byte 33 (0x21): 10 bytes follow the last section (00 00 00 00 00 00 00 00 ...)"), "{p}");
+        assert!(
+            p.starts_with(
+                "byte 33 (0x21): 10 bytes follow the last section (00 00 00 00 00 00 00 00 ...)"
+            ),
+            "{p}"
+        );
     }
 
     #[test]
@@ -1308,7 +1328,10 @@ mod tests {
         let mut q = query(&[WWW, &[0, 1, 0, 1]].concat());
         q[7] = 1; // ANCOUNT 1, no answer follows
         let p = query_problem(&q, &[Rtype::A]).unwrap();
-        assert!(p.contains("claims 1 answer record but the message holds 0"), "{p}");
+        assert!(
+            p.contains("claims 1 answer record but the message holds 0"),
+            "{p}"
+        );
         assert!(p.contains("ANCOUNT 1"), "{p}");
     }
 
