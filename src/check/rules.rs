@@ -384,6 +384,11 @@ fn only_lookups(lookups: &[Lookup], v: &View<'_>) -> Verdict {
         .iter()
         .map(|l| format!("{} {}", l.rtype, l.name))
         .collect();
+    let asked = match asked.as_slice() {
+        [] => "nothing".to_string(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
     let list: Vec<String> = others
         .iter()
         .map(|(w, f)| format!("{w} ({})", frames_text(f)))
@@ -392,14 +397,13 @@ fn only_lookups(lookups: &[Lookup], v: &View<'_>) -> Verdict {
     Verdict::fail(
         frames,
         format!(
-            "{} the lab did not ask for: {} (asked: {})",
+            "the capture holds {} the lab did not ask for, {}; it asked for {asked}",
             if others.len() == 1 {
-                "the capture holds a lookup"
+                "a lookup"
             } else {
-                "the capture holds lookups"
+                "lookups"
             },
             list.join(", "),
-            asked.join(", ")
         ),
     )
 }
@@ -909,8 +913,12 @@ fn query_id(v: &View<'_>) -> Verdict {
         return Verdict::fail(
             frames.clone(),
             format!(
-                "all {} lookups ({}) use the same ID 0x{:04x}",
-                lookups.len(),
+                "{} ({}) use the same ID 0x{:04x}",
+                if lookups.len() == 2 {
+                    "both lookups".to_string()
+                } else {
+                    format!("all {} lookups", lookups.len())
+                },
                 frames_text(&frames),
                 lookups[0].0
             ),

@@ -322,7 +322,7 @@ fn client_same_id_fails_query_id() {
         &["query-id"],
     );
     assert!(message(&sub, "query-id")
-        .starts_with("all 2 lookups (frames 1 and 3) use the same ID 0x1234"));
+        .starts_with("both lookups (frames 1 and 3) use the same ID 0x1234"));
 }
 
 #[test]
