@@ -8,7 +8,9 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{presets, Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table};
+use comfy_table::{
+    presets, Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width,
+};
 use serde::Serialize;
 
 use super::{Lab, Outcome, Report, Verdict};
@@ -139,10 +141,17 @@ impl TableReport {
             })
             .collect();
         table.set_header(header);
-        // File, verdict and score keep their width; the reasons wrap.
-        for i in 0..3 {
-            if let Some(c) = table.column_mut(i) {
-                c.set_constraint(ColumnConstraint::ContentWidth);
+        // Verdict and score keep their width; a long path may wrap, but the reasons
+        // keep room enough to be read.
+        let constraints = [
+            ColumnConstraint::UpperBoundary(Width::Percentage(40)),
+            ColumnConstraint::ContentWidth,
+            ColumnConstraint::ContentWidth,
+            ColumnConstraint::LowerBoundary(Width::Fixed(50)),
+        ];
+        for (i, c) in constraints.into_iter().enumerate() {
+            if let Some(col) = table.column_mut(i) {
+                col.set_constraint(c);
             }
         }
         Self {

@@ -1249,6 +1249,149 @@ fn reaches_answer(lookups: &[Lookup], v: &View<'_>) -> Verdict {
 mod tests {
     use super::*;
 
+    use crate::capture::Timestamp;
+    use crate::meta::MessageMeta;
+    use crate::net::PortKind;
+
+    const CLIENT: [u8; 4] = [192, 0, 2, 10];
+    const SERVER: [u8; 4] = [192, 0, 2, 53];
+
+    /// A UDP message between the client (port 40000) and the server (port 53).
+    fn stored(frame: u64, secs: i64, from_client: bool, bytes: Vec<u8>) -> StoredMessage {
+        let (c, s) = (IpAddr::from(CLIENT), IpAddr::from(SERVER));
+        let (src, dst, sport, dport) = if from_client {
+            (c, s, 40000, 53)
+        } else {
+            (s, c, 53, 40000)
+        };
+        StoredMessage {
+            meta: MessageMeta {
+                file: 0,
+                frame,
+                ts: Timestamp::new(secs, 0),
+                src,
+                dst,
+                sport,
+                dport,
+                transport: Transport::Udp,
+                port_kind: PortKind::Dns53,
+                cut: false,
+            },
+            bytes,
+        }
+    }
+
+    fn grade_one(check: Check, messages: &[StoredMessage]) -> Verdict {
+        let sub = Submission {
+            format: FileFormat::Pcapng,
+            messages,
+            non_dns: &[],
+            icmp: &[],
+        };
+        run(&check, &View::new(&sub))
+    }
+
+    /// A response for `a.example.` A whose answer is a CNAME loop a -> b -> a.
+    fn cname_loop_response() -> Vec<u8> {
+        let mut m = vec![0x2f, 0x1b, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0];
+        m.extend_from_slice(b"\x01a\x07example\x00\x00\x01\x00\x01"); // question at 12
+                                                                      // a.example. CNAME b.example.
+        m.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4]);
+        m.extend_from_slice(b"\x01b\xc0\x0e"); // b + pointer to example.
+                                               // b.example. (at 39, in the first RDATA) CNAME a.example.
+        m.extend_from_slice(&[0xc0, 39, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 12]);
+        m
+    }
+
+    #[test]
+    fn cname_loop_ends() {
+        let resp = cname_loop_response();
+        let msg = dns::Message::parse(&resp).unwrap();
+        assert!(msg.trailing().is_ok(), "test message is well formed");
+        match answer_for(&msg, "a.example.", Rtype::A) {
+            Answer::CnameTo(t) => assert!(t == "a.example." || t == "b.example.", "{t}"),
+            _ => panic!("expected a CNAME without an answer"),
+        }
+        let q = query(b"\x01a\x07example\x00\x00\x01\x00\x01");
+        let msgs = [stored(1, 0, true, q), stored(2, 0, false, resp)];
+        let lookup = Lookup::parse("A:a.example").unwrap();
+        let v = grade_one(Check::Answered(vec![lookup.clone()]), &msgs);
+        assert!(
+            matches!(&v, Verdict::Fail { detail, .. } if detail.contains("leads by CNAME")),
+            "{v:?}"
+        );
+        let v = grade_one(Check::ReachesAnswer(vec![lookup]), &msgs);
+        assert!(!v.is_pass(), "{v:?}");
+    }
+
+    #[test]
+    fn empty_capture_fails_lookups_and_passes_the_rest() {
+        let lookup = Lookup::parse("A:www.example.com@192.0.2.53").unwrap();
+        for (check, pass) in [
+            (Check::OnlyDns, true),
+            (Check::OnlyLookups(vec![lookup.clone()]), true),
+            (Check::QueryId, true),
+            (
+                Check::QueryWellFormed {
+                    types: vec![Rtype::A],
+                },
+                true,
+            ),
+            (
+                Check::Retries {
+                    timeout_micros: 5_000_000,
+                    tries: 3,
+                },
+                true,
+            ),
+            (Check::QuerySent(vec![lookup.clone()]), false),
+            (Check::Answered(vec![lookup.clone()]), false),
+            (Check::ReachesAnswer(vec![lookup.clone()]), false),
+            (
+                Check::StartsAtRoot {
+                    roots: vec![IpAddr::from(SERVER)],
+                    lookups: vec![lookup.clone()],
+                },
+                false,
+            ),
+        ] {
+            let v = grade_one(check.clone(), &[]);
+            assert_eq!(v.is_pass(), pass, "{check:?}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn retries_group_tries_until_an_answer() {
+        let q = || query(&[WWW, &[0, 1, 0, 1]].concat());
+        let mut r = q();
+        r[2] = 0x81; // QR, RD
+        r[3] = 0x80; // RA
+        let check = Check::Retries {
+            timeout_micros: 5_000_000,
+            tries: 3,
+        };
+        // Two tries 5 s apart, then the answer: one lookup, two tries, fine.
+        let msgs = [
+            stored(1, 0, true, q()),
+            stored(2, 5, true, q()),
+            stored(3, 5, false, r.clone()),
+        ];
+        assert!(grade_one(check.clone(), &msgs).is_pass());
+        // Two tries and no answer: the third is missing.
+        let v = grade_one(check.clone(), &msgs[..2]);
+        assert!(
+            matches!(&v, Verdict::Fail { detail, .. } if detail.starts_with("only 2 tries for A www.lab.example. (frames 1 and 2)")),
+            "{v:?}"
+        );
+        // A try 1 s after the first is too soon.
+        let msgs = [stored(1, 0, true, q()), stored(2, 1, true, q())];
+        let v = grade_one(check, &msgs);
+        assert!(
+            matches!(&v, Verdict::Fail { detail, .. } if detail.contains("went out 1.0 s after")),
+            "{v:?}"
+        );
+    }
+
     #[test]
     fn frame_kinds_drop_addresses() {
         assert_eq!(kind_of("TCP 127.0.0.1:34572 → 127.0.0.1:8080"), "TCP");
