@@ -540,18 +540,28 @@ fn submissions() -> TempDir {
 #[test]
 fn folder_run_is_recursive_lists_unreadable_files_and_exits_2() {
     let dir = submissions();
-    let r = run([
-        "check",
-        "--lab",
-        &rubric("wireshark-tracing"),
-        "--set",
-        "host=www.lab.example",
-        "--set",
-        "server=127.0.0.1",
-        "--color",
-        "never",
-        &dir.0.display().to_string(),
-    ]);
+    // Run inside the folder, so the paths are short and the table rows do not wrap.
+    let out = crate::util::bin()
+        .current_dir(&dir.0)
+        .args([
+            "check",
+            "--lab",
+            &rubric("wireshark-tracing"),
+            "--set",
+            "host=www.lab.example",
+            "--set",
+            "server=127.0.0.1",
+            "--color",
+            "never",
+            ".",
+        ])
+        .output()
+        .unwrap();
+    let r = crate::util::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
     assert_eq!(r.code, 2, "{}", r.stdout);
     let row = |name: &str| {
         r.stdout
