@@ -37,11 +37,11 @@ fn lab_sample_json_matches_tshark() {
         let resp = &t["response"];
         let qrow = rows
             .iter()
-            .find(|r| r["frame.number"] == q["frame"].to_string())
+            .find(|r| r["frame.number"].parse::<u64>().ok() == q["frame"].as_u64())
             .expect("tshark saw the query");
         let rrow = rows
             .iter()
-            .find(|r| r["frame.number"] == resp["frame"].to_string())
+            .find(|r| r["frame.number"].parse::<u64>().ok() == resp["frame"].as_u64())
             .expect("tshark saw the response");
         // Pairing as tshark pairs.
         assert_eq!(qrow["dns.response_in"], resp["frame"].to_string());
