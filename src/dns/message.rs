@@ -377,6 +377,8 @@ mod tests {
     use super::*;
     use crate::dns::rdata::Rdata;
     use crate::dns::types::Class;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
 
     /// `dig @127.0.0.1 -p 5300 www.example.com A` answered by BIND 9 from a test zone:
     /// a CNAME to example.com, its A record, NS in authority, an A glue and OPT.
@@ -528,6 +530,171 @@ mod tests {
             m.opt(),
             Some(Err(Error::new(ErrorKind::MultipleOpt, RESPONSE.len())))
         );
+    }
+
+    /// Walks everything a renderer would touch and checks the invariants: no panic, every
+    /// error offset within the message, every displayed name and RDATA ASCII without
+    /// control characters, names within the 255-octet bound.
+    fn exercise(bytes: &[u8]) {
+        let len = bytes.len();
+        let clean = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+        let m = match Message::parse(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                assert!(usize::from(e.offset) <= len);
+                return;
+            }
+        };
+        let check_name = |n: &crate::dns::name::Name<'_>| {
+            let s = n.to_string();
+            assert!(clean(&s), "{s:?}");
+            assert!(n.wire_len() <= 255);
+            assert!(n.parts().count() <= 255 + 127);
+        };
+        let mut walk = m.entries();
+        for e in walk.by_ref() {
+            match e {
+                Err(e) => {
+                    assert!(usize::from(e.offset) <= len, "{e}");
+                    assert!(e.to_string().is_ascii());
+                }
+                Ok(Entry::Question(q)) => {
+                    check_name(&q.name);
+                    let _ = q.to_string();
+                }
+                Ok(Entry::Record(_, r)) => {
+                    check_name(&r.name);
+                    assert!(r.end() <= len);
+                    match r.data() {
+                        Ok(d) => {
+                            let s = d.to_string();
+                            assert!(clean(&s), "{s:?}");
+                        }
+                        Err(e) => assert!(usize::from(e.offset) <= len, "{e}"),
+                    }
+                    let _ = r.to_string();
+                }
+            }
+        }
+        assert!(walk.offset() <= len);
+        match m.opt() {
+            Some(Ok(o)) => {
+                for opt in o.options() {
+                    match opt {
+                        Ok(opt) => assert!(clean(&opt.to_string())),
+                        Err(e) => assert!(usize::from(e.offset) <= len),
+                    }
+                }
+                assert!(clean(&o.to_string()));
+            }
+            Some(Err(e)) => assert!(usize::from(e.offset) <= len),
+            None => {}
+        }
+        let _ = m.rcode();
+        let _ = m.trailing();
+    }
+
+    /// The real BIND responses of `testdata/bind918.txt`, as mutation seeds.
+    fn seeds() -> &'static [Vec<u8>] {
+        static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        SEEDS.get_or_init(|| {
+            include_str!("testdata/bind918.txt")
+                .lines()
+                .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(|l| {
+                    (0..l.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&l[i..i + 2], 16).unwrap())
+                        .collect()
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn seeds_walk_cleanly() {
+        let seeds = seeds();
+        assert_eq!(seeds.len(), 43);
+        for s in seeds {
+            exercise(s);
+            assert_eq!(Message::parse(s).unwrap().trailing(), Ok(0));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..600)) {
+            exercise(&bytes);
+        }
+
+        #[test]
+        fn header_then_arbitrary_body_never_panics(
+            counts in vec(0u8..4, 4),
+            body in vec(prop_oneof![Just(0u8), Just(0xc0), 1u8..64, any::<u8>()], 0..400),
+        ) {
+            let mut m = vec![0x12, 0x34, 0x81, 0x80];
+            for c in counts {
+                m.extend_from_slice(&[0, c]);
+            }
+            m.extend_from_slice(&body);
+            exercise(&m);
+        }
+
+        #[test]
+        fn mutated_real_messages_never_panic(
+            pick in any::<prop::sample::Index>(),
+            edits in vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            cut in any::<prop::sample::Index>(),
+            do_cut in any::<bool>(),
+        ) {
+            let mut m = pick.get(seeds()).clone();
+            for (at, b) in edits {
+                let i = at.index(m.len());
+                m[i] = b;
+            }
+            if do_cut {
+                m.truncate(cut.index(m.len() + 1));
+            }
+            exercise(&m);
+        }
+
+        /// Test-only encoder: the name's tail is written first at 0x0c, then the head with a
+        /// pointer to it; parsing the second name gives back the same labels.
+        #[test]
+        fn name_round_trip_with_compression(
+            labels in vec(vec(any::<u8>(), 1..64), 0..6),
+            split in any::<prop::sample::Index>(),
+        ) {
+            let k = split.index(labels.len() + 1);
+            let mut m = vec![0u8; 12];
+            for l in &labels[k..] {
+                m.push(l.len() as u8);
+                m.extend_from_slice(l);
+            }
+            m.push(0);
+            let second = m.len();
+            for l in &labels[..k] {
+                m.push(l.len() as u8);
+                m.extend_from_slice(l);
+            }
+            m.extend_from_slice(&[0xc0, 0x0c]);
+            let total: usize = labels.iter().map(|l| l.len() + 1).sum::<usize>() + 1;
+            match crate::dns::name::Name::parse(&m, second) {
+                Ok((n, next)) => {
+                    prop_assert!(total <= 255);
+                    prop_assert_eq!(next, m.len());
+                    prop_assert_eq!(n.labels().collect::<Vec<_>>(), labels.iter().map(|l| &l[..]).collect::<Vec<_>>());
+                    prop_assert_eq!(n.wire_len(), total);
+                    prop_assert!(n.has_pointer());
+                }
+                Err(e) => {
+                    prop_assert!(total > 255);
+                    prop_assert_eq!(e.kind, ErrorKind::NameTooLong);
+                }
+            }
+        }
     }
 
     #[test]
