@@ -697,6 +697,252 @@ mod tests {
         }
     }
 
+    /// The shared corpus of real captures, if present (see COMMON.md for the two paths).
+    fn corpus_dir() -> Option<std::path::PathBuf> {
+        let local =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public");
+        [
+            local,
+            std::path::PathBuf::from("/work/shared/corpus/public"),
+        ]
+        .into_iter()
+        .find(|p| p.is_dir())
+    }
+
+    /// Differential test against tshark over every UDP DNS payload of the shared corpus:
+    /// header fields always agree; when both sides read the message cleanly, the first
+    /// question and every A/AAAA address agree too. Known deliberate differences: tshark
+    /// prints names without the trailing dot and with its own escaping, so only plain
+    /// names are compared.
+    #[test]
+    fn corpus_agrees_with_tshark() {
+        let Some(dir) = corpus_dir() else {
+            println!("SKIP: corpus_agrees_with_tshark: corpus not found");
+            return;
+        };
+        if std::process::Command::new("tshark")
+            .arg("-v")
+            .output()
+            .is_err()
+        {
+            println!("SKIP: corpus_agrees_with_tshark: tshark not found");
+            return;
+        }
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".tshark.tsv"))
+            .collect();
+        files.sort();
+        let (mut messages, mut compared, mut ours_failed) = (0, 0, 0);
+        // tshark dominates the run time: run it for all files up front, 4 at a time.
+        let outputs: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let chunks: Vec<_> = files
+                .chunks(files.len().div_ceil(4).max(1))
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|tsv| {
+                                let capture = tsv.to_string_lossy();
+                                let capture = capture.trim_end_matches(".tshark.tsv");
+                                std::process::Command::new("tshark")
+                                    .args(["-r", capture, "-Y", "dns && udp && !icmp && !icmpv6"])
+                                    .args([
+                                        "-T",
+                                        "fields",
+                                        "-e",
+                                        "frame.number",
+                                        "-e",
+                                        "udp.payload",
+                                    ])
+                                    .output()
+                                    .map(|o| o.stdout)
+                                    .unwrap_or_default()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            chunks.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        for (tsv, stdout) in files.iter().zip(outputs) {
+            let capture = tsv
+                .to_string_lossy()
+                .trim_end_matches(".tshark.tsv")
+                .to_string();
+            let payloads: std::collections::HashMap<String, Vec<u8>> =
+                String::from_utf8_lossy(&stdout)
+                    .lines()
+                    .filter_map(|l| {
+                        let (n, hex) = l.split_once('\t')?;
+                        let hex = hex.trim();
+                        if hex.is_empty() || hex.len() % 2 != 0 {
+                            return None;
+                        }
+                        let bytes = (0..hex.len())
+                            .step_by(2)
+                            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+                            .collect::<Result<Vec<u8>, _>>()
+                            .ok()?;
+                        Some((n.to_string(), bytes))
+                    })
+                    .collect();
+            let table = std::fs::read_to_string(tsv).unwrap();
+            let mut rows = table.lines();
+            let head: Vec<&str> = rows.next().unwrap().split('\t').collect();
+            let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+            let (c_frame, c_id, c_qr, c_op, c_rc) = (
+                col("frame.number"),
+                col("dns.id"),
+                col("dns.flags.response"),
+                col("dns.flags.opcode"),
+                col("dns.flags.rcode"),
+            );
+            let c_counts = [
+                col("dns.count.queries"),
+                col("dns.count.answers"),
+                col("dns.count.auth_rr"),
+                col("dns.count.add_rr"),
+            ];
+            let (c_qname, c_qtype, c_a, c_aaaa, c_bad) = (
+                col("dns.qry.name"),
+                col("dns.qry.type"),
+                col("dns.a"),
+                col("dns.aaaa"),
+                col("_ws.malformed"),
+            );
+            for row in rows {
+                let f: Vec<&str> = row.split('\t').collect();
+                let get = |c: usize| f.get(c).copied().unwrap_or("");
+                let Some(bytes) = payloads.get(get(c_frame)) else {
+                    continue;
+                };
+                // One DNS message per UDP datagram: skip rows with several values.
+                if get(c_id).contains(',') || get(c_id).is_empty() {
+                    continue;
+                }
+                let Ok(m) = Message::parse(bytes) else {
+                    continue;
+                };
+                messages += 1;
+                let ctx = format!("{} frame {}", capture, get(c_frame));
+                let h = m.header();
+                assert_eq!(format!("{:#06x}", h.id), get(c_id), "{ctx}");
+                assert_eq!(u8::from(h.qr()).to_string(), get(c_qr), "{ctx}");
+                assert_eq!(h.opcode().0.to_string(), get(c_op), "{ctx}");
+                if !get(c_rc).is_empty() {
+                    assert_eq!(h.rcode().0.to_string(), get(c_rc), "{ctx}");
+                }
+                let counts = [h.qdcount, h.ancount, h.nscount, h.arcount];
+                for (c, v) in c_counts.iter().zip(counts) {
+                    // tshark names UPDATE counts differently (zones, prerequisites, ...).
+                    if !get(*c).is_empty() {
+                        assert_eq!(v.to_string(), get(*c), "{ctx}");
+                    }
+                }
+                let mut walk = m.entries();
+                let entries: Vec<_> = walk.by_ref().collect();
+                if let Some(Err(e)) = entries.iter().find(|e| e.is_err()) {
+                    ours_failed += 1;
+                    if std::env::var_os("DNS_CORPUS_VERBOSE").is_some() {
+                        println!("REJECT {ctx} tshark-malformed={:?}: {e}", get(c_bad));
+                    }
+                    continue;
+                }
+                if std::env::var_os("DNS_CORPUS_VERBOSE").is_some() {
+                    for e in entries.iter().flatten() {
+                        if let Entry::Record(_, r) = e {
+                            if let Err(err) = r.data() {
+                                println!(
+                                    "RDATA {ctx} tshark-malformed={:?} {}: {err}",
+                                    get(c_bad),
+                                    r.rtype
+                                );
+                            }
+                        }
+                    }
+                }
+                if !get(c_bad).is_empty() {
+                    continue;
+                }
+                compared += 1;
+                let mut qnames = Vec::new();
+                let mut qtypes = Vec::new();
+                let (mut a, mut aaaa) = (Vec::new(), Vec::new());
+                let (mut cnames, mut nss, mut mxs) = (Vec::new(), Vec::new(), Vec::new());
+                let plain = |n: &crate::dns::name::Name<'_>| {
+                    let s = n.to_string();
+                    let ok = s.len() > 1
+                        && s.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'
+                        });
+                    ok.then(|| s.trim_end_matches('.').to_string())
+                };
+                for e in entries.into_iter().flatten() {
+                    match e {
+                        Entry::Question(q) => {
+                            qnames.push(q.name.to_string());
+                            qtypes.push(q.qtype.0.to_string());
+                        }
+                        Entry::Record(_, r) => match r.data() {
+                            Ok(Rdata::A(x)) => a.push(x.to_string()),
+                            Ok(Rdata::Aaaa(x)) => aaaa.push(x.to_string()),
+                            Ok(Rdata::Cname(n)) => cnames.push(plain(&n)),
+                            Ok(Rdata::Ns(n)) => nss.push(plain(&n)),
+                            Ok(Rdata::Mx { exchange, .. }) => mxs.push(plain(&exchange)),
+                            _ => {}
+                        },
+                    }
+                }
+                if let Some(q) = qnames.first() {
+                    let plain = q
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+                    if plain && q != "." {
+                        let theirs = get(c_qname).split(',').next().unwrap_or("");
+                        assert_eq!(q.trim_end_matches('.'), theirs, "{ctx}");
+                    }
+                    assert_eq!(
+                        Some(qtypes[0].as_str()),
+                        get(c_qtype).split(',').next(),
+                        "{ctx}"
+                    );
+                }
+                let list = |c: usize| -> Vec<String> {
+                    get(c)
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(|s| {
+                            s.parse::<std::net::IpAddr>()
+                                .map_or(s.to_string(), |ip| ip.to_string())
+                        })
+                        .collect()
+                };
+                assert_eq!(a, list(c_a), "{ctx}");
+                assert_eq!(aaaa, list(c_aaaa), "{ctx}");
+                for (ours, c) in [
+                    (cnames, "dns.cname"),
+                    (nss, "dns.ns"),
+                    (mxs, "dns.mx.mail_exchange"),
+                ] {
+                    let theirs = list(col(c));
+                    if ours.len() == theirs.len() {
+                        for (o, t) in ours.iter().zip(&theirs) {
+                            if let Some(o) = o {
+                                assert_eq!(o, t, "{ctx} {c}");
+                            }
+                        }
+                    } else {
+                        panic!("{ctx} {c}: {ours:?} vs {theirs:?}");
+                    }
+                }
+            }
+        }
+        println!("corpus: {messages} messages, {compared} compared in full, {ours_failed} rejected by us");
+        assert!(messages > 0);
+    }
+
     #[test]
     fn header_only_checks() {
         assert_eq!(

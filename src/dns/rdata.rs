@@ -197,6 +197,9 @@ pub enum Rdata<'a> {
     Opt(Opt<'a>),
     /// Any other type, or a class-specific type outside class IN: opaque bytes.
     Unknown { rtype: Rtype, data: &'a [u8] },
+    /// No RDATA in class ANY or NONE: an UPDATE prerequisite or deletion (RFC 2136 §2.4,
+    /// §2.5). Displays as nothing, as dig and nsupdate do.
+    Empty { rtype: Rtype },
 }
 
 fn invalid(rtype: Rtype, what: &'static str, at: usize) -> Error {
@@ -222,7 +225,9 @@ impl<'a> Rdata<'a> {
         };
         // Class-specific types are only typed in IN (mDNS sets the top class bit).
         let in_class = record.class.0 & 0x7fff == Class::IN.0;
+        let update_class = matches!(record.class, Class::ANY | Class::NONE);
         let data = match rtype {
+            _ if len == 0 && update_class && rtype != Rtype::OPT => Rdata::Empty { rtype },
             Rtype::A | Rtype::AAAA | Rtype::SRV | Rtype::NAPTR if !in_class => Rdata::Unknown {
                 rtype,
                 data: r.rest(),
@@ -1321,6 +1326,7 @@ impl fmt::Display for Rdata<'_> {
             }
             Rdata::Opt(o) => write!(f, "{o}"),
             Rdata::Unknown { data, .. } => write!(f, "{}", Generic(data)),
+            Rdata::Empty { .. } => Ok(()),
         }
     }
 }
@@ -1693,6 +1699,30 @@ mod tests {
         m[0x17] = 0x80;
         m[0x18] = 1;
         assert_eq!(data_of(&m).unwrap().to_string(), "1.2.3.4");
+    }
+
+    #[test]
+    fn empty_rdata_in_update_classes() {
+        // RFC 2136 "delete an RRset": class ANY, RDLENGTH 0.
+        let mut m = one_record(Rtype::CNAME, &[]);
+        m[0x18] = 255;
+        let msg = Message::parse(&m).unwrap();
+        let r = msg.answers().next().unwrap().unwrap();
+        assert_eq!(
+            r.data().unwrap(),
+            Rdata::Empty {
+                rtype: Rtype::CNAME
+            }
+        );
+        assert_eq!(r.to_string(), "example.\t300\tANY\tCNAME\t");
+        // The same in class IN is a truncated name.
+        assert_eq!(
+            err(Rtype::CNAME, &[]).kind,
+            ErrorKind::Truncated {
+                needed: 1,
+                available: 0
+            }
+        );
     }
 
     #[test]
