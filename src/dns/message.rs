@@ -380,31 +380,30 @@ mod tests {
     use proptest::collection::vec;
     use proptest::prelude::*;
 
-    /// `dig @127.0.0.1 -p 5300 www.example.com A` answered by BIND 9 from a test zone:
-    /// a CNAME to example.com, its A record, NS in authority, an A glue and OPT.
+    /// BIND 9.18 (named on 127.0.0.1, test zone t.test) answering `www.t.test. A` with
+    /// EDNS: a CNAME to t.test., its A record, NS in authority, the glue A and OPT.
     const RESPONSE: &[u8] = &[
-        0x8d, 0x3c, // ID
-        0x85, 0x00, // QR AA RD, NOERROR
+        0x12, 0x34, // ID
+        0x84, 0x00, // QR AA, opcode QUERY, NOERROR
         0x00, 0x01, 0x00, 0x02, 0x00, 0x01, 0x00, 0x02, // QD 1 AN 2 NS 1 AR 2
-        // 0x0c question: www.example.com. A IN
-        3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0,
-        0x00, 0x01, 0x00, 0x01,
-        // 0x21 answer 1: www.example.com. 300 IN CNAME example.com.
+        // 0x0c question: www.t.test. A IN
+        3, b'w', b'w', b'w', 1, b't', 4, b't', b'e', b's', b't', 0, 0x00, 0x01, 0x00, 0x01,
+        // 0x1c answer 1: www.t.test. 300 IN CNAME t.test. (owner -> 0x0c, target -> 0x10)
         0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x02, 0xc0, 0x10,
-        // 0x2f answer 2: example.com. 300 IN A 192.0.2.1
+        // 0x2a answer 2: t.test. 300 IN A 192.0.2.1
         0xc0, 0x10, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 1,
-        // 0x3f authority: example.com. 300 IN NS ns1.example.com.
+        // 0x3a authority: t.test. 300 IN NS ns1.t.test. (ns1 at 0x46, then -> 0x10)
         0xc0, 0x10, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x06, 3, b'n', b's', b'1',
-        0xc0, 0x10, // 0x51 additional: ns1.example.com. 300 IN A 192.0.2.53
-        0xc0, 0x4b, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 53,
-        // 0x61 OPT: udp 1232, no flags, no options
+        0xc0, 0x10, // 0x4c additional: ns1.t.test. 300 IN A 192.0.2.53 (owner -> 0x46)
+        0xc0, 0x46, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 53,
+        // 0x5c OPT: root, udp 1232, ext-rcode 0, version 0, no flags, no options
         0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     ];
 
     #[test]
     fn walks_a_full_response_in_wire_order() {
         let m = Message::parse(RESPONSE).unwrap();
-        assert_eq!(m.header().id, 0x8d3c);
+        assert_eq!(m.header().id, 0x1234);
         let mut it = m.entries();
         let mut shown = Vec::new();
         for e in it.by_ref() {
@@ -416,11 +415,11 @@ mod tests {
         assert_eq!(
             shown,
             [
-                "Q www.example.com.\t\tIN\tA",
-                "ANSWER www.example.com.\t300\tIN\tCNAME\texample.com.",
-                "ANSWER example.com.\t300\tIN\tA\t192.0.2.1",
-                "AUTHORITY example.com.\t300\tIN\tNS\tns1.example.com.",
-                "ADDITIONAL ns1.example.com.\t300\tIN\tA\t192.0.2.53",
+                "Q www.t.test.\t\tIN\tA",
+                "ANSWER www.t.test.\t300\tIN\tCNAME\tt.test.",
+                "ANSWER t.test.\t300\tIN\tA\t192.0.2.1",
+                "AUTHORITY t.test.\t300\tIN\tNS\tns1.t.test.",
+                "ADDITIONAL ns1.t.test.\t300\tIN\tA\t192.0.2.53",
                 "ADDITIONAL .\t0\tCLASS1232\tOPT\tversion: 0, flags:; udp: 1232",
             ]
         );
@@ -434,9 +433,9 @@ mod tests {
         assert_eq!(m.authority().count(), 1);
         assert_eq!(m.additional().count(), 2);
         let ns = m.authority().next().unwrap().unwrap();
-        assert_eq!(ns.offset, 0x3f);
+        assert_eq!(ns.offset, 0x3a);
         match ns.data().unwrap() {
-            Rdata::Ns(n) => assert_eq!(n.to_string(), "ns1.example.com."),
+            Rdata::Ns(n) => assert_eq!(n.to_string(), "ns1.t.test."),
             other => panic!("{other:?}"),
         }
         let opt = m.opt().unwrap().unwrap();
@@ -454,9 +453,8 @@ mod tests {
 
     #[test]
     fn count_beyond_data_reports_the_section() {
-        // Same response with ANCOUNT 5 instead of 2: the walk reads 2 answers, then the
-        // authority NS and the additional A and OPT as answers 3-5... so use a cut message.
-        let mut v = RESPONSE[..0x3f].to_vec();
+        // The response cut after its two answers, with ANCOUNT 5.
+        let mut v = RESPONSE[..0x3a].to_vec();
         v[7] = 5; // ANCOUNT 5, message ends after 2 answers
         let m = Message::parse(&v).unwrap();
         let items: Vec<_> = m.entries().collect();
@@ -469,19 +467,19 @@ mod tests {
                     count: 5,
                     parsed: 2
                 },
-                0x3f
+                0x3a
             )
         );
         assert_eq!(
             items[3].unwrap_err().to_string(),
-            "byte 0x003f: ANCOUNT says 5 answer records but the message ends after 2"
+            "byte 0x003a: ANCOUNT says 5 answer records but the message ends after 2"
         );
     }
 
     #[test]
     fn query_with_too_many_questions() {
         // QDCOUNT 2, one question present.
-        let mut v = RESPONSE[..0x21].to_vec();
+        let mut v = RESPONSE[..0x1c].to_vec();
         v[2] = 0x01;
         v[5] = 2;
         v[7] = 0;
@@ -504,14 +502,13 @@ mod tests {
     #[test]
     fn walk_fuses_on_first_error() {
         let mut v = RESPONSE.to_vec();
-        v[0x2d] = 0xc0; // CNAME target pointer -> 0xc03f? keep valid; break answer 2 owner
-        v[0x2f] = 0x80; // reserved label type at answer 2's owner
+        v[0x2a] = 0x80; // reserved label type at answer 2's owner
         let m = Message::parse(&v).unwrap();
         let mut it = m.entries();
         assert!(it.next().unwrap().is_ok());
         assert!(it.next().unwrap().is_ok());
         let e = it.next().unwrap().unwrap_err();
-        assert_eq!(e, Error::new(ErrorKind::ReservedLabelType(0x80), 0x2f));
+        assert_eq!(e, Error::new(ErrorKind::ReservedLabelType(0x80), 0x2a));
         assert!(it.next().is_none());
         assert!(it.is_failed());
         assert_eq!(it.trailing(), 0);
@@ -524,7 +521,7 @@ mod tests {
     fn multiple_opt_is_reported_at_the_second() {
         let mut v = RESPONSE.to_vec();
         v[11] = 3;
-        v.extend_from_slice(&RESPONSE[0x61..]);
+        v.extend_from_slice(&RESPONSE[0x5c..]);
         let m = Message::parse(&v).unwrap();
         assert_eq!(
             m.opt(),
@@ -715,6 +712,7 @@ mod tests {
     /// prints names without the trailing dot and with its own escaping, so only plain
     /// names are compared.
     #[test]
+    #[ignore = "runs tshark on every corpus capture (20-60 s); cargo test -- --ignored"]
     fn corpus_agrees_with_tshark() {
         let Some(dir) = corpus_dir() else {
             println!("SKIP: corpus_agrees_with_tshark: corpus not found");
@@ -735,10 +733,10 @@ mod tests {
             .collect();
         files.sort();
         let (mut messages, mut compared, mut ours_failed) = (0, 0, 0);
-        // tshark dominates the run time: run it for all files up front, 4 at a time.
+        // tshark dominates the run time: run it for all files up front, 2 at a time.
         let outputs: Vec<Vec<u8>> = std::thread::scope(|s| {
             let chunks: Vec<_> = files
-                .chunks(files.len().div_ceil(4).max(1))
+                .chunks(files.len().div_ceil(2).max(1))
                 .map(|chunk| {
                     s.spawn(move || {
                         chunk
