@@ -135,12 +135,7 @@ impl<'a> Iterator for EdnsOptions<'a> {
                     offset,
                 )
             })?;
-            Ok(EdnsOption {
-                code,
-                data,
-                offset,
-                msg: self.msg,
-            })
+            Ok(EdnsOption { code, data, offset })
         })();
         match res {
             Ok(o) => {
@@ -164,7 +159,6 @@ pub struct EdnsOption<'a> {
     pub data: &'a [u8],
     /// Offset of the option (its code) in the message.
     pub offset: usize,
-    msg: &'a [u8],
 }
 
 /// Option codes (IANA "DNS EDNS0 Option Codes").
@@ -313,14 +307,14 @@ impl<'a> EdnsOption<'a> {
 
     /// The client-subnet option as `(family, source prefix, scope prefix, address bytes)`.
     fn client_subnet(&self) -> Result<(u16, u8, u8, &'a [u8]), Error> {
-        let mut r = Reader::clamped(
-            self.msg,
-            self.data_offset(),
-            self.data_offset() + self.data.len(),
-        );
-        let family = r.u16()?;
-        let source = r.u8()?;
-        let scope = r.u8()?;
+        let at = |mut e: Error| {
+            e.offset = clamp16(self.data_offset() + usize::from(e.offset));
+            e
+        };
+        let mut r = Reader::new(self.data, 0);
+        let family = r.u16().map_err(at)?;
+        let source = r.u8().map_err(at)?;
+        let scope = r.u8().map_err(at)?;
         let addr = r.rest();
         let max = match family {
             1 => 32,

@@ -170,13 +170,17 @@ impl<'a> Message<'a> {
     /// The OPT record of the additional section, if there is one.
     ///
     /// `Some(Err)` when the OPT owner is not root, when there are two OPTs
-    /// ([`ErrorKind::MultipleOpt`] at the second), or when the walk fails before the end
-    /// of an additional section that is not empty (an OPT may hide past the error).
+    /// ([`ErrorKind::MultipleOpt`] at the second), or when the walk fails before reaching an
+    /// OPT while ARCOUNT > 0 (an OPT may hide past the error). An OPT found before a later
+    /// walk error is returned.
     pub fn opt(&self) -> Option<Result<Opt<'a>, Error>> {
         let mut found: Option<Opt<'a>> = None;
         for rec in self.additional() {
             let rec = match rec {
                 Ok(r) => r,
+                // An OPT already found is still the best answer (rcode, DO) even though a
+                // second one could hide past the error.
+                Err(_) if found.is_some() => break,
                 Err(e) if self.header.arcount > 0 => return Some(Err(e)),
                 Err(_) => return None,
             };
@@ -200,6 +204,17 @@ impl<'a> Message<'a> {
             Some(Ok(o)) => o.rcode(self.header.rcode()),
             _ => self.header.rcode(),
         }
+    }
+
+    /// Whether the counts could fit in the message at all: each question needs at least 5
+    /// bytes and each record 11 (a root owner plus the fixed fields). `false` means the
+    /// walk will end in [`ErrorKind::CountBeyondData`]; this is the O(1) check for "ANCOUNT
+    /// = 500 but only 3 records fit".
+    pub fn counts_plausible(&self) -> bool {
+        let h = self.header;
+        let records = usize::from(h.ancount) + usize::from(h.nscount) + usize::from(h.arcount);
+        let needed = usize::from(h.qdcount) * MIN_QUESTION_LEN + records * MIN_RECORD_LEN;
+        needed <= self.bytes.len().saturating_sub(HEADER_LEN)
     }
 
     /// Walks everything and returns the number of bytes after the last section, or the
@@ -441,6 +456,35 @@ mod tests {
         let opt = m.opt().unwrap().unwrap();
         assert_eq!(opt.udp_payload_size, 1232);
         assert_eq!(m.rcode(), Rcode::NOERROR);
+    }
+
+    #[test]
+    fn counts_plausibility_is_o1() {
+        assert!(Message::parse(RESPONSE).unwrap().counts_plausible());
+        let mut v = RESPONSE.to_vec();
+        v[6] = 0x01; // ANCOUNT 0x0102 = 258 records cannot fit in 103 bytes
+        v[7] = 0x02;
+        let m = Message::parse(&v).unwrap();
+        assert!(!m.counts_plausible());
+        // The walk still yields everything that is there before it reports the shortfall.
+        let items: Vec<_> = m.entries().collect();
+        assert_eq!(items.iter().filter(|e| e.is_ok()).count(), 6);
+        assert!(matches!(
+            items.last().unwrap().unwrap_err().kind,
+            ErrorKind::CountBeyondData {
+                section: Section::Answer,
+                count: 258,
+                parsed: 5
+            }
+        ));
+    }
+
+    #[test]
+    fn opt_before_a_later_error_is_still_returned() {
+        let mut v = RESPONSE.to_vec();
+        v[11] = 3; // ARCOUNT 3: a third additional record that is not there
+        let m = Message::parse(&v).unwrap();
+        assert_eq!(m.opt().unwrap().unwrap().udp_payload_size, 1232);
     }
 
     #[test]
