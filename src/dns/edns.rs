@@ -400,7 +400,8 @@ impl fmt::Display for EdnsOption<'_> {
                     for (d, s) in a.iter_mut().zip(addr) {
                         *d = *s;
                     }
-                    write!(f, " {}/{source}/{scope}", Ipv6Addr::from(a))
+                    let a = super::rdata::Ipv6(Ipv6Addr::from(a));
+                    write!(f, " {a}/{source}/{scope}")
                 }
             }
             code::COOKIE => {

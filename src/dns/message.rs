@@ -307,11 +307,10 @@ impl<'a> Iterator for Entries<'a> {
                 }
             }
         };
-        let min = match self.section {
-            Section::Question => MIN_QUESTION_LEN,
-            _ => MIN_RECORD_LEN,
-        };
-        if self.msg.len().saturating_sub(self.pos) < min {
+        // The message ends exactly where an entry should start: the count is the problem.
+        // With some bytes left, parsing them gives the more precise error (a label past the
+        // end, a missing TYPE, ...); `Message::counts_plausible` is the O(1) size check.
+        if self.pos >= self.msg.len() {
             let e = Error::new(
                 ErrorKind::CountBeyondData {
                     section: self.section,
@@ -562,6 +561,44 @@ mod tests {
     }
 
     #[test]
+    fn label_past_end_in_a_question_stops_the_walk() {
+        // A query whose QNAME label claims 9 bytes but the datagram ends after 3.
+        let m = [
+            0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, // query, QDCOUNT 1
+            9, b'e', b'x', b'a', // 0x0c: label of 9, 3 present
+        ];
+        let msg = Message::parse(&m).unwrap();
+        let mut it = msg.entries();
+        assert_eq!(
+            it.next(),
+            Some(Err(Error::new(
+                ErrorKind::Truncated {
+                    needed: 10,
+                    available: 4
+                },
+                0x0c
+            )))
+        );
+        assert_eq!(it.next(), None);
+        assert_eq!(msg.first_question().unwrap().unwrap_err().offset, 0x0c);
+    }
+
+    #[test]
+    fn sections_without_questions() {
+        // A NOTIFY-style message with QDCOUNT 0 and one answer (root, A, 4 bytes).
+        let m = [
+            0, 1, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, // QD 0, AN 1
+            0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1, // 0x0c: ". 60 IN A 10.0.0.1"
+        ];
+        let msg = Message::parse(&m).unwrap();
+        assert!(msg.first_question().is_none());
+        assert_eq!(msg.questions().count(), 0);
+        let r = msg.answers().next().unwrap().unwrap();
+        assert_eq!(r.to_string(), ".\t60\tIN\tA\t10.0.0.1");
+        assert_eq!(msg.trailing(), Ok(0));
+    }
+
+    #[test]
     fn multiple_opt_is_reported_at_the_second() {
         let mut v = RESPONSE.to_vec();
         v[11] = 3;
@@ -655,7 +692,7 @@ mod tests {
     #[test]
     fn seeds_walk_cleanly() {
         let seeds = seeds();
-        assert_eq!(seeds.len(), 60);
+        assert_eq!(seeds.len(), 62);
         for s in seeds {
             exercise(s);
             assert_eq!(Message::parse(s).unwrap().trailing(), Ok(0));

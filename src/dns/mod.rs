@@ -35,7 +35,7 @@
 //! - **Output is safe for a terminal**: names and strings display in presentation format
 //!   with `\DDD` escapes, so they are always ASCII with no control characters.
 //! - **`Display` is dig's**: every typed RDATA prints exactly as BIND 9.18's `dig` does
-//!   (checked against 60 real BIND responses in `testdata/bind918.txt`); unknown types use
+//!   (checked against 62 real BIND responses in `testdata/bind918.txt`); unknown types use
 //!   the RFC 3597 form `\# 4 0A000001`.
 //!
 //! Lint-like findings (Z bit set, trailing bytes, QDCOUNT ≠ 1, …) are not errors here:

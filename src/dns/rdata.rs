@@ -1062,7 +1062,7 @@ impl fmt::Display for SvcParam<'_> {
                         f.write_str(",")?;
                     }
                     if let Ok(a) = <[u8; 16]>::try_from(c) {
-                        write!(f, "{}", Ipv6Addr::from(a))?;
+                        write!(f, "{}", Ipv6(Ipv6Addr::from(a)))?;
                     }
                 }
                 Ok(())
@@ -1090,6 +1090,25 @@ impl fmt::Display for SvcParams<'_> {
             write!(f, "{p}")?;
         }
         Ok(())
+    }
+}
+
+/// An IPv6 address as BIND's `inet_ntop` writes it: RFC 5952 like `std`, except that an
+/// IPv4-compatible address (`::a.b.c.d`, 96 zero bits then a word that is not zero) keeps
+/// its dotted quad, as dig prints it.
+#[derive(Clone, Copy, Debug)]
+pub struct Ipv6(pub Ipv6Addr);
+
+impl fmt::Display for Ipv6 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.segments() {
+            [0, 0, 0, 0, 0, 0, hi, lo] if hi != 0 => {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                write!(f, "::{a}.{b}.{c}.{d}")
+            }
+            _ => write!(f, "{}", self.0),
+        }
     }
 }
 
@@ -1165,7 +1184,7 @@ impl fmt::Display for Rdata<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Rdata::A(a) => write!(f, "{a}"),
-            Rdata::Aaaa(a) => write!(f, "{a}"),
+            Rdata::Aaaa(a) => write!(f, "{}", Ipv6(*a)),
             Rdata::Ns(n) | Rdata::Cname(n) | Rdata::Ptr(n) | Rdata::Dname(n) => write!(f, "{n}"),
             Rdata::Mx {
                 preference,
@@ -1630,7 +1649,7 @@ mod tests {
             assert_eq!(shown, expected, "{query}");
             cases += 1;
         }
-        assert_eq!(cases, 60);
+        assert_eq!(cases, 62);
     }
 
     /// One record `example. 300 IN <rtype> <rdata>` after a header; returns the message.
