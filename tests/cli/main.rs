@@ -5,4 +5,5 @@ mod check;
 mod errors;
 mod malformed;
 mod pairing;
+mod samples;
 mod util;
