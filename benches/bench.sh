@@ -5,7 +5,9 @@
 #
 #   cat FILE > /dev/null                    the I/O floor (page cache warmed first)
 #   tshark -T fields -e dns.id ... > /dev/null
-#   dnsjit benches/dnsjit-pair.lua FILE     the fastest peer (header-only pairing)
+#   dnsjit benches/dnsjit-pair.lua FILE     the fastest peer (header-only pairing; the
+#                                           targets compare with this row)
+#   dnsjit benches/dnsjit-pair.lua FILE question   the same, parsing each question too
 #   dnslens stats FILE
 #   dnslens --format ndjson FILE > /dev/null
 #   dnslens FILE > table.txt
@@ -131,6 +133,7 @@ fi
 
 measure "$REPEAT" "dnsjit pairing (dnsjit-pair.lua)" "$tmp/dnsjit.out" dnsjit "$here/dnsjit-pair.lua" "$file"
 dnsjit_counts=$(cat "$tmp/dnsjit.out" 2>/dev/null || true)
+measure "$REPEAT" "dnsjit pairing + question" /dev/null dnsjit "$here/dnsjit-pair.lua" "$file" question
 
 if [ ! -x "$DNSLENS" ]; then
     for n in "dnslens stats FILE" "dnslens --format ndjson FILE > /dev/null" "dnslens FILE > table.txt"; do
@@ -164,7 +167,7 @@ field() { # field ROWPREFIX INDEX
 }
 cat_wall=$(field "cat FILE" 3)
 tshark_wall=$(field "tshark" 3)
-dnsjit_wall=$(field "dnsjit" 3)
+dnsjit_wall=$(field "dnsjit pairing (" 3)
 
 {
     echo "## dnslens benchmark — $(date -u '+%Y-%m-%d %H:%M UTC')"

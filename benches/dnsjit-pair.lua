@@ -4,9 +4,11 @@
 -- (ID, client address and port, server address and port). Prints counts and the mean
 -- response time.
 --
---   dnsjit benches/dnsjit-pair.lua FILE.pcap
+--   dnsjit benches/dnsjit-pair.lua FILE.pcap [question]
 --
--- Like dnsjit itself: header only (no question, no records), no TCP reassembly (the
+-- With "question", each message's first question is parsed too (name labels, type,
+-- class), as a dnsjit tool that reports names would; without it, header only.
+-- Like dnsjit itself: no records, no TCP reassembly (the
 -- first message of each TCP segment is read, behind its 2-byte length), no IP
 -- fragment reassembly. A repeated query with the same key replaces the earlier one.
 local file = arg[2]
@@ -20,6 +22,10 @@ local object = require("dnsjit.core.objects")
 local input = require("dnsjit.input.fpcap").new()
 local layer = require("dnsjit.filter.layer").new()
 local dns = require("dnsjit.core.object.dns").new()
+local with_q = arg[3] == "question"
+local labels = require("dnsjit.core.object.dns.label").new(127)
+local q = require("dnsjit.core.object.dns.q").new()
+local nq = 0
 
 if input:open(file) ~= 0 then
     io.stderr:write("cannot open " .. file .. "\n")
@@ -62,6 +68,9 @@ while true do
             dns.includes_dnslen = is_tcp and 1 or 0
             if dns:parse_header() == 0 then
                 messages = messages + 1
+                if with_q and dns.qdcount > 0 and dns:parse_q(q, labels, 127) == 0 then
+                    nq = nq + 1
+                end
                 local sport, dport
                 if is_tcp then
                     local x = ffi.cast("core_object_tcp_t*", tr); sport, dport = x.sport, x.dport
@@ -108,6 +117,7 @@ while true do
     end
 end
 
+if with_q then io.write(string.format("questions-parsed %d ", nq)) end
 print(string.format("messages %d queries %d responses %d answered %d unanswered %d unsolicited %d not-dns %d mean-rtt-us %.1f",
     messages, queries, responses, answered, npending, unsolicited, other,
     answered > 0 and rtt_sum / answered * 1e6 or 0))
