@@ -258,14 +258,45 @@ fn set(f: &mut Fields, k: &str, v: impl ToString) {
 }
 
 /// tshark's spelling of a name: no trailing dot, `<Root>` for the root.
+///
+/// Ours is RFC 1035 §5.1 presentation format (`\.` for a dot inside a label,
+/// `\DDD` for other bytes, as dig prints it); tshark prints a label's bytes as
+/// they are (UTF-8, U+FFFD for invalid bytes). The bytes are compared.
 fn ts_name(ours: &str) -> String {
-    if ours == "." || ours.is_empty() {
+    if ours == "." {
         return "<Root>".to_string();
     }
-    ours.strip_suffix('.').unwrap_or(ours).to_string()
+    let ours = ours.strip_suffix('.').unwrap_or(ours);
+    String::from_utf8_lossy(&unescape(ours.as_bytes())).into_owned()
 }
 
-/// The strings of a TXT record in presentation format (`"a" "b\"c"`), unescaped.
+/// Undoes presentation-format escapes (`\X`, `\DDD`).
+fn unescape(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            let d = &b[i + 1..];
+            if d.len() >= 3 && d[..3].iter().all(u8::is_ascii_digit) {
+                let n = (u32::from(d[0] - b'0') * 100)
+                    + (u32::from(d[1] - b'0') * 10)
+                    + u32::from(d[2] - b'0');
+                out.push(n as u8);
+                i += 4;
+            } else {
+                out.push(d[0]);
+                i += 2;
+            }
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The strings of a TXT record in presentation format (`"a" "b\\"c"`), unescaped.
+/// tshark prints a TXT string as a C string: up to its first NUL byte.
 fn txt_strings(p: &str) -> Vec<String> {
     let b = p.as_bytes();
     let mut out = Vec::new();
@@ -276,27 +307,17 @@ fn txt_strings(p: &str) -> Vec<String> {
             continue;
         }
         i += 1;
-        let mut cur = Vec::new();
+        let start = i;
         while i < b.len() && b[i] != b'"' {
-            if b[i] == b'\\' && i + 1 < b.len() {
-                let d = &b[i + 1..];
-                if d.len() >= 3 && d[..3].iter().all(u8::is_ascii_digit) {
-                    let n = (u32::from(d[0] - b'0') * 100)
-                        + (u32::from(d[1] - b'0') * 10)
-                        + u32::from(d[2] - b'0');
-                    cur.push(n as u8);
-                    i += 4;
-                } else {
-                    cur.push(d[0]);
-                    i += 2;
-                }
-            } else {
-                cur.push(b[i]);
-                i += 1;
-            }
+            i += if b[i] == b'\\' { 2 } else { 1 };
         }
+        let raw = b.get(start..i.min(b.len())).unwrap_or_default();
         i += 1;
-        out.push(String::from_utf8_lossy(&cur).into_owned());
+        let mut bytes = unescape(raw);
+        if let Some(nul) = bytes.iter().position(|&c| c == 0) {
+            bytes.truncate(nul);
+        }
+        out.push(String::from_utf8_lossy(&bytes).into_owned());
     }
     out
 }
@@ -308,6 +329,44 @@ fn num(v: &Value) -> String {
         Value::Bool(b) => u8::from(*b).to_string(),
         _ => String::new(),
     }
+}
+
+/// A type mnemonic's number (`MX` -> `15`, `TYPE65534` -> `65534`).
+fn type_number(m: &str) -> String {
+    const TYPES: &[(&str, u16)] = &[
+        ("A", 1),
+        ("NS", 2),
+        ("CNAME", 5),
+        ("SOA", 6),
+        ("PTR", 12),
+        ("HINFO", 13),
+        ("MX", 15),
+        ("TXT", 16),
+        ("AAAA", 28),
+        ("LOC", 29),
+        ("SRV", 33),
+        ("NAPTR", 35),
+        ("DNAME", 39),
+        ("DS", 43),
+        ("SSHFP", 44),
+        ("RRSIG", 46),
+        ("NSEC", 47),
+        ("DNSKEY", 48),
+        ("NSEC3", 50),
+        ("NSEC3PARAM", 51),
+        ("TLSA", 52),
+        ("CDS", 59),
+        ("CDNSKEY", 60),
+        ("SVCB", 64),
+        ("HTTPS", 65),
+        ("CAA", 257),
+    ];
+    TYPES
+        .iter()
+        .find(|(n, _)| *n == m)
+        .map(|(_, v)| v.to_string())
+        .or_else(|| m.strip_prefix("TYPE").map(str::to_string))
+        .unwrap_or_else(|| m.to_string())
 }
 
 /// Our RDATA (presentation format) rewritten the way the JSON-mode comparison
@@ -369,15 +428,10 @@ fn our_data(rtype: u64, rr: &Value) -> String {
 
 /// tshark's data fields for one record, written as [`our_data`] writes ours.
 fn tshark_data(rtype: u64, rr: &J) -> String {
-    let g = |k: &str| rr.s(k);
-    let n = |k: &str| {
-        let s = rr.s(k);
-        if s.is_empty() {
-            s
-        } else {
-            s
-        }
-    };
+    // Numbers as decimal: tshark writes some in hex (`dns.ds.key_id`, and
+    // `dns.rr.udp_payload_size` in mDNS).
+    let g = |k: &str| dec(&rr.s(k));
+    let n = |k: &str| rr.s(k);
     match rtype {
         1 => g("dns.a"),
         28 => g("dns.aaaa"),
@@ -435,6 +489,14 @@ fn tshark_data(rtype: u64, rr: &J) -> String {
             )
         }
         _ => String::new(),
+    }
+}
+
+/// A tshark number in decimal (`0x05a0` -> `1440`); other text as it is.
+fn dec(s: &str) -> String {
+    match s.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).map_or_else(|_| s.to_string(), |v| v.to_string()),
+        None => s.to_string(),
     }
 }
 
@@ -640,8 +702,23 @@ fn our_fields(m: &Value, pairing: &Pairing) -> Fields {
             let n = ts_name(rr["NAME"].as_str().unwrap_or(""));
             name.push(n.clone());
             ty.push(t.to_string());
-            rr_name.push(n);
+            // TSV columns, as tshark fills them: an SRV owner
+            // `_service._proto.name` is split into other fields, and an NSEC
+            // record's type bitmap adds to `dns.resp.type`.
+            let raw = rr["NAME"].as_str().unwrap_or("");
+            let mut labels = raw.splitn(3, '.');
+            let split_srv = t == 33
+                && labels.next().is_some_and(|l| l.starts_with('_'))
+                && labels.next().is_some_and(|l| l.starts_with('_'))
+                && labels.next().is_some_and(|l| !l.is_empty());
+            if !split_srv {
+                rr_name.push(n);
+            }
             rr_type.push(t.to_string());
+            if t == 47 {
+                let p = rr["rdataNSEC"].as_str().unwrap_or("");
+                rr_type.extend(p.split_whitespace().skip(1).map(type_number));
+            }
             if t == 41 {
                 class.push(String::new());
                 ttl.push(String::new());
@@ -888,10 +965,10 @@ fn dns_fields(d: &J, f: &mut Fields) {
             .unwrap_or_default()
             .iter()
             .map(|(_, r)| r)
-            .filter(|r| r.get("dns.resp.name").is_some())
+            .filter(|r| r.get("dns.resp.type").is_some())
             .collect();
         let col = |g: &dyn Fn(&J) -> String| rrs.iter().map(|r| g(r)).collect::<Vec<_>>().join(SEP);
-        set(f, &format!("{short}.name"), col(&|r| r.s("dns.resp.name")));
+        set(f, &format!("{short}.name"), col(&|r| rr_name(r)));
         set(f, &format!("{short}.type"), col(&|r| r.s("dns.resp.type")));
         set(
             f,
@@ -927,6 +1004,19 @@ fn dns_fields(d: &J, f: &mut Fields) {
     if let Some(t) = d.get("dns.time").and_then(J::str) {
         set(f, "time_us", ts_time_us(t));
     }
+}
+
+/// A record's owner. For SRV owners of the form `_service._proto.name` tshark
+/// gives the three parts instead of `dns.resp.name`.
+fn rr_name(r: &J) -> String {
+    if let Some(n) = r.get("dns.resp.name").and_then(J::str) {
+        return n.to_string();
+    }
+    ["dns.srv.service", "dns.srv.proto", "dns.srv.name"]
+        .iter()
+        .map(|k| r.s(k))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Reads `X.tshark.tsv` into one entry per frame (a frame's messages share a row).
