@@ -12,6 +12,17 @@
 //! it the query is unanswered. An answered transaction lingers for the same window
 //! so that a second response is recorded as a duplicate rather than unsolicited.
 //!
+//! Multicast DNS (port 5353, RFC 6762) pairs by question, not by ID: IDs are
+//! zero (§18.1) and any host on the link may answer, to the group or to the
+//! querier (§6), without repeating the question. A response answers an open query
+//! of the same IP version when one of its records answers one of the query's
+//! questions; the top bit of QCLASS (QU, §5.4) and of CLASS (cache flush,
+//! §10.2) is not part of the class. An mDNS response that answers no captured
+//! query is an `Announcement` (§8.3 announcements, §10.1 goodbyes), normal in
+//! mDNS, not `Unsolicited`. LLMNR (port 5355, RFC 4795 §2) sends queries to a
+//! group and the responder answers from its own unicast address: the server's
+//! address is not part of the key, the ID is.
+//!
 //! Transactions come out in the order of their first message, each as soon as
 //! nothing earlier is still open, so memory is bounded by the transactions open in
 //! one window of capture time (and by `max_open`), not by the file's size.
@@ -24,12 +35,15 @@ use std::net::IpAddr;
 use crate::capture::Timestamp;
 use crate::dns;
 use crate::meta::{MessageMeta, StoredMessage};
-use crate::net::Transport;
+use crate::net::{PortKind, Transport};
 
 /// Default window, in seconds, for retransmissions and answers.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 /// Default cap on transactions held open at once.
 pub const DEFAULT_MAX_OPEN: usize = 1_000_000;
+/// Questions of an mDNS query, and records of an mDNS response, kept for
+/// pairing by question (the rest are ignored: queries with more are rare).
+const MDNS_MAX_KEYS: usize = 64;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
@@ -53,6 +67,9 @@ pub enum Status {
     Answered,
     Unanswered,
     Unsolicited,
+    /// A multicast DNS response that answers no captured query: an
+    /// announcement, a goodbye or a cache update (RFC 6762 §8.3, §10.1).
+    Announcement,
 }
 
 impl Status {
@@ -61,6 +78,7 @@ impl Status {
             Self::Answered => "answered",
             Self::Unanswered => "unanswered",
             Self::Unsolicited => "unsolicited",
+            Self::Announcement => "announcement",
         }
     }
 }
@@ -140,20 +158,114 @@ struct QuestionKey {
     qclass: u16,
 }
 
-fn question_key(msg: &dns::Message<'_>) -> Option<QuestionKey> {
+impl QuestionKey {
+    fn new(name: &dns::Name<'_>, qtype: dns::Rtype, qclass: u16) -> Self {
+        let mut h = DefaultHasher::new();
+        name.hash_lowercase(&mut h);
+        Self {
+            name_hash: h.finish(),
+            qtype: qtype.0,
+            qclass,
+        }
+    }
+
+    /// Whether a record with this key answers the question `q` (QTYPE and
+    /// QCLASS ANY match everything, RFC 1035 §3.2.3, §3.2.5).
+    fn answers(&self, q: &Self) -> bool {
+        self.name_hash == q.name_hash
+            && (self.qtype == q.qtype || q.qtype == 255)
+            && (self.qclass == q.qclass || q.qclass == 255)
+    }
+}
+
+/// The top bit of an mDNS QCLASS (unicast response) or CLASS (cache flush).
+const MDNS_CLASS_BIT: u16 = 0x8000;
+
+fn question_key(msg: &dns::Message<'_>, mdns: bool) -> Option<QuestionKey> {
     let q = msg.first_question()?.ok()?;
-    let mut h = DefaultHasher::new();
-    q.name.hash_lowercase(&mut h);
-    Some(QuestionKey {
-        name_hash: h.finish(),
-        qtype: q.qtype.0,
-        qclass: q.qclass.0,
-    })
+    let class = if mdns {
+        q.qclass.0 & !MDNS_CLASS_BIT
+    } else {
+        q.qclass.0
+    };
+    Some(QuestionKey::new(&q.name, q.qtype, class))
+}
+
+/// For mDNS: the questions of a query, or what a response answers (its
+/// answer records, and its questions when a legacy unicast response repeats
+/// them, RFC 6762 §6.7).
+fn mdns_keys(msg: &dns::Message<'_>) -> Vec<QuestionKey> {
+    let mut keys = Vec::new();
+    for entry in msg.entries() {
+        if keys.len() >= MDNS_MAX_KEYS {
+            break;
+        }
+        match entry {
+            Ok(dns::Entry::Question(q)) => keys.push(QuestionKey::new(
+                &q.name,
+                q.qtype,
+                q.qclass.0 & !MDNS_CLASS_BIT,
+            )),
+            Ok(dns::Entry::Record(dns::Section::Answer, r)) if msg.header().qr() => keys.push(
+                QuestionKey::new(&r.name, r.rtype, r.class.0 & !MDNS_CLASS_BIT),
+            ),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    keys
+}
+
+/// The unspecified address of `addr`'s IP version: the wildcard in keys.
+fn unspecified(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+    }
+}
+
+/// The pairing key of a message: who asked whom, with which ID; see the
+/// module docs for mDNS and LLMNR.
+fn key_of(meta: &MessageMeta, id: u16, is_response: bool) -> Key {
+    let (client, client_port, server, server_port) = if is_response {
+        (meta.dst, meta.dport, meta.src, meta.sport)
+    } else {
+        (meta.src, meta.sport, meta.dst, meta.dport)
+    };
+    let any = unspecified(meta.src);
+    match meta.port_kind {
+        PortKind::Mdns => Key {
+            transport: meta.transport,
+            client: any,
+            client_port: 0,
+            server: any,
+            server_port: 0,
+            id: 0,
+        },
+        PortKind::Llmnr => Key {
+            transport: meta.transport,
+            client,
+            client_port,
+            server: any,
+            server_port: 0,
+            id,
+        },
+        _ => Key {
+            transport: meta.transport,
+            client,
+            client_port,
+            server,
+            server_port,
+            id,
+        },
+    }
 }
 
 struct Slot {
     key: Key,
     question: Option<QuestionKey>,
+    /// mDNS only: every question of the query, or what the response answers.
+    mdns: Vec<QuestionKey>,
     txn: Transaction,
     /// Time of the latest query attempt (or of the unsolicited response).
     last_query: Timestamp,
@@ -169,6 +281,7 @@ pub struct Counts {
     pub answered: u64,
     pub unanswered: u64,
     pub unsolicited: u64,
+    pub announcements: u64,
     pub retransmissions: u64,
     pub duplicates: u64,
     pub question_mismatches: u64,
@@ -219,31 +332,15 @@ impl Pairer {
             self.now = meta.ts;
         }
         let header = msg.header();
-        let question = question_key(msg);
+        let mdns = meta.port_kind == PortKind::Mdns;
+        let question = question_key(msg, mdns);
+        let keys = if mdns { mdns_keys(msg) } else { Vec::new() };
         let is_response = header.qr();
-        let key = if is_response {
-            Key {
-                transport: meta.transport,
-                client: meta.dst,
-                client_port: meta.dport,
-                server: meta.src,
-                server_port: meta.sport,
-                id: header.id,
-            }
-        } else {
-            Key {
-                transport: meta.transport,
-                client: meta.src,
-                client_port: meta.sport,
-                server: meta.dst,
-                server_port: meta.dport,
-                id: header.id,
-            }
-        };
+        let key = key_of(&meta, header.id, is_response);
         if is_response {
-            self.on_response(key, question, meta, msg.as_bytes());
+            self.on_response(key, question, keys, meta, msg.as_bytes());
         } else {
-            self.on_query(key, question, meta, msg.as_bytes());
+            self.on_query(key, question, keys, meta, msg.as_bytes());
         }
         self.emit_closed(out);
     }
@@ -264,6 +361,15 @@ impl Pairer {
         let Some(id) = quoted.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
             return false;
         };
+        // A quoted response (QR set, when the quote reaches the flags): the
+        // server's answer could not be delivered to the client (which had
+        // usually given up); it belongs to the transaction of that response.
+        let is_response = quoted.get(2).is_some_and(|f| f & 0x80 != 0);
+        let (client, server) = if is_response {
+            (server, client)
+        } else {
+            (client, server)
+        };
         let key = Key {
             transport: Transport::Udp,
             client: client.0,
@@ -272,9 +378,13 @@ impl Pairer {
             server_port: server.1,
             id,
         };
-        let open = self.find(&key, |s| {
-            s.txn.query.is_some() && s.txn.status == Status::Unanswered
-        });
+        let open = if is_response {
+            self.find(&key, |s| s.txn.response.is_some())
+        } else {
+            self.find(&key, |s| {
+                s.txn.query.is_some() && s.txn.status == Status::Unanswered
+            })
+        };
         match open.and_then(|seq| self.slot_mut(seq)) {
             Some(slot) => {
                 slot.txn.icmp_errors.push(note);
@@ -329,13 +439,18 @@ impl Pairer {
         &mut self,
         key: Key,
         question: Option<QuestionKey>,
+        keys: Vec<QuestionKey>,
         meta: MessageMeta,
         bytes: &[u8],
     ) {
         let retransmission_of = self.find(&key, |s| {
             s.txn.status == Status::Unanswered
-                && s.txn.query.is_some()
+                && s.txn.query.as_ref().is_some_and(|q| {
+                    // mDNS and LLMNR keys leave addresses out: the same client.
+                    q.meta.src == meta.src && q.meta.sport == meta.sport
+                })
                 && s.question == question
+                && s.mdns == keys
                 && self.within_window(s.last_query)
         });
         if let Some(seq) = retransmission_of {
@@ -353,6 +468,7 @@ impl Pairer {
         self.push(
             key,
             question,
+            keys,
             meta.ts,
             Transaction {
                 query: Some(StoredMessage {
@@ -375,19 +491,30 @@ impl Pairer {
         &mut self,
         key: Key,
         question: Option<QuestionKey>,
+        keys: Vec<QuestionKey>,
         meta: MessageMeta,
         bytes: &[u8],
     ) {
+        let mdns = meta.port_kind == PortKind::Mdns;
         let waiting = |s: &Slot| {
             s.txn.status == Status::Unanswered
                 && s.txn.query.is_some()
                 && self.within_window(s.last_query)
         };
+        // mDNS: the response must answer one of the query's questions.
+        let same_question = |s: &Slot| {
+            if mdns {
+                keys.iter().any(|k| s.mdns.iter().any(|q| k.answers(q)))
+            } else {
+                s.question == question
+            }
+        };
         // Best: an open query with the same question; next: an open query with
-        // the same ID but another question (flagged); then a duplicate answer.
+        // the same ID but another question (flagged; not for mDNS, whose IDs
+        // are all zero); then a duplicate answer.
         let answers = self
-            .find(&key, |s| waiting(s) && s.question == question)
-            .or_else(|| self.find(&key, waiting));
+            .find(&key, |s| waiting(s) && same_question(s))
+            .or_else(|| if mdns { None } else { self.find(&key, waiting) });
         if let Some(seq) = answers {
             let now = self.now;
             if let Some(slot) = self.slot_mut(seq) {
@@ -407,7 +534,7 @@ impl Pairer {
         }
         let duplicate_of = self.find(&key, |s| {
             s.txn.status == Status::Answered
-                && s.question == question
+                && same_question(s)
                 && s.answered_at.is_some_and(|t| self.within_window(t))
         });
         if let Some(seq) = duplicate_of {
@@ -423,6 +550,7 @@ impl Pairer {
         self.push(
             key,
             question,
+            keys,
             meta.ts,
             Transaction {
                 query: None,
@@ -430,7 +558,11 @@ impl Pairer {
                     meta,
                     bytes: bytes.to_vec(),
                 }),
-                status: Status::Unsolicited,
+                status: if mdns {
+                    Status::Announcement
+                } else {
+                    Status::Unsolicited
+                },
                 retransmissions: Vec::new(),
                 duplicates: Vec::new(),
                 icmp_errors: Vec::new(),
@@ -441,12 +573,20 @@ impl Pairer {
         );
     }
 
-    fn push(&mut self, key: Key, question: Option<QuestionKey>, ts: Timestamp, txn: Transaction) {
+    fn push(
+        &mut self,
+        key: Key,
+        question: Option<QuestionKey>,
+        mdns: Vec<QuestionKey>,
+        ts: Timestamp,
+        txn: Transaction,
+    ) {
         let seq = self.base + self.slots.len() as u64;
         let prev_same_key = self.newest.insert(key, seq);
         self.slots.push_back(Slot {
             key,
             question,
+            mdns,
             txn,
             last_query: ts.max(self.now),
             answered_at: None,
@@ -456,7 +596,7 @@ impl Pairer {
 
     fn is_closed(&self, slot: &Slot) -> bool {
         match slot.txn.status {
-            Status::Unsolicited => true,
+            Status::Unsolicited | Status::Announcement => true,
             Status::Answered => slot.answered_at.is_none_or(|t| !self.within_window(t)),
             Status::Unanswered => !self.within_window(slot.last_query),
         }
@@ -497,6 +637,7 @@ impl Pairer {
             Status::Answered => self.counts.answered += 1,
             Status::Unanswered => self.counts.unanswered += 1,
             Status::Unsolicited => self.counts.unsolicited += 1,
+            Status::Announcement => self.counts.announcements += 1,
         }
         if evicted {
             self.counts.evicted += 1;

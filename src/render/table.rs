@@ -369,6 +369,13 @@ impl Sink for TableSink {
                 let text = format!("unsolicited {}", r.rcode());
                 self.paint(Cell::new(text), Color::Yellow)
             }
+            (Status::Announcement, Some(r)) => {
+                let mut text = format!("mDNS announcement {}", r.rcode());
+                for n in &notes {
+                    let _ = write!(text, "\n{n}");
+                }
+                Cell::new(text)
+            }
             _ => {
                 let mut text = if txn.censored {
                     "no response (capture ended)".to_string()
