@@ -958,6 +958,53 @@ fn pairing_of(events: &[Value]) -> Pairing {
     p
 }
 
+/// Our answered mDNS transactions whose response answers none of the query's
+/// questions (RFC 6762: a response answers a question when a record has the
+/// question's name, case-insensitively, and its type, or the question asks ANY).
+fn mdns_pairs_not_by_question(events: &[Value]) -> Vec<(u64, String)> {
+    let mut wrong = Vec::new();
+    for ev in events.iter().filter(|e| e["type"] == "transaction") {
+        let d = &ev["data"];
+        let (q, r) = (&d["query"], &d["response"]);
+        let mdns = [&q["sourcePort"], &q["destinationPort"]]
+            .iter()
+            .any(|p| p.as_u64() == Some(5353));
+        if !mdns || d["status"] != "answered" {
+            continue;
+        }
+        let key = |x: &Value| {
+            (
+                x["NAME"].as_str().unwrap_or("").to_ascii_lowercase(),
+                x["TYPE"].as_u64().unwrap_or(0),
+            )
+        };
+        let questions: Vec<(String, u64)> = q["questionRRs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(key)
+            .collect();
+        let answered = r["answerRRs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(r["questionRRs"].as_array().into_iter().flatten())
+            .map(key)
+            .any(|(n, t)| {
+                questions
+                    .iter()
+                    .any(|(qn, qt)| *qn == n && (*qt == t || *qt == 255))
+            });
+        if !answered {
+            wrong.push((
+                r["frame"].as_u64().unwrap_or(0),
+                format!("answers none of the questions of frame {}", q["frame"]),
+            ));
+        }
+    }
+    wrong
+}
+
 fn our_fields(m: &Value, pairing: &Pairing) -> Fields {
     let mut f = Fields::new();
     set(
@@ -1569,6 +1616,7 @@ fn compare_file(capture: &Path, oracle: &Path, mode: Mode) -> Result<FileResult,
     let msgs = run_ndjson(&["messages"], capture)?;
     let txns = run_ndjson(&[], capture)?;
     let pairing = pairing_of(&txns);
+    let mdns_wrong = mdns_pairs_not_by_question(&txns);
     let ours: Vec<Ours> = msgs
         .iter()
         .filter(|e| e["type"] == "message")
@@ -1689,6 +1737,11 @@ fn compare_file(capture: &Path, oracle: &Path, mode: Mode) -> Result<FileResult,
                 ));
             }
         }
+    }
+    // tshark cannot judge our mDNS pairing (rule mdns-pairing): check it
+    // against its own definition instead.
+    for (frame, what) in mdns_wrong {
+        diffs.push((frame, "mdns.pairing".into(), String::new(), what, None));
     }
     Ok(FileResult {
         name: String::new(),
