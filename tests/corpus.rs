@@ -1590,7 +1590,13 @@ fn rule_for(field: &str, t: &Theirs, ours_error: bool, tv: &str, ov: &str) -> Op
     let section = ["qd.", "an.", "ns.", "ar."]
         .iter()
         .any(|p| field.starts_with(p));
-    if section && ours_error && tv.starts_with(ov) {
+    // tshark saw the fault too: it marked the message malformed, or printed
+    // one of its sentinels (`<Name too long>`, ...) where it could not read.
+    let tshark_saw_it = t.exception
+        || t.fields
+            .values()
+            .any(|v| v.replace("<Root>", "").contains("<Name"));
+    if section && ours_error && tshark_saw_it && tv.starts_with(ov) {
         return Some("we-stop-at-the-first-error");
     }
     // A record whose RDATA does not decode: `rdataError` instead of the data,
