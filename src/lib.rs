@@ -20,3 +20,5 @@ pub mod txn;
 // TEMPORARY: `dns::lint` until src/dns/mod.rs may be edited (after the dns merge).
 #[path = "dns/lint.rs"]
 pub mod dns_lint;
+#[path = "dns/layout.rs"]
+pub mod dns_layout;
