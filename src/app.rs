@@ -92,6 +92,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => (&cli.common, Listing::Transactions),
         Some(Command::Transactions(a)) => (a, Listing::Transactions),
         Some(Command::Messages(a)) => (a, Listing::Messages),
+        Some(Command::Explain(a)) => return crate::cmd::explain::run(a),
     };
     let settings = Settings::from_args(args, listing)?;
     list(&settings)

@@ -38,6 +38,22 @@ pub enum Command {
     Transactions(CommonArgs),
     /// One row (or object) per DNS message, unpaired.
     Messages(CommonArgs),
+    /// Every byte of DNS messages, annotated: offset, bytes, field, value, meaning.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Only the DNS message(s) in this frame (1-based, as Wireshark counts; repeatable).
+    #[arg(long, value_name = "N")]
+    pub frame: Vec<u64>,
+
+    /// Only messages with this DNS ID, as 0x03a6 or 934 (repeatable).
+    #[arg(long, value_name = "ID", value_parser = crate::cmd::explain::parse_id)]
+    pub id: Vec<u16>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -306,7 +306,7 @@ fn type_meaning(t: Rtype) -> String {
         Rtype::ANY => "any type (queries only)",
         Rtype::AXFR => "zone transfer (queries only)",
         Rtype::IXFR => "incremental zone transfer",
-        Rtype::URI => "URI (rarely asked for: check the byte order)",
+        Rtype::URI => "uniform resource identifier",
         _ if t.name().is_some() => "",
         _ => "unknown type (RFC 3597)",
     };
@@ -609,7 +609,7 @@ impl Builder<'_> {
             rc_meaning = rc.to_string();
         }
         if !qr && rc.0 == 0 {
-            rc_meaning = "0 in a query".into();
+            rc_meaning = "no error (always 0 in a query)".into();
         }
         self.flag(2, p("RCODE"), 0x000f, rc.0.to_string(), rc_meaning);
         for (i, (name, n, noun)) in [
@@ -628,7 +628,7 @@ impl Builder<'_> {
                 Kind::Header,
                 n.to_string(),
                 format!(
-                    "{n} {noun}{} follow{}",
+                    "{noun}{} follow{}",
                     plural(n.into()),
                     if n == 1 { "s" } else { "" }
                 ),
@@ -649,9 +649,10 @@ impl Builder<'_> {
             Kind::Name,
             name.to_string(),
             format!(
-                "{what}: {labels} label{}, {} bytes uncompressed{}",
+                "{what}, {labels} label{}, {} byte{} in full{}",
                 plural(labels),
                 name.wire_len(),
+                plural(name.wire_len()),
                 if name.has_pointer() {
                     ", compressed"
                 } else {
@@ -684,8 +685,7 @@ impl Builder<'_> {
                         Kind::Label,
                         v,
                         format!(
-                            "label: length byte {:#04x} = {}, then {} byte{}",
-                            bytes.len(),
+                            "length byte {}, then {} byte{}",
                             bytes.len(),
                             bytes.len(),
                             plural(bytes.len())
@@ -704,8 +704,8 @@ impl Builder<'_> {
                         Kind::Pointer,
                         format!("-> {target:#06x}"),
                         format!(
-                            "compression pointer (top bits 11): the name goes on at offset \
-                             {target:#06x}, which reads {there}"
+                            "compression pointer (top bits 11): the name goes on at \
+                             {target:#06x}: {there}"
                         ),
                     );
                     return;
@@ -717,7 +717,7 @@ impl Builder<'_> {
                         format!("{path}.root"),
                         Kind::Root,
                         ".".into(),
-                        "root label (length 0): the name ends".into(),
+                        "root label (length 0): end of the name".into(),
                     );
                     return;
                 }
@@ -863,7 +863,7 @@ impl Builder<'_> {
                 format!("{path}.ttl"),
                 Kind::Ttl,
                 duration(r.ttl),
-                "time to live: seconds a cache may keep this record".into(),
+                "TTL: seconds a cache may keep it".into(),
             );
         }
         let n = r.rdata.len();
@@ -929,8 +929,7 @@ impl Builder<'_> {
                 format!("{path}.string[{i}]"),
                 crate::dns::rdata::Quoted(s).to_string(),
                 &format!(
-                    "character-string: length byte {:#04x} = {}, then the text",
-                    s.len(),
+                    "string: length byte {}, then the text",
                     s.len()
                 ),
             );
@@ -1162,7 +1161,7 @@ impl Builder<'_> {
                             format!("{path}.name.root"),
                             Kind::Root,
                             ".".into(),
-                            "root label (length 0): the name ends".into(),
+                            "root label (length 0): end of the name".into(),
                         );
                         pos += 1;
                         name_done = true;
@@ -1194,7 +1193,7 @@ impl Builder<'_> {
                             format!("{path}.name.label[{li}]"),
                             Kind::Label,
                             v,
-                            format!("label: length byte {b:#04x} = {n}, then {n} bytes"),
+                            format!("length byte {n}, then {n} byte{}", plural(n)),
                         );
                         li += 1;
                         pos += 1 + n;
@@ -1305,7 +1304,7 @@ mod tests {
         assert_eq!((p.offset, p.len), (0x21, 2));
         assert_eq!(p.path, "answer[0].name.pointer");
         assert_eq!(p.value, "-> 0x000c");
-        assert!(p.meaning.ends_with("which reads www.lab.example."), "{}", p.meaning);
+        assert!(p.meaning.ends_with("at 0x000c: www.lab.example."), "{}", p.meaning);
         let a = f.iter().find(|f| f.path == "answer[0].rdata.address").unwrap();
         assert_eq!((a.offset, a.len, a.value.as_str()), (0x2d, 4, "192.0.2.10"));
         let ttl = f.iter().find(|f| f.path == "answer[0].ttl").unwrap();
