@@ -2,6 +2,7 @@
 #![allow(unreachable_pub, dead_code)]
 
 mod errors;
+mod explain;
 mod malformed;
 mod pairing;
 mod util;
