@@ -86,7 +86,8 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
             let isel: Vec<usize> = (0..args.id.len())
                 .filter(|&i| Some(args.id[i]) == id)
                 .collect();
-            if (!args.frame.is_empty() && fsel.is_empty()) || (!args.id.is_empty() && isel.is_empty())
+            if (!args.frame.is_empty() && fsel.is_empty())
+                || (!args.id.is_empty() && isel.is_empty())
             {
                 continue;
             }
@@ -180,7 +181,9 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
     }
     for (i, id) in args.id.iter().enumerate() {
         if !id_hit[i] {
-            eprint_line(&format!("no DNS message with ID {id:#06x} ({id}) was selected"));
+            eprint_line(&format!(
+                "no DNS message with ID {id:#06x} ({id}) was selected"
+            ));
             unmatched.push(format!("--id {id:#06x}"));
         }
     }

@@ -17,11 +17,11 @@
 use core::fmt::Write as _;
 
 use crate::dns::header::flag;
-use crate::dns_lint::{self as lints, Finding}; // TEMPORARY path: dns::lint
 use crate::dns::{
     CharStrings, Class, Entry, Error, ErrorKind, Header, Message, Name, NamePart, Opcode, Opt,
     Question, Rcode, Rdata, Record, Rtype, Section, HEADER_LEN,
 };
+use crate::dns_lint::{self as lints, Finding}; // TEMPORARY path: dns::lint
 
 /// What kind of field a row is: renderers colour by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,12 +252,7 @@ struct Builder<'a> {
 fn duration(secs: u32) -> String {
     let mut s = secs.to_string();
     if secs >= 60 {
-        let (d, h, m, sec) = (
-            secs / 86_400,
-            secs / 3600 % 24,
-            secs / 60 % 60,
-            secs % 60,
-        );
+        let (d, h, m, sec) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
         s.push_str(" (");
         let mut first = true;
         for (v, unit) in [(d, "d"), (h, "h"), (m, "m"), (sec, "s")] {
@@ -778,11 +773,7 @@ impl Builder<'_> {
             path.clone(),
             Kind::Group,
             summary,
-            format!(
-                "{} record {} of {count}",
-                section_path(s),
-                i + 1
-            ),
+            format!("{} record {} of {count}", section_path(s), i + 1),
         );
         self.name(&r.name, &format!("{path}.name"), "owner name");
         let at = r.name.end();
@@ -928,10 +919,7 @@ impl Builder<'_> {
                 1 + s.len(),
                 format!("{path}.string[{i}]"),
                 crate::dns::rdata::Quoted(s).to_string(),
-                &format!(
-                    "string: length byte {}, then the text",
-                    s.len()
-                ),
+                &format!("string: length byte {}, then the text", s.len()),
             );
             pos += 1 + s.len();
         }
@@ -1055,8 +1043,18 @@ impl Builder<'_> {
                 self.u8_field(at + 2, p("algorithm"), "DNSSEC algorithm");
                 self.u8_field(at + 3, p("labels"), "labels in the owner name");
                 self.u32_field(at + 4, p("originalTtl"), "TTL of the RRset", true);
-                self.u32_field(at + 8, p("expiration"), "valid until (seconds since 1970)", false);
-                self.u32_field(at + 12, p("inception"), "valid from (seconds since 1970)", false);
+                self.u32_field(
+                    at + 8,
+                    p("expiration"),
+                    "valid until (seconds since 1970)",
+                    false,
+                );
+                self.u32_field(
+                    at + 12,
+                    p("inception"),
+                    "valid from (seconds since 1970)",
+                    false,
+                );
                 self.u16_field(at + 16, p("keyTag"), "key tag of the signing DNSKEY");
                 self.name(&signer, &p("signer"), "signer's name (the zone)");
                 self.data(
@@ -1108,13 +1106,7 @@ impl Builder<'_> {
                         format!("{n} byte{} of option data follow", plural(n)),
                     );
                     if n > 0 {
-                        self.data(
-                            opt.data_offset(),
-                            n,
-                            format!("{op}.data"),
-                            opt.to_string(),
-                            "option data",
-                        );
+                        self.option_data(opt.code, opt.data_offset(), opt.data, &op, &opt);
                     }
                 }
             }
@@ -1130,6 +1122,131 @@ impl Builder<'_> {
                     &format!("{} RDATA", r.rtype),
                 );
             }
+        }
+    }
+
+    /// The data of one EDNS option, field by field for the common options.
+    fn option_data(
+        &mut self,
+        code: u16,
+        at: usize,
+        data: &[u8],
+        path: &str,
+        whole: &dyn core::fmt::Display,
+    ) {
+        use crate::dns::edns::code as c;
+        let p = |f: &str| format!("{path}.{f}");
+        let hex = |b: &[u8]| {
+            b.iter().fold(String::new(), |mut s, x| {
+                let _ = write!(s, "{x:02x}");
+                s
+            })
+        };
+        let n = data.len();
+        match (code, data) {
+            (c::COOKIE, _) if (8..=40).contains(&n) => {
+                let (client, server) = data.split_at(8);
+                self.data(
+                    at,
+                    8,
+                    p("clientCookie"),
+                    hex(client),
+                    "client cookie: the client's random 8 bytes",
+                );
+                if !server.is_empty() {
+                    self.data(
+                        at + 8,
+                        server.len(),
+                        p("serverCookie"),
+                        hex(server),
+                        "server cookie: the client sends it back next time",
+                    );
+                }
+            }
+            (c::CLIENT_SUBNET, [f0, f1, source, scope, addr @ ..]) => {
+                let family = u16::from_be_bytes([*f0, *f1]);
+                let fam = match family {
+                    1 => "1 (IPv4)".to_string(),
+                    2 => "2 (IPv6)".to_string(),
+                    x => x.to_string(),
+                };
+                self.data(at, 2, p("family"), fam, "address family");
+                self.data(
+                    at + 2,
+                    1,
+                    p("sourcePrefix"),
+                    source.to_string(),
+                    "source prefix length: bits of the client address sent",
+                );
+                self.data(
+                    at + 3,
+                    1,
+                    p("scopePrefix"),
+                    scope.to_string(),
+                    "scope prefix length: bits the answer depends on",
+                );
+                if !addr.is_empty() {
+                    self.data(
+                        at + 4,
+                        addr.len(),
+                        p("address"),
+                        hex(addr),
+                        "the client's address, cut to the source prefix",
+                    );
+                }
+            }
+            (c::EDE, [i0, i1, text @ ..]) => {
+                let info = u16::from_be_bytes([*i0, *i1]);
+                let name = crate::dns::edns::ede_info_text(info).unwrap_or("unknown");
+                self.data(
+                    at,
+                    2,
+                    p("infoCode"),
+                    format!("{info} ({name})"),
+                    "extended DNS error code (RFC 8914)",
+                );
+                if !text.is_empty() {
+                    self.data(
+                        at + 2,
+                        text.len(),
+                        p("extraText"),
+                        crate::dns::rdata::Quoted(text).to_string(),
+                        "extra text from the server",
+                    );
+                }
+            }
+            (c::TCP_KEEPALIVE, [a, b]) => {
+                let t = u16::from_be_bytes([*a, *b]);
+                self.data(
+                    at,
+                    2,
+                    p("timeout"),
+                    format!("{t} ({}.{} s)", t / 10, t % 10),
+                    "idle timeout, in units of 100 ms",
+                );
+            }
+            (c::PADDING, _) => {
+                let zeros = data.iter().all(|&b| b == 0);
+                self.data(
+                    at,
+                    n,
+                    p("padding"),
+                    format!("{n} byte{}", plural(n)),
+                    if zeros {
+                        "padding (zeros) to hide the message size"
+                    } else {
+                        "padding (should be zeros)"
+                    },
+                );
+            }
+            (c::NSID, _) => self.data(
+                at,
+                n,
+                p("nsid"),
+                crate::dns::rdata::Quoted(data).to_string(),
+                "name server identifier",
+            ),
+            _ => self.data(at, n, p("data"), whole.to_string(), "option data"),
         }
     }
 
@@ -1304,8 +1421,15 @@ mod tests {
         assert_eq!((p.offset, p.len), (0x21, 2));
         assert_eq!(p.path, "answer[0].name.pointer");
         assert_eq!(p.value, "-> 0x000c");
-        assert!(p.meaning.ends_with("at 0x000c: www.lab.example."), "{}", p.meaning);
-        let a = f.iter().find(|f| f.path == "answer[0].rdata.address").unwrap();
+        assert!(
+            p.meaning.ends_with("at 0x000c: www.lab.example."),
+            "{}",
+            p.meaning
+        );
+        let a = f
+            .iter()
+            .find(|f| f.path == "answer[0].rdata.address")
+            .unwrap();
         assert_eq!((a.offset, a.len, a.value.as_str()), (0x2d, 4, "192.0.2.10"));
         let ttl = f.iter().find(|f| f.path == "answer[0].ttl").unwrap();
         assert_eq!(ttl.value, "300 (5m)");
@@ -1372,7 +1496,9 @@ mod tests {
         let e = f.iter().find(|f| f.kind == Kind::Error).unwrap();
         assert_eq!(e.path, "answer[0].rdata.error");
         assert_eq!((e.offset, e.len), (0x17, 5));
-        assert!(f.iter().any(|f| f.path == "answer[1].rdata.address" && f.value == "9.9.9.9"));
+        assert!(f
+            .iter()
+            .any(|f| f.path == "answer[1].rdata.address" && f.value == "9.9.9.9"));
     }
 
     #[test]
@@ -1383,7 +1509,68 @@ mod tests {
         let paths: Vec<&str> = f.iter().map(|f| f.path.as_str()).collect();
         let z = paths.iter().position(|p| *p == "lint.z-bit").unwrap();
         assert_eq!(paths[z - 1], "header.flags.RCODE");
-        assert_eq!(&paths[paths.len() - 2..], ["trailing", "lint.trailing-bytes"]);
+        assert_eq!(
+            &paths[paths.len() - 2..],
+            ["trailing", "lint.trailing-bytes"]
+        );
+    }
+
+    #[test]
+    fn edns_options_are_split_into_their_fields() {
+        // Query with OPT: COOKIE (client 8 + server 16), EDE 18 "no", ECS 1/24/0 192.0.2.
+        let mut m = vec![0, 1, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        let mut opts = vec![0, 10, 0, 24];
+        opts.extend(1..=24u8);
+        opts.extend_from_slice(&[0, 15, 0, 4, 0, 18, b'n', b'o']);
+        opts.extend_from_slice(&[0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2]);
+        m.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0]);
+        m.extend_from_slice(&(opts.len() as u16).to_be_bytes());
+        m.extend_from_slice(&opts);
+        let f = explain(&m);
+        let get = |p: &str| {
+            f.iter()
+                .find(|f| f.path == format!("additional[0].rdata.{p}"))
+                .unwrap_or_else(|| panic!("{p}: {f:#?}"))
+        };
+        assert_eq!(get("option[0].clientCookie").value, "0102030405060708");
+        assert_eq!(get("option[0].serverCookie").len, 16);
+        assert_eq!(get("option[1].infoCode").value, "18 (Prohibited)");
+        assert_eq!(get("option[1].extraText").value, "\"no\"");
+        assert_eq!(get("option[2].sourcePrefix").value, "24");
+        assert_eq!(get("option[2].address").value, "c00002");
+        let dnssec_ok = f
+            .iter()
+            .find(|f| f.path == "additional[0].flags.DO")
+            .unwrap();
+        assert_eq!(dnssec_ok.value, "1");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_give_rows_inside_the_message_in_ascii(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)
+        ) {
+            for f in explain(&bytes) {
+                proptest::prop_assert!(f.offset + f.len <= bytes.len(), "{f:?}");
+                for s in [&f.value, &f.meaning, &f.path] {
+                    proptest::prop_assert!(s.bytes().all(|b| (0x20..0x7f).contains(&b)), "{s:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn mutated_responses_give_rows_inside_the_message(
+            at in 0usize..49, byte in proptest::num::u8::ANY, cut in 0usize..49
+        ) {
+            let mut m = RESPONSE.to_vec();
+            m[at] = byte;
+            m.truncate(49 - cut);
+            let rows = explain(&m);
+            proptest::prop_assert!(!rows.is_empty());
+            for f in rows {
+                proptest::prop_assert!(f.offset + f.len <= m.len(), "{f:?}");
+            }
+        }
     }
 
     #[test]

@@ -502,7 +502,9 @@ mod tests {
         let mut r = header(0x8500, [1, 1, 0, 0]);
         r.extend_from_slice(WWW);
         r.extend_from_slice(&[0, 1, 0, 1]);
-        r.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4, 192, 0, 2, 10]);
+        r.extend_from_slice(&[
+            0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x01, 0x2c, 0, 4, 192, 0, 2, 10,
+        ]);
         assert!(findings(&r).is_empty());
     }
 
@@ -587,7 +589,9 @@ mod tests {
         m.extend_from_slice(WWW);
         m.extend_from_slice(&[0, 1, 0, 1]);
         // 0x21: owner pointer, A, IN, TTL 0xffffffff (-1), RDLENGTH 4, address.
-        m.extend_from_slice(&[0xc0, 0x0c, 0, 1, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 4, 1, 2, 3, 4]);
+        m.extend_from_slice(&[
+            0xc0, 0x0c, 0, 1, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 4, 1, 2, 3, 4,
+        ]);
         let f = only(&m);
         assert_eq!((f.code(), f.offset, f.len), ("ttl-high-bit", 0x27, 4));
         assert!(f.to_string().contains("0xffffffff"));
@@ -617,7 +621,10 @@ mod tests {
         let codes: Vec<_> = all.iter().map(|f| (f.code(), f.offset, f.len)).collect();
         assert_eq!(
             codes,
-            [("qtype-byte-swapped", 0x1d, 2), ("qclass-byte-swapped", 0x1f, 2)]
+            [
+                ("qtype-byte-swapped", 0x1d, 2),
+                ("qclass-byte-swapped", 0x1f, 2)
+            ]
         );
         assert_eq!(
             all[0].to_string(),
@@ -671,7 +678,10 @@ mod tests {
         m.extend_from_slice(&[0xc0, 0x04, 0, 1, 0, 1]);
         assert_eq!(
             findings(&m),
-            [("pointer-into-header", 0x0c, 2), ("pointer-in-query", 0x0c, 2)]
+            [
+                ("pointer-into-header", 0x0c, 2),
+                ("pointer-in-query", 0x0c, 2)
+            ]
         );
         // In a response, a pointer into the header is still odd; a normal one is not.
         let mut r = m.clone();

@@ -230,10 +230,7 @@ fn write_field(out: &mut dyn Write, bytes: &[u8], f: &Field, color: bool) -> io:
         }
     }
     let (name, text) = match f.kind {
-        Kind::Error => (
-            "ERROR".to_string(),
-            format!("{}: {}", f.value, f.meaning),
-        ),
+        Kind::Error => ("ERROR".to_string(), format!("{}: {}", f.value, f.meaning)),
         Kind::Lint => (
             f.severity.unwrap_or("warning").to_string(),
             format!("[{}] {}", f.value, f.meaning),
@@ -308,10 +305,7 @@ pub struct RowJson<'a> {
 impl Serialize for RowJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let f = self.field;
-        let data = self
-            .bytes
-            .get(f.offset..f.offset + f.len)
-            .unwrap_or(&[]);
+        let data = self.bytes.get(f.offset..f.offset + f.len).unwrap_or(&[]);
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("offset", &f.offset)?;
         m.serialize_entry("length", &f.len)?;
@@ -442,6 +436,8 @@ mod tests {
         write_text(&mut out, &["t".into()], &m, &fields, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("\x1b["));
-        assert!(text.chars().all(|c| !c.is_control() || c == '\n' || c == '\x1b'));
+        assert!(text
+            .chars()
+            .all(|c| !c.is_control() || c == '\n' || c == '\x1b'));
     }
 }

@@ -90,7 +90,10 @@ fn golden_response_with_compression() {
 fn golden_mx_with_compression_inside_rdata() {
     let r = golden_text("samples/dns.pcap", "6", "mx.txt");
     assert!(r.stdout.contains("answer[0].rdata") || r.stdout.contains("preference"));
-    assert!(r.stdout.contains("-> 0x002b"), "glue owner points at the exchange");
+    assert!(
+        r.stdout.contains("-> 0x002b"),
+        "glue owner points at the exchange"
+    );
 }
 
 #[test]
@@ -116,7 +119,11 @@ fn golden_malformed_query() {
     assert!(r.stdout.contains("ERROR"));
     assert!(r.stdout.contains("[name-without-root]"));
     // The diagnostic goes to stderr as for every command; the exit code stays 0.
-    assert!(r.stderr.contains("frame 3: malformed DNS message"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("frame 3: malformed DNS message"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -147,8 +154,8 @@ fn json(args: &[&str]) -> (Run, serde_json::Value) {
     let mut all = vec!["explain", "--format", "json"];
     all.extend_from_slice(args);
     let r = run_here(&all);
-    let v = serde_json::from_str(&r.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", r.stdout));
+    let v =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", r.stdout));
     (r, v)
 }
 
@@ -186,7 +193,10 @@ fn json_rows_cover_every_byte_and_carry_hex() {
         .unwrap();
     assert_eq!(pref["value"], "10");
     assert_eq!(pref["hex"], "000A");
-    let qr = rows.iter().find(|r| r["path"] == "header.flags.QR").unwrap();
+    let qr = rows
+        .iter()
+        .find(|r| r["path"] == "header.flags.QR")
+        .unwrap();
     assert_eq!(qr["bits"], "1... .... .... ....");
     assert_eq!(v["summary"]["explained"], 1);
     assert_eq!(v["diagnostics"], serde_json::json!([]));
@@ -216,7 +226,9 @@ fn frame_selects_one_message_and_id_selects_both_halves() {
     let r = run_here(&["explain", "samples/dns.pcapng", "--frame", "3"]);
     assert_eq!(r.code, 0);
     assert_eq!(r.stdout.matches(" frame ").count(), 1);
-    assert!(r.stdout.contains("samples/dns.pcapng frame 3: DNS query, ID 0x4d01"));
+    assert!(r
+        .stdout
+        .contains("samples/dns.pcapng frame 3: DNS query, ID 0x4d01"));
     let (r, v) = json(&["samples/dns.pcapng", "--id", "0x4d01"]);
     assert_eq!(r.code, 0);
     let frames: Vec<u64> = v["explanations"]
@@ -260,13 +272,28 @@ fn unmatched_selection_exits_2_and_says_why() {
     assert!(r.stderr.contains("there is no frame 99"), "{}", r.stderr);
     let r = run_here(&["explain", "samples/dns.pcapng", "--id", "0xffff"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no DNS message with ID 0xffff"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no DNS message with ID 0xffff"),
+        "{}",
+        r.stderr
+    );
     // A frame that exists but is not DNS (dns.pcap frame 29 is a TCP handshake packet).
     let r = run_here(&["explain", "samples/dns.pcap", "--frame", "29"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("frame 29 carries no DNS message"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("frame 29 carries no DNS message"),
+        "{}",
+        r.stderr
+    );
     // One frame found and one not: the found one is shown, the exit code is still 2.
-    let r = run_here(&["explain", "samples/dns.pcapng", "--frame", "1", "--frame", "9"]);
+    let r = run_here(&[
+        "explain",
+        "samples/dns.pcapng",
+        "--frame",
+        "1",
+        "--frame",
+        "9",
+    ]);
     assert_eq!(r.code, 2);
     assert!(r.stdout.contains("frame 1:"));
 }
