@@ -28,8 +28,9 @@ const MAX_HEX_LINES: usize = 32;
 const FIELD_COL: usize = 4 + 2 + BYTES_PER_LINE * 3 - 1 + 1;
 /// Width of the field name column (names longer than this push the text right).
 const FIELD_WIDTH: usize = 10;
-/// Glues the value to its meaning in wrapped text (shown as two spaces).
-const GLUE: &str = "\u{a0}\u{a0}";
+/// A word of its own between a value and its meaning: shown as a second space, dropped
+/// at a line break.
+const GAP: char = '\u{a0}';
 
 /// ANSI SGR colour of a field kind.
 fn sgr(f: &Field) -> &'static str {
@@ -242,7 +243,7 @@ fn write_field(out: &mut dyn Write, bytes: &[u8], f: &Field, color: bool) -> io:
             } else if f.value.is_empty() {
                 f.meaning.clone()
             } else {
-                format!("{}{GLUE}{}", f.value, f.meaning)
+                format!("{} {GAP} {}", f.value, f.meaning)
             };
             (name, text)
         }
@@ -251,7 +252,12 @@ fn write_field(out: &mut dyn Write, bytes: &[u8], f: &Field, color: bool) -> io:
     let text_col = FIELD_COL + name_width + 1;
     let text_lines: Vec<String> = wrap(&text, WIDTH - text_col)
         .into_iter()
-        .map(|l| l.replace('\u{a0}', " "))
+        .filter_map(|l| {
+            let l = l
+                .trim_start_matches([GAP, ' '])
+                .trim_end_matches([GAP, ' ']);
+            (!l.is_empty()).then(|| l.replace(GAP, ""))
+        })
         .collect();
     let lines = hex_lines.len().max(text_lines.len()).max(1);
     let whole_row = matches!(f.kind, Kind::Error | Kind::Lint);
