@@ -94,7 +94,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
             fsel.iter().for_each(|&i| frame_hit[i] = true);
             isel.iter().for_each(|&i| id_hit[i] = true);
             frames_shown.push(m.meta.frame);
-            let fields = dns_layout::explain(&m.bytes);
+            let fields = dns_layout::explain(&m.bytes, render::json::dialect(&m.meta));
             let doc = ExplanationJson {
                 file: &name,
                 meta: &m.meta,

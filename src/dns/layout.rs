@@ -118,8 +118,9 @@ impl Field {
     }
 }
 
-/// The annotated layout of one message, in wire order, with lint findings in place.
-pub fn explain(bytes: &[u8]) -> Vec<Field> {
+/// The annotated layout of one message, in wire order, with the lint findings of
+/// `dialect` in place.
+pub fn explain(bytes: &[u8], dialect: lints::Dialect) -> Vec<Field> {
     let mut b = Builder {
         bytes,
         rows: Vec::new(),
@@ -172,7 +173,7 @@ pub fn explain(bytes: &[u8]) -> Vec<Field> {
             }
         }
     }
-    let findings = lints::lint(&msg);
+    let findings = lints::lint_with(&msg, dialect);
     place_findings(&mut b.rows, &findings);
     b.rows
 }
@@ -1381,7 +1382,7 @@ mod tests {
     use super::*;
 
     fn rows(bytes: &[u8]) -> Vec<(usize, usize, String, Kind)> {
-        explain(bytes)
+        explain(bytes, lints::Dialect::Unicast)
             .into_iter()
             .map(|f| (f.offset, f.len, f.path, f.kind))
             .collect()
@@ -1398,7 +1399,7 @@ mod tests {
 
     #[test]
     fn every_byte_of_a_response_is_covered_once_by_leaf_fields() {
-        let fields = explain(RESPONSE);
+        let fields = explain(RESPONSE, lints::Dialect::Unicast);
         let mut covered = vec![0u8; RESPONSE.len()];
         for f in &fields {
             if matches!(
@@ -1416,7 +1417,7 @@ mod tests {
 
     #[test]
     fn pointer_row_names_its_target() {
-        let f = explain(RESPONSE);
+        let f = explain(RESPONSE, lints::Dialect::Unicast);
         let p = f.iter().find(|f| f.kind == Kind::Pointer).unwrap();
         assert_eq!((p.offset, p.len), (0x21, 2));
         assert_eq!(p.path, "answer[0].name.pointer");
@@ -1437,7 +1438,7 @@ mod tests {
 
     #[test]
     fn flags_are_shown_bit_by_bit() {
-        let f = explain(RESPONSE);
+        let f = explain(RESPONSE, lints::Dialect::Unicast);
         let flags: Vec<_> = f
             .iter()
             .filter(|f| f.kind == Kind::Flag)
@@ -1478,12 +1479,14 @@ mod tests {
 
     #[test]
     fn short_header_marks_where_it_ends() {
-        let r = explain(&[0x12, 0x34, 0x01]);
+        let r = explain(&[0x12, 0x34, 0x01], lints::Dialect::Unicast);
         assert_eq!(r[1].path, "header.id");
         let e = r.last().unwrap();
         assert_eq!((e.kind, e.offset, e.len), (Kind::Error, 2, 1));
         assert_eq!(e.meaning, "needs 10 bytes here but only 1 is left");
-        assert!(explain(&[]).iter().any(|f| f.kind == Kind::Error));
+        assert!(explain(&[], lints::Dialect::Unicast)
+            .iter()
+            .any(|f| f.kind == Kind::Error));
     }
 
     #[test]
@@ -1492,7 +1495,7 @@ mod tests {
         let mut m = vec![0, 1, 0x85, 0, 0, 0, 0, 2, 0, 0, 0, 0];
         m.extend_from_slice(&[0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 5, 1, 2, 3, 4, 5]); // 0x0c
         m.extend_from_slice(&[0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 9, 9, 9, 9]); // 0x1c
-        let f = explain(&m);
+        let f = explain(&m, lints::Dialect::Unicast);
         let e = f.iter().find(|f| f.kind == Kind::Error).unwrap();
         assert_eq!(e.path, "answer[0].rdata.error");
         assert_eq!((e.offset, e.len), (0x17, 5));
@@ -1505,7 +1508,7 @@ mod tests {
     fn trailing_bytes_and_lint_rows_are_in_place() {
         let mut m = vec![0, 1, 0x01, 0x40, 0, 1, 0, 0, 0, 0, 0, 0];
         m.extend_from_slice(&[0, 1, 0, 1, 0, 0xee]);
-        let f = explain(&m);
+        let f = explain(&m, lints::Dialect::Unicast);
         let paths: Vec<&str> = f.iter().map(|f| f.path.as_str()).collect();
         let z = paths.iter().position(|p| *p == "lint.z-bit").unwrap();
         assert_eq!(paths[z - 1], "header.flags.RCODE");
@@ -1526,7 +1529,7 @@ mod tests {
         m.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0]);
         m.extend_from_slice(&(opts.len() as u16).to_be_bytes());
         m.extend_from_slice(&opts);
-        let f = explain(&m);
+        let f = explain(&m, lints::Dialect::Unicast);
         let get = |p: &str| {
             f.iter()
                 .find(|f| f.path == format!("additional[0].rdata.{p}"))
@@ -1550,7 +1553,7 @@ mod tests {
         fn any_bytes_give_rows_inside_the_message_in_ascii(
             bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)
         ) {
-            for f in explain(&bytes) {
+            for f in explain(&bytes, lints::Dialect::Unicast) {
                 proptest::prop_assert!(f.offset + f.len <= bytes.len(), "{f:?}");
                 for s in [&f.value, &f.meaning, &f.path] {
                     proptest::prop_assert!(s.bytes().all(|b| (0x20..0x7f).contains(&b)), "{s:?}");
@@ -1565,7 +1568,7 @@ mod tests {
             let mut m = RESPONSE.to_vec();
             m[at] = byte;
             m.truncate(49 - cut);
-            let rows = explain(&m);
+            let rows = explain(&m, lints::Dialect::Unicast);
             proptest::prop_assert!(!rows.is_empty());
             for f in rows {
                 proptest::prop_assert!(f.offset + f.len <= m.len(), "{f:?}");
@@ -1579,7 +1582,7 @@ mod tests {
         let mut m = vec![0, 1, 0x85, 0, 0, 0, 0, 1, 0, 0, 0, 0];
         m.extend_from_slice(&[4, b'a', b'\n', b'"', 0x1b, 0]); // 0x0c owner
         m.extend_from_slice(&[0, 16, 0, 1, 0, 0, 0, 60, 0, 4, 3, 0x07, b'\\', 0xff]);
-        for f in explain(&m) {
+        for f in explain(&m, lints::Dialect::Unicast) {
             for s in [&f.value, &f.meaning, &f.path] {
                 assert!(s.bytes().all(|b| (0x20..0x7f).contains(&b)), "{s:?}");
             }

@@ -282,8 +282,42 @@ fn swapped<T: Copy>(v: u16, make: fn(u16) -> T, known: fn(T) -> bool) -> Option<
     (lo == 0 && hi != 0 && known(make(hi))).then(|| make(hi))
 }
 
-/// Everything suspicious in `msg`, in order of offset (ties keep the order of the walk).
+/// Which rules apply: multicast DNS (RFC 6762) asks several questions per query, compresses
+/// names in queries, sets TC in queries with many known answers, and mixes case freely.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// Unicast DNS (port 53, LLMNR, anything else): every rule.
+    #[default]
+    Unicast,
+    /// mDNS (port 5353): without `qdcount`, `pointer-in-query`, `response-bits-in-query` and
+    /// `name-case`.
+    Multicast,
+}
+
+/// Everything suspicious in a unicast DNS message, in order of offset (ties keep the order
+/// of the walk). Same as `lint_with(msg, Dialect::Unicast)`.
 pub fn lint(msg: &Message<'_>) -> Vec<Finding> {
+    lint_with(msg, Dialect::Unicast)
+}
+
+/// Everything suspicious in `msg` under the rules of `dialect`, in order of offset.
+pub fn lint_with(msg: &Message<'_>, dialect: Dialect) -> Vec<Finding> {
+    let mut out = lint_all(msg);
+    if dialect == Dialect::Multicast {
+        out.retain(|f| {
+            !matches!(
+                f.lint,
+                Lint::QdCount { .. }
+                    | Lint::PointerInQuery { .. }
+                    | Lint::ResponseBitsInQuery { .. }
+                    | Lint::NameCase
+            )
+        });
+    }
+    out
+}
+
+fn lint_all(msg: &Message<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let h = msg.header();
     let bytes = msg.as_bytes();
@@ -687,6 +721,34 @@ mod tests {
         let mut r = m.clone();
         r[2] = 0x85;
         assert_eq!(findings(&r), [("pointer-into-header", 0x0c, 2)]);
+    }
+
+    #[test]
+    fn multicast_dns_keeps_only_the_rules_that_apply_to_it() {
+        // An mDNS query: two questions, the second compressed, mixed case, TC set.
+        let mut q = vec![0, 0, 0x02, 0, 0, 2, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x06iPhone\x05local\x00\x00\xff\x80\x01"); // 0x0c, QU bit
+        q.extend_from_slice(&[0xc0, 0x0c, 0, 28, 0, 1]);
+        let msg = Message::parse(&q).unwrap();
+        let unicast: Vec<_> = lint(&msg).iter().map(Finding::code).collect();
+        assert_eq!(
+            unicast,
+            [
+                "response-bits-in-query",
+                "qdcount",
+                "name-case",
+                "pointer-in-query"
+            ]
+        );
+        assert!(lint_with(&msg, Dialect::Multicast).is_empty());
+        // The Z bit is wrong in both.
+        q[3] = 0x40;
+        let msg = Message::parse(&q).unwrap();
+        let codes: Vec<_> = lint_with(&msg, Dialect::Multicast)
+            .iter()
+            .map(Finding::code)
+            .collect();
+        assert_eq!(codes, ["z-bit"]);
     }
 
     #[test]

@@ -380,7 +380,10 @@ impl Serialize for ExplanationJson<'_> {
         if let Some([a, b]) = self.bytes.get(..2) {
             m.serialize_entry("ID", &u16::from_be_bytes([*a, *b]))?;
         }
-        m.serialize_entry("lint", &super::json::LintJson::of(self.bytes))?;
+        m.serialize_entry(
+            "lint",
+            &super::json::LintJson::of(self.bytes, super::json::dialect(meta)),
+        )?;
         if let Some(e) = self.fields.iter().find(|f| f.kind == Kind::Error) {
             m.serialize_entry(
                 "error",
@@ -428,7 +431,7 @@ mod tests {
         m.push(0);
         m.extend_from_slice(&[0, 16, 0, 1, 0, 0, 0, 60, 0, 201, 200]);
         m.extend(std::iter::repeat_n(b'"', 200));
-        let fields = crate::dns_layout::explain(&m);
+        let fields = crate::dns_layout::explain(&m, Default::default());
         let mut out = Vec::new();
         write_text(&mut out, &["t".into()], &m, &fields, false).unwrap();
         let text = String::from_utf8(out).unwrap();
