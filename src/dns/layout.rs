@@ -111,11 +111,6 @@ impl Field {
     pub fn short_name(&self) -> &str {
         self.path.rsplit('.').next().unwrap_or(&self.path)
     }
-
-    /// How deep the path is (`header` is 0, `header.id` 1, ...).
-    pub fn depth(&self) -> usize {
-        self.path.matches('.').count()
-    }
 }
 
 /// The annotated layout of one message, in wire order, with the lint findings of

@@ -160,12 +160,14 @@ pub fn write_text(
     color: bool,
 ) -> io::Result<()> {
     for (i, t) in title.iter().enumerate() {
-        let t = if i == 0 {
-            paint(t, "1", color)
-        } else {
-            t.clone()
-        };
-        writeln!(out, "{t}")?;
+        for line in wrap(t, WIDTH) {
+            let line = if i == 0 {
+                paint(&line, "1", color)
+            } else {
+                line
+            };
+            writeln!(out, "{line}")?;
+        }
     }
     let head = format!(
         "{:<6}{:<w$}{:<fw$} {}",
