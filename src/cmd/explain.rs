@@ -220,6 +220,71 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns_layout::Kind;
+    use std::path::Path;
+
+    /// Every message of every corpus capture: rows inside the message, leaf rows covering
+    /// each byte once (at most once after an error), text at most 80 columns with no
+    /// control characters.
+    #[test]
+    fn corpus_messages_explain_cleanly() {
+        let local = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public");
+        let Some(dir) = [local, PathBuf::from("/work/shared/corpus/public")]
+            .into_iter()
+            .find(|p| p.is_dir())
+        else {
+            println!("SKIP: explain corpus test: corpus not found (../shared/corpus or /work/shared/corpus)");
+            return;
+        };
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.retain(|p| {
+            let n = p.to_string_lossy();
+            (n.contains(".pcap") || n.contains(".cap")) && !n.contains(".tshark.")
+        });
+        names.sort();
+        let mut messages = 0;
+        for path in &names {
+            let Ok(a) = app::analyze(path, &Settings::default()) else {
+                continue;
+            };
+            for m in &a.messages {
+                messages += 1;
+                let fields = dns_layout::explain(&m.bytes, render::json::dialect(&m.meta));
+                let n = m.bytes.len();
+                let mut covered = vec![0u8; n];
+                for f in &fields {
+                    assert!(f.offset + f.len <= n, "{}: {f:?}", path.display());
+                    if !matches!(
+                        f.kind,
+                        Kind::Group | Kind::Name | Kind::Flag | Kind::Lint | Kind::Error
+                    ) {
+                        covered[f.offset..f.offset + f.len]
+                            .iter_mut()
+                            .for_each(|c| *c += 1);
+                    }
+                }
+                let failed = fields.iter().any(|f| f.kind == Kind::Error);
+                assert!(
+                    covered.iter().all(|&c| c == 1 || (failed && c == 0)),
+                    "{} frame {}: {covered:?}",
+                    path.display(),
+                    m.meta.frame
+                );
+                let mut out = Vec::new();
+                let title = view::title("f", &m.meta, &m.bytes);
+                view::write_text(&mut out, &title, &m.bytes, &fields, false).unwrap();
+                let text = String::from_utf8(out).unwrap();
+                for line in text.lines() {
+                    assert!(line.chars().count() <= view::WIDTH, "{line:?}");
+                    assert!(!line.chars().any(char::is_control), "{line:?}");
+                }
+            }
+        }
+        println!("explained {messages} corpus messages");
+        assert!(messages > 1000, "the corpus has thousands of messages");
+    }
 
     #[test]
     fn ids_parse_in_hex_and_decimal() {
