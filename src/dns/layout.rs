@@ -1071,6 +1071,155 @@ impl Builder<'_> {
                     "type bitmap: the types that exist at the owner",
                 );
             }
+            Rdata::Rp { mbox, txt } => {
+                self.name(&mbox, &p("mbox"), "mailbox of the responsible person");
+                self.name(&txt, &p("txtdname"), "name of a TXT record with more");
+            }
+            Rdata::Afsdb { hostname, .. } => {
+                self.u16_field(at, p("subtype"), "subtype (1: AFS cell database)");
+                self.name(&hostname, &p("hostname"), "server");
+            }
+            Rdata::Naptr {
+                flags,
+                services,
+                regexp,
+                replacement,
+                ..
+            } => {
+                self.u16_field(at, p("order"), "order: lower is processed first");
+                self.u16_field(at + 2, p("preference"), "preference among equal orders");
+                let mut pos = at + 4;
+                for (f, v, m) in [
+                    ("flags", flags, "flags"),
+                    ("services", services, "services"),
+                    ("regexp", regexp, "substitution expression"),
+                ] {
+                    self.data(
+                        pos,
+                        1 + v.len(),
+                        p(f),
+                        crate::dns::rdata::Quoted(v).to_string(),
+                        m,
+                    );
+                    pos += 1 + v.len();
+                }
+                self.name(&replacement, &p("replacement"), "replacement name");
+            }
+            Rdata::Tlsa { data, .. } => {
+                self.u8_field(at, p("usage"), "certificate usage (3: DANE-EE)");
+                self.u8_field(at + 1, p("selector"), "selector (0: full cert, 1: key)");
+                self.u8_field(at + 2, p("matchingType"), "matching type (1: SHA-256)");
+                self.data(
+                    at + 3,
+                    data.len(),
+                    p("data"),
+                    format!("{} bytes", data.len()),
+                    "certificate association data",
+                );
+            }
+            Rdata::Sshfp { fingerprint, .. } => {
+                self.u8_field(at, p("algorithm"), "key algorithm (4: Ed25519)");
+                self.u8_field(at + 1, p("fpType"), "fingerprint type (2: SHA-256)");
+                self.data(
+                    at + 2,
+                    fingerprint.len(),
+                    p("fingerprint"),
+                    format!("{} bytes", fingerprint.len()),
+                    "fingerprint",
+                );
+            }
+            Rdata::Nsec3param { salt, .. } => {
+                self.u8_field(at, p("hashAlgorithm"), "hash algorithm (1: SHA-1)");
+                self.u8_field(at + 1, p("flags"), "flags");
+                self.u16_field(at + 2, p("iterations"), "extra hash iterations");
+                self.data(
+                    at + 4,
+                    1 + salt.len(),
+                    p("salt"),
+                    format!("{} bytes", salt.len()),
+                    "salt, after its length byte",
+                );
+            }
+            Rdata::Nsec3 {
+                salt,
+                next_hashed,
+                types,
+                ..
+            } => {
+                self.u8_field(at, p("hashAlgorithm"), "hash algorithm (1: SHA-1)");
+                self.u8_field(at + 1, p("flags"), "flags (1: opt-out)");
+                self.u16_field(at + 2, p("iterations"), "extra hash iterations");
+                self.data(
+                    at + 4,
+                    1 + salt.len(),
+                    p("salt"),
+                    format!("{} bytes", salt.len()),
+                    "salt, after its length byte",
+                );
+                let h = at + 5 + salt.len();
+                self.data(
+                    h,
+                    1 + next_hashed.len(),
+                    p("nextHashed"),
+                    format!("{} bytes", next_hashed.len()),
+                    "hash of the next name, after its length byte",
+                );
+                let t = h + 1 + next_hashed.len();
+                if end > t {
+                    self.data(
+                        t,
+                        end - t,
+                        p("types"),
+                        types.to_string(),
+                        "type bitmap: the types at the hashed owner",
+                    );
+                }
+            }
+            Rdata::Svcb { target, params, .. } | Rdata::Https { target, params, .. } => {
+                self.u16_field(at, p("priority"), "priority (0: alias mode)");
+                self.name(&target, &p("target"), "target name (. is the owner)");
+                for (i, sp) in params.iter().enumerate() {
+                    let key = crate::dns::rdata::svc_key_name(sp.key).unwrap_or("unknown");
+                    let n = sp.value.len();
+                    let pp = p(&format!("param[{i}]"));
+                    self.push(
+                        sp.offset,
+                        2,
+                        format!("{pp}.key"),
+                        Kind::Type,
+                        format!("{} ({key})", sp.key),
+                        "SvcParamKey".into(),
+                    );
+                    self.push(
+                        sp.offset + 2,
+                        2,
+                        format!("{pp}.length"),
+                        Kind::Length,
+                        n.to_string(),
+                        format!("{n} byte{} of value follow", plural(n)),
+                    );
+                    if n > 0 {
+                        self.data(
+                            sp.offset + 4,
+                            n,
+                            format!("{pp}.value"),
+                            sp.to_string(),
+                            "SvcParamValue",
+                        );
+                    }
+                }
+            }
+            Rdata::Uri { target, .. } => {
+                self.u16_field(at, p("priority"), "priority: lower is tried first");
+                self.u16_field(at + 2, p("weight"), "weight among equal priorities");
+                self.data(
+                    at + 4,
+                    target.len(),
+                    p("target"),
+                    crate::dns::rdata::Quoted(target).to_string(),
+                    "the URI",
+                );
+            }
             Rdata::Opt(o) => {
                 for (i, opt) in o.options().enumerate() {
                     let Ok(opt) = opt else { break };
