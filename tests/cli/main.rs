@@ -1,8 +1,10 @@
 //! Integration tests: they run the dnslens binary.
 #![allow(unreachable_pub, dead_code)]
 
+mod check;
 mod errors;
 mod explain;
 mod malformed;
 mod pairing;
+mod samples;
 mod util;
