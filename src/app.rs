@@ -101,13 +101,13 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
 }
 
 /// One input: a path, or standard input.
-enum Input {
+pub(crate) enum Input {
     Stdin,
     Path(PathBuf),
 }
 
 impl Input {
-    fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Self::Stdin => "-".to_string(),
             Self::Path(p) => p.display().to_string(),
@@ -116,7 +116,7 @@ impl Input {
 }
 
 /// Expands directories (recursively, sorted) into the capture files below them.
-fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
+pub(crate) fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
     let mut inputs = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {

@@ -58,8 +58,15 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
     if settings.format == Format::Json {
         write!(out, "{{\"version\":{JSON_VERSION},\"explanations\":[").map_err(io_err)?;
     }
-    for path in &settings.files {
-        let a = match app::analyze(path, &read) {
+    let mut open_errors = Vec::new();
+    let inputs = app::collect_inputs(&settings.files, &mut open_errors);
+    for e in &open_errors {
+        eprint_line(&e.to_string());
+        failed = true;
+    }
+    for input in &inputs {
+        let path = PathBuf::from(input.display());
+        let a = match app::analyze(&path, &read) {
             Ok(a) => a,
             Err(e) => {
                 eprint_line(&e.to_string());
@@ -188,7 +195,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
         }
     }
     let summary = json!({
-        "files": settings.files.len(),
+        "files": inputs.len(),
         "explained": explained,
         "unmatched": unmatched,
     });

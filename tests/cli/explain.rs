@@ -250,6 +250,38 @@ fn frame_selects_one_message_and_id_selects_both_halves() {
 }
 
 #[test]
+fn directories_and_standard_input() {
+    let (r, v) = json(&["samples", "--id", "0x0b03"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got: Vec<(String, u64)> = v["explanations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["frame"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("samples/bad-client.pcap".to_string(), 5),
+            ("samples/bad-client.pcap".to_string(), 6)
+        ]
+    );
+    let out = bin()
+        .current_dir(root())
+        .args(["explain", "-", "--frame", "1"])
+        .stdin(std::fs::File::open(root().join("samples/dns.pcapng")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("- frame 1: DNS query"));
+}
+
+#[test]
 fn ndjson_streams_one_explanation_per_line_then_a_summary() {
     let r = run_here(&["explain", "-f", "ndjson", "samples/dns.pcapng"]);
     assert_eq!(r.code, 0);
