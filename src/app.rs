@@ -94,19 +94,20 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Transactions(a)) => (a, Listing::Transactions),
         Some(Command::Messages(a)) => (a, Listing::Messages),
         Some(Command::Check(a)) => return check(a),
+        Some(Command::Explain(a)) => return crate::cmd::explain::run(a),
     };
     let settings = Settings::from_args(args, listing)?;
     list(&settings)
 }
 
 /// One input: a path, or standard input.
-enum Input {
+pub(crate) enum Input {
     Stdin,
     Path(PathBuf),
 }
 
 impl Input {
-    fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Self::Stdin => "-".to_string(),
             Self::Path(p) => p.display().to_string(),
@@ -115,7 +116,7 @@ impl Input {
 }
 
 /// Expands directories (recursively, sorted) into the capture files below them.
-fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
+pub(crate) fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
     let mut inputs = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {

@@ -42,6 +42,8 @@ pub enum Command {
     /// and a sentence for each failed rule.
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
+    /// Every byte of DNS messages, annotated: offset, bytes, field, value, meaning.
+    Explain(ExplainArgs),
 }
 
 const CHECK_HELP: &str = "\
@@ -120,6 +122,20 @@ pub enum CheckFormat {
     Ndjson,
     /// CSV for a gradebook: file, verdict, score, total, reasons, points per rule.
     Csv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Only the DNS message(s) in this frame (1-based, as Wireshark counts; repeatable).
+    #[arg(long, value_name = "N")]
+    pub frame: Vec<u64>,
+
+    /// Only messages with this DNS ID, as 0x03a6 or 934 (repeatable).
+    #[arg(long, value_name = "ID", value_parser = crate::cmd::explain::parse_id)]
+    pub id: Vec<u16>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,6 +4,7 @@
 //! draw them; they never look at frames, links or the environment (the colour
 //! decision is made once, in `app`).
 
+pub mod explain;
 pub mod hex;
 pub mod json;
 pub mod table;

@@ -3,6 +3,7 @@
 
 mod check;
 mod errors;
+mod explain;
 mod inputs;
 mod malformed;
 mod pairing;
