@@ -92,6 +92,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => (&cli.common, Listing::Transactions),
         Some(Command::Transactions(a)) => (a, Listing::Transactions),
         Some(Command::Messages(a)) => (a, Listing::Messages),
+        Some(Command::Completions(a)) => return crate::cmd::completions::run(a),
+        Some(Command::Man(a)) => return crate::cmd::man::run(a),
     };
     let settings = Settings::from_args(args, listing)?;
     list(&settings)

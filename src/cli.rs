@@ -13,12 +13,21 @@ Exit codes:
   2  usage error, or a file that could not be opened or is not a capture
      (with several files, the others are still processed)";
 
+/// `--version`: the crate version and the git commit it was built from
+/// ("unknown" outside a git checkout; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("DNSLENS_GIT_COMMIT"),
+    ")"
+);
+
 /// Shows every DNS exchange in packet captures (pcap, pcapng): each message
 /// decoded, queries paired with their responses.
 #[derive(Debug, Parser)]
 #[command(
     name = "dnslens",
-    version,
+    version = VERSION,
     about,
     args_conflicts_with_subcommands = true,
     after_help = EXIT_CODES_HELP
@@ -38,6 +47,10 @@ pub enum Command {
     Transactions(CommonArgs),
     /// One row (or object) per DNS message, unpaired.
     Messages(CommonArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...) on standard output.
+    Completions(crate::cmd::completions::CompletionsArgs),
+    /// Print the manual page (roff) on standard output.
+    Man(crate::cmd::man::ManArgs),
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,6 +10,7 @@
 pub mod app;
 pub mod capture;
 pub mod cli;
+pub mod cmd;
 pub mod dns;
 pub mod error;
 pub mod meta;

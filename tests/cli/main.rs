@@ -5,3 +5,4 @@ mod errors;
 mod malformed;
 mod pairing;
 mod util;
+mod world;
