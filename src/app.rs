@@ -11,6 +11,7 @@ use crate::dns::{self, Entry};
 use crate::error::{Diagnostic, Error, ExitCode, Layer};
 use crate::meta::{MessageMeta, StoredMessage};
 use crate::net::{self, NetEvent};
+use crate::progress::Progress;
 use crate::render::{
     self, table::TableSink, FileInfo, Files, JsonSink, Listing, NdjsonSink, Sink, Summary,
 };
@@ -182,8 +183,17 @@ fn open_input(input: &Input) -> Result<CaptureReader, Error> {
     })
 }
 
+/// Progress is drawn when standard error is a terminal and not `--quiet`.
+fn progress_wanted(settings: &Settings) -> bool {
+    !settings.quiet && io::stderr().is_terminal()
+}
+
 fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
-    let out = render::stdout();
+    let mut out = render::stdout();
+    if progress_wanted(settings) && io::stdout().is_terminal() {
+        // The same terminal: erase the progress line before data lands on it.
+        out = Box::new(crate::progress::ClearingWriter(out));
+    }
     match settings.format {
         Format::Table => Box::new(TableSink::new(
             out,
@@ -199,7 +209,24 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
 
 /// Prints a line on standard error; a closed stderr is ignored.
 fn eprint_line(line: &str) {
+    crate::progress::clear_line();
     let _ = writeln!(io::stderr().lock(), "dnslens: {line}");
+}
+
+/// The sum of the inputs' sizes, when every one is a regular file (the total
+/// for progress; compressed files count their compressed size, as
+/// `CaptureReader::source_bytes_read` does).
+fn total_size(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |sum, input| match input {
+        Input::Stdin => None,
+        Input::Path(p) => match std::fs::metadata(p) {
+            Ok(m) if m.is_file() => Some(sum.saturating_add(m.len())),
+            // A FIFO or a device: its size is unknown.
+            Ok(_) => None,
+            // Cannot be opened: it adds nothing (and is reported when opened).
+            Err(_) => Some(sum),
+        },
+    })
 }
 
 /// The transaction and message listings (the default command and `messages`).
@@ -215,9 +242,11 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
         return Ok(ExitCode::Failure);
     }
     let mut sink = make_sink(settings, inputs.len() > 1);
+    let mut progress = Progress::new(progress_wanted(settings), total_size(&inputs), inputs.len());
     let mut files = Files::default();
     let mut summary = Summary::default();
     for (idx, input) in inputs.iter().enumerate() {
+        progress.start_file(idx);
         let idx = u32::try_from(idx).unwrap_or(u32::MAX);
         files.list.push(FileInfo {
             path: input.display(),
@@ -249,6 +278,7 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
             want_transactions: settings.listing == Listing::Transactions,
             detail: None,
             frame_not_dns: false,
+            progress: Some(&mut progress),
         };
         run.read(&mut reader);
         if let Some(e) = run.io_error {
@@ -258,6 +288,7 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
             });
         }
     }
+    progress.finish();
     if let Err(e) = sink.finish(&files, &summary) {
         return Err(Error::Io {
             path: PathBuf::from("<stdout>"),
@@ -290,6 +321,8 @@ struct FileRun<'r> {
     detail: Option<Detail>,
     /// The decoder reported the current frame as carrying no DNS.
     frame_not_dns: bool,
+    /// Progress on stderr (`list` only).
+    progress: Option<&'r mut Progress>,
 }
 
 /// What a whole-file analysis keeps besides messages and transactions.
@@ -361,6 +394,9 @@ impl FileRun<'_> {
             }
             if self.io_error.is_some() {
                 return;
+            }
+            if let Some(p) = self.progress.as_deref_mut() {
+                p.tick(reader.source_bytes_read(), self.summary.messages);
             }
         }
         decoder.finish(&mut |ev| self.on_net_event(ev));
@@ -690,6 +726,7 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
             want_transactions: true,
             detail: Some(Detail::default()),
             frame_not_dns: false,
+            progress: None,
         };
         run.read(&mut reader);
         run.detail.take().unwrap_or_default()

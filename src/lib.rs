@@ -15,5 +15,6 @@ pub mod dns;
 pub mod error;
 pub mod meta;
 pub mod net;
+pub mod progress;
 pub mod render;
 pub mod txn;

@@ -130,3 +130,185 @@ fn closed_pipe_on_completions_is_quiet() {
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "{err}");
 }
+
+// ---- progress -----------------------------------------------------------------
+
+/// Writes a pcap of `pairs` query/response pairs (distinct IDs and ports, 1 ms
+/// apart) straight to `path`, without holding the packets in memory.
+fn big_pcap(path: &std::path::Path, pairs: u32) {
+    use std::io::Write;
+    let file = std::fs::File::create(path).unwrap();
+    let mut out = std::io::BufWriter::new(file);
+    let head = pcap(&[]);
+    out.write_all(&head).unwrap();
+    for i in 0..pairs {
+        let id = (i % 65_536) as u16;
+        let port = 1024 + (i / 65_536 % 60_000) as u16;
+        let t = f64::from(i) * 0.001;
+        let q = Packet::at(t, CLIENT, port, SERVER, 53, query(id, "www.example.com", A));
+        let r = Packet::at(
+            t + 0.0005,
+            SERVER,
+            53,
+            CLIENT,
+            port,
+            response(id, "www.example.com", A, 0, &[[93, 184, 216, 34]]),
+        );
+        // The pcap of one packet minus its 24-byte file header.
+        for p in [q, r] {
+            out.write_all(&pcap(&[p])[24..]).unwrap();
+        }
+    }
+    out.flush().unwrap();
+}
+
+/// A tmux server on its own socket, killed on drop (even when the test fails).
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// `None` (after printing SKIP) when tmux is not installed.
+    fn start(tag: &str) -> Option<Self> {
+        let ok = std::process::Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            println!(
+                "SKIP: tmux not found; the terminal progress test needs it (apt-get install tmux)"
+            );
+            return None;
+        }
+        Some(Self {
+            socket: format!("dnslens-{tag}-{}", std::process::id()),
+        })
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    /// Runs `shell` in a new 120x20 terminal.
+    fn run(&self, shell: &str) {
+        let out = self.cmd(&["new-session", "-d", "-x", "120", "-y", "20", shell]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The screen as text.
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p"]).stdout).into_owned()
+    }
+
+    /// Polls the screen until `done` appears on it; returns every distinct
+    /// screen seen on the way, and the last one.
+    fn watch_until(&self, done: &str, limit: std::time::Duration) -> (Vec<String>, String) {
+        let start = std::time::Instant::now();
+        let mut seen: Vec<String> = Vec::new();
+        loop {
+            let screen = self.screen();
+            if screen.contains(done) {
+                return (seen, screen);
+            }
+            if seen.last() != Some(&screen) {
+                seen.push(screen);
+            }
+            assert!(start.elapsed() < limit, "timed out; screens: {seen:#?}");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn is_progress_line(l: &str) -> bool {
+    l.starts_with("dnslens: ") && l.contains(" of ") && l.contains("msg/s") && l.contains("ETA ")
+}
+
+/// Runs dnslens on `cap` inside tmux with `extra` arguments and returns the
+/// progress lines seen on the screen, the final screen, and how long it took.
+fn progress_in_tmux(
+    tmux: &Tmux,
+    cap: &std::path::Path,
+    extra: &str,
+) -> (Vec<String>, String, std::time::Duration) {
+    let bin = env!("CARGO_BIN_EXE_dnslens");
+    let start = std::time::Instant::now();
+    // stdout to a file: only stderr (the progress) reaches the terminal.
+    tmux.run(&format!(
+        "'{bin}' {extra} '{}' > /dev/null; echo \"EXIT=$?\"; sleep 60",
+        cap.display()
+    ));
+    let (screens, last) = tmux.watch_until("EXIT=", std::time::Duration::from_secs(300));
+    let took = start.elapsed();
+    let _ = tmux.cmd(&["kill-session"]);
+    let lines = screens
+        .iter()
+        .flat_map(|s| s.lines())
+        .filter(|l| is_progress_line(l))
+        .map(str::to_string)
+        .collect();
+    (lines, last, took)
+}
+
+#[test]
+fn progress_shows_in_a_terminal_is_erased_and_quiet_hides_it() {
+    let Some(tmux) = Tmux::start("progress") else {
+        return;
+    };
+    let dir = TempDir::new("progress");
+    let cap = dir.path("big.pcap");
+    // About 3 s in a debug build; ten times more if that was too fast to see.
+    let mut pairs = 40_000;
+    let (lines, last) = loop {
+        big_pcap(&cap, pairs);
+        let (lines, last, took) = progress_in_tmux(&tmux, &cap, "");
+        if !lines.is_empty() || took > std::time::Duration::from_secs(2) || pairs > 1_000_000 {
+            break (lines, last);
+        }
+        pairs *= 10;
+    };
+    assert!(
+        !lines.is_empty(),
+        "no progress line seen in the terminal; last screen:\n{last}"
+    );
+    let size = std::fs::metadata(&cap).unwrap().len() as f64 / (1024.0 * 1024.0);
+    let total = format!(" of {size:.1} MiB (");
+    assert!(lines.iter().all(|l| l.contains(&total)), "{lines:#?}");
+    // Erased at the end: the final screen holds the exit line and nothing else.
+    assert!(last.contains("EXIT=0"), "{last}");
+    assert!(
+        !last.contains("dnslens:"),
+        "progress left on screen:\n{last}"
+    );
+    assert_eq!(last.trim(), "EXIT=0", "{last}");
+
+    // --quiet: nothing on the terminal, ever.
+    let (lines, last, _) = progress_in_tmux(&tmux, &cap, "--quiet");
+    assert!(lines.is_empty(), "{lines:#?}");
+    assert_eq!(last.trim(), "EXIT=0", "{last}");
+}
+
+#[test]
+fn progress_never_goes_to_a_pipe() {
+    let dir = TempDir::new("progress-pipe");
+    let cap = dir.path("big.pcap");
+    big_pcap(&cap, 40_000);
+    // stderr is a pipe here (captured by the test): clean, not a byte of progress.
+    let r = run(["--format".as_ref(), "ndjson".as_ref(), cap.as_os_str()]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stderr, "");
+    assert_eq!(r.stdout.lines().count(), 40_001);
+}
