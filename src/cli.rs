@@ -106,6 +106,8 @@ pub enum Format {
     Json,
     /// One JSON event per line, streamed.
     Ndjson,
+    /// One self-contained HTML page (no script, no network) for a browser.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,7 @@
 //! decision is made once, in `app`).
 
 pub mod hex;
+pub mod html;
 pub mod json;
 pub mod table;
 

@@ -2,6 +2,7 @@
 #![allow(unreachable_pub, dead_code)]
 
 mod errors;
+mod html;
 mod malformed;
 mod pairing;
 mod samples;
