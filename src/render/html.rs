@@ -785,7 +785,7 @@ mod tests {
         let d = hex_dump(b"<a&b>");
         assert_eq!(
             d,
-            "0000  3c 61 26 62 3e                                    &lt;a&amp;b&gt;\n"
+            "0000  3c 61 26 62 3e                                   &lt;a&amp;b&gt;\n"
         );
     }
 }
