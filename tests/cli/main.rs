@@ -1,6 +1,7 @@
 //! Integration tests: they run the dnslens binary.
 #![allow(unreachable_pub, dead_code)]
 
+mod check;
 mod errors;
 mod html;
 mod malformed;
