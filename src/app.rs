@@ -798,10 +798,17 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
             Box::new(check::report::NdjsonReport::new(out, &lab).map_err(io_err)?)
         }
         CheckFormat::Csv => Box::new(check::report::CsvReport::new(out, &lab).map_err(io_err)?),
+        CheckFormat::Html => Box::new(check::html::HtmlReport::new(out, &lab)),
     };
     let mut tally = check::report::Tally::default();
-    let mut emit = |r: check::Report| -> Result<(), Error> {
+    let mut emit = |r: check::Report, read: Option<&Analysis>| -> Result<(), Error> {
         tally.add(&r);
+        if let Some(a) = read {
+            sink.detail(&check::html::Detail {
+                messages: &a.messages,
+                transactions: &a.transactions,
+            });
+        }
         sink.report(&r).map_err(io_err)
     };
     let mut open_errors = Vec::new();
@@ -812,22 +819,28 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
             Error::Io { path, .. } | Error::NotACapture { path, .. } => path.display().to_string(),
             Error::Usage(_) => String::new(),
         };
-        emit(check::Report {
-            file,
-            outcome: check::Outcome::Unreadable {
-                error: file_error_text(e),
+        emit(
+            check::Report {
+                file,
+                outcome: check::Outcome::Unreadable {
+                    error: file_error_text(e),
+                },
             },
-        })?;
+            None,
+        )?;
     }
     for input in &inputs {
         let file = input.display();
-        let outcome = match analyze(Path::new(&file), &settings) {
-            Ok(a) => grade_analysis(&lab, &a),
-            Err(e) => check::Outcome::Unreadable {
-                error: file_error_text(&e),
-            },
+        let (outcome, read) = match analyze(Path::new(&file), &settings) {
+            Ok(a) => (grade_analysis(&lab, &a), Some(a)),
+            Err(e) => (
+                check::Outcome::Unreadable {
+                    error: file_error_text(&e),
+                },
+                None,
+            ),
         };
-        emit(check::Report { file, outcome })?;
+        emit(check::Report { file, outcome }, read.as_ref())?;
     }
     sink.finish().map_err(io_err)?;
     if !args.quiet {

@@ -133,6 +133,9 @@ pub enum CheckFormat {
     Ndjson,
     /// CSV for a gradebook: file, verdict, score, total, reasons, points per rule.
     Csv,
+    /// One self-contained HTML page: the summary, then each submission's rules,
+    /// transactions and the annotated bytes of the frames failing rules name.
+    Html,
 }
 
 #[derive(Debug, Clone, Args)]

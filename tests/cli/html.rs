@@ -273,3 +273,118 @@ fn browser_renders_the_table_and_runs_no_script() {
     std::fs::copy(&page_path, out.join("capture.html")).unwrap();
     println!("screenshots: {} {}", shot.display(), shot_open.display());
 }
+
+// ---- check --format html ------------------------------------------------------
+
+/// The client lab's rubric and three submissions: one that passes under a
+/// hostile file name, one with QTYPE written little-endian, one not a capture.
+fn check_page(dir: &TempDir) -> (String, i32) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let caps = root.join("tests/labs/captures");
+    let subs = dir.path("subs");
+    std::fs::create_dir_all(&subs).unwrap();
+    let hostile = "<img src=x onerror=document.body.setAttribute('data-pwned','1')>.pcapng";
+    std::fs::copy(caps.join("client-ok.pcapng"), subs.join(hostile)).unwrap();
+    std::fs::copy(
+        caps.join("client-le-qtype.pcapng"),
+        subs.join("le-qtype.pcapng"),
+    )
+    .unwrap();
+    std::fs::write(subs.join("notes.pcap"), "not a capture").unwrap();
+    let rubric = root.join("docs/labs/dns-client.toml");
+    let r = run([
+        "check".as_ref(),
+        "--lab".as_ref(),
+        rubric.as_os_str(),
+        "--set".as_ref(),
+        "host=www.lab.example".as_ref(),
+        "--set".as_ref(),
+        "server=127.0.0.1".as_ref(),
+        "--set".as_ref(),
+        "timeout=1".as_ref(),
+        "--quiet".as_ref(),
+        "--format".as_ref(),
+        "html".as_ref(),
+        subs.as_os_str(),
+    ]);
+    assert_eq!(r.stderr, "");
+    (r.stdout, r.code)
+}
+
+#[test]
+fn check_page_lists_submissions_and_annotates_failing_frames() {
+    let dir = TempDir::new("check-html");
+    let (page, code) = check_page(&dir);
+    // An unreadable file: exit 2, and it is listed.
+    assert_eq!(code, 2);
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>\n"));
+    let lower = page.to_ascii_lowercase();
+    assert!(
+        !lower.contains("<img") && !lower.contains("<script"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;img src=x onerror=document.body.setAttribute(&#39;data-pwned&#39;"));
+    let summary = page
+        .split("id=\"submissions\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .unwrap();
+    assert_eq!(
+        summary.matches("<tr><td class=\"mono\">").count(),
+        3,
+        "{summary}"
+    );
+    assert!(summary.contains(">PASS</td>") && summary.contains(">FAIL</td>"));
+    assert!(summary.contains(">UNREADABLE</td>"));
+    // The failing rule names frame 1; its bytes are annotated field by field,
+    // with the little-endian QTYPE on its own row.
+    assert!(page.contains("Frames named by failing rules"));
+    assert!(
+        page.contains("<td class=\"mono\">01 00</td><td>QTYPE</td>"),
+        "{page}"
+    );
+}
+
+#[test]
+fn browser_renders_the_check_page_and_runs_no_script() {
+    let Some(chrome) = chromium() else {
+        println!(
+            "SKIP: chromium not found; the HTML browser test needs it (apt-get install chromium)"
+        );
+        return;
+    };
+    let dir = TempDir::new("check-html-browser");
+    let (page, _) = check_page(&dir);
+    let path = dir.path("check.html");
+    std::fs::write(&path, &page).unwrap();
+    let profile = dir.path("profile");
+    let dom = browser(&chrome, &profile, &path, &["--dump-dom"]);
+    assert!(!dom.contains("data-pwned=\""), "a script ran:\n{dom}");
+    let summary = dom
+        .split("id=\"submissions\"")
+        .nth(1)
+        .and_then(|s| s.split("</table>").next())
+        .unwrap_or_else(|| panic!("no summary table:\n{dom}"));
+    let rows: Vec<&str> = summary.split("<tr><td class=\"mono\">").skip(1).collect();
+    assert_eq!(rows.len(), 3, "{summary}");
+    let verdicts: Vec<&str> = ["PASS", "FAIL", "UNREADABLE"]
+        .into_iter()
+        .filter(|v| rows.iter().any(|r| r.contains(&format!(">{v}</td>"))))
+        .collect();
+    assert_eq!(verdicts, ["PASS", "FAIL", "UNREADABLE"], "{summary}");
+    assert!(
+        rows.iter().any(|r| r.contains("&lt;img src=x")),
+        "{summary}"
+    );
+    let shot = artifacts().join("check.png");
+    let _ = std::fs::remove_file(&shot);
+    browser(
+        &chrome,
+        &profile,
+        &path,
+        &[&format!("--screenshot={}", shot.display())],
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000);
+    std::fs::copy(&path, artifacts().join("check.html")).unwrap();
+}
