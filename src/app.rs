@@ -498,7 +498,9 @@ impl FileRun<'_> {
                         (quoted.dst, quoted.dport),
                         quoted.payload,
                     );
-                if !matched && !self.want_transactions {
+                // Unmatched (its query was not captured, or it quotes a
+                // response nobody is waiting for): say so, never drop it.
+                if !matched {
                     let id = id.map_or(String::new(), |id| format!(" (ID 0x{id:04x})"));
                     self.diagnostic(Diagnostic {
                         file: self.file,

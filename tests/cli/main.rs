@@ -4,6 +4,7 @@
 mod check;
 mod errors;
 mod html;
+mod inputs;
 mod malformed;
 mod pairing;
 mod samples;
