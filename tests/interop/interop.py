@@ -19,7 +19,8 @@ Then the same questions are answered three ways:
 Questions:
 
   Q1 messages by kind (query/response/malformed), QTYPE and RCODE
-  Q2 queries by QTYPE; Q3 responses by RCODE (what `dnslens stats` tabulates)
+  Q2 queries by QTYPE (queries with a question); Q3 responses by RCODE (what
+     `dnslens stats` tabulates)
   Q4 per server (address:port the query went to): answered transactions,
      p50 and p99 RTT in ms
 
@@ -138,10 +139,10 @@ def reference(out):
         qtype = first_qtype(m) or "(none)"
         kind = "response" if m["QR"] == 1 else "query"
         q1[(kind, qtype, m["rcodeName"])] += 1
-        if kind == "query":
-            q2[qtype] += 1
-        else:
+        if kind == "response":
             q3[m["rcodeName"]] += 1
+        elif first_qtype(m) is not None:
+            q2[qtype] += 1
     rtts = defaultdict(list)
     for ev in read_ndjson(out / "transactions"):
         if ev["type"] != "transaction":
@@ -175,8 +176,8 @@ GROUP BY 1, 2, 3
 """
 
 SQL_Q2 = """
-SELECT coalesce({QTYPE}, '(none)') AS qtype, count(*) AS n
-FROM messages WHERE type = 'message' AND data.QR = 0
+SELECT {QTYPE} AS qtype, count(*) AS n
+FROM messages WHERE type = 'message' AND data.QR = 0 AND {QTYPE} IS NOT NULL
 GROUP BY 1
 """
 
@@ -275,18 +276,23 @@ def has_stats(binary):
 
 
 def stats_rows(binary, captures, fmt):
-    r = subprocess.run(
-        [str(binary), "stats", "--quiet", "--format", fmt, *map(str, captures)],
-        capture_output=True,
-    )
-    if r.returncode not in (0, 2):
-        raise SystemExit(f"dnslens stats failed: {r.stderr.decode()}")
-    return r.stdout.decode()
+    base = [str(binary), "stats", "--quiet", "--format", fmt]
+    # Every key, not the top N (when the binary has --top).
+    for extra in (["--top", "1000000"], []):
+        r = subprocess.run([*base, *extra, *map(str, captures)], capture_output=True)
+        if r.returncode in (0, 2):
+            return r.stdout.decode()
+    raise SystemExit(f"dnslens stats failed: {r.stderr.decode()}")
 
 
 def stats_answers(binary, captures):
-    doc = json.loads(stats_rows(binary, captures, "json"))
-    rows = doc.get("rows") or doc.get("stats") or []
+    """Queries by QTYPE, responses by RCODE, latency per server, from the
+    NDJSON rows of `dnslens stats` ({"type":"stat","data":{"table":...}})."""
+    rows = [
+        ev["data"]
+        for ev in map(json.loads, filter(str.strip, stats_rows(binary, captures, "ndjson").splitlines()))
+        if ev.get("type") == "stat"
+    ]
     q2 = {r["key"]: r["count"] for r in rows if r.get("table") == "qtype"}
     q3 = {r["key"]: r["count"] for r in rows if r.get("table") == "rcode"}
     q4 = {}
@@ -294,6 +300,14 @@ def stats_answers(binary, captures):
         if r.get("table") == "latencyServer" and r.get("retransmitted", "included") == "included":
             q4[r["key"]] = (r["count"], r.get("p50Ms"), r.get("p99Ms"))
     return {"Q2": q2, "Q3": q3, "Q4": q4}, rows
+
+
+def close_enough(got, want):
+    """`dnslens stats` keeps latency in a log histogram: exact below 128 us,
+    within 1/128 of the value above (its documented bound)."""
+    if got is None or want is None:
+        return got == want
+    return abs(got - want) <= max(abs(want) / 128, 0.0005)
 
 
 # ---- comparing --------------------------------------------------------------
@@ -386,8 +400,20 @@ def main():
             s: v[0] for s, v in ref["Q4"].items()
         }
         score.check("dnslens stats Q4 counts == dnslens JSON", servers_ok, diff(got["Q4"], ref["Q4"]))
-        pct = {s: v[1:] for s, v in got["Q4"].items()} == {s: v[1:] for s, v in ref["Q4"].items()}
-        score.check("dnslens stats Q4 percentiles == nearest rank, exact", pct, diff(got["Q4"], ref["Q4"]))
+        exact = {s: v[1:] for s, v in got["Q4"].items()} == {s: v[1:] for s, v in ref["Q4"].items()}
+        if exact:
+            score.check("dnslens stats Q4 percentiles == nearest rank, exact", True)
+        else:
+            near = all(
+                s in got["Q4"]
+                and close_enough(got["Q4"][s][1], v[1])
+                and close_enough(got["Q4"][s][2], v[2])
+                for s, v in ref["Q4"].items()
+            )
+            log("NOTE dnslens stats percentiles are not exact (histogram buckets); "
+                "checking them within its documented 1/128 instead")
+            score.check("dnslens stats Q4 percentiles within 1/128 of nearest rank", near,
+                        diff(got["Q4"], ref["Q4"]))
         # CSV: the same rows, loaded as they are by both engines.
         csv_path = out / "stats.csv"
         csv_path.write_text(stats_rows(binary, captures, "csv"))
