@@ -23,6 +23,8 @@ Questions:
      `dnslens stats` tabulates)
   Q4 per server (address:port the query went to): answered transactions,
      p50 and p99 RTT in ms
+  and `dnslens check --format csv` (a gradebook file) on tests/labs/captures,
+  read by DuckDB read_csv, Spark read.csv and Python csv, against check's JSON.
 
 Percentiles are by NEAREST RANK: the p-th percentile of n sorted values is the
 value of rank ceil(p*n/100) (1-based). No interpolation, so every engine picks
@@ -310,6 +312,42 @@ def close_enough(got, want):
     return abs(got - want) <= max(abs(want) / 128, 0.0005)
 
 
+# ---- check's CSV (a gradebook file) -------------------------------------------
+
+
+def check_outputs(binary, out):
+    """`dnslens check` on the lab captures, as CSV and as JSON; None without them."""
+    caps = REPO / "tests" / "labs" / "captures"
+    rubric = REPO / "docs" / "labs" / "dns-client.toml"
+    if not caps.is_dir() or not rubric.is_file():
+        return None
+    base = [str(binary), "check", "--lab", str(rubric), "--set", "host=www.lab.example",
+            "--set", "server=127.0.0.1", "--set", "timeout=1", "--quiet"]
+    csv_path = out / "check.csv"
+    with open(csv_path, "wb") as f:
+        subprocess.run([*base, "--format", "csv", str(caps)], stdout=f)
+    doc = json.loads(subprocess.run([*base, "--format", "json", str(caps)],
+                                    capture_output=True).stdout)
+    rules = [r["name"] for r in doc["lab"]["rules"]]
+    want = {}
+    for sub in doc["submissions"]:
+        # An unreadable submission has no rule results in JSON and 0 points in CSV.
+        points = {rule: 0 for rule in rules}
+        points.update({r["rule"]: (r["points"] if r["passed"] else 0) for r in sub.get("rules", [])})
+        want[sub["file"]] = (sub["verdict"], sub["score"], sub.get("total"), points)
+    return csv_path, rules, want
+
+
+def check_rows(rows, rules):
+    """(file, verdict, score, total, {rule: points}) from CSV rows as dicts of text."""
+    got = {}
+    for r in rows:
+        num = lambda v: None if v in (None, "") else int(v)
+        points = {rule: num(r[rule]) for rule in rules if num(r[rule]) is not None}
+        got[r["file"]] = (r["verdict"], num(r["score"]), num(r["total"]), points)
+    return got
+
+
 # ---- comparing --------------------------------------------------------------
 
 
@@ -371,10 +409,20 @@ def main():
     show(ref)
     score.check("reference has messages and servers", ref["Q1"] and ref["Q4"])
 
+    checked = check_outputs(binary, out)
+    csv_loaded = {}
+
     engines = {}
     if not args.no_duckdb:
         t = time.time()
         engines["DuckDB"] = duckdb_answers(out)
+        if checked:
+            import duckdb
+
+            # As it is: header, RFC 4180 quoting; every column as text, to compare.
+            rel = duckdb.sql(f"SELECT * FROM read_csv('{checked[0]}', header=true, all_varchar=true)")
+            cols = rel.columns
+            csv_loaded["DuckDB"] = [dict(zip(cols, row)) for row in rel.fetchall()]
         log(f"DuckDB answered in {time.time() - t:.1f} s")
     if not args.no_spark:
         t = time.time()
@@ -382,6 +430,12 @@ def main():
         spark.sparkContext.setLogLevel("ERROR")
         try:
             engines["Spark"] = spark_answers(spark, out)
+            if checked:
+                # RFC 4180 doubles quotes inside quoted fields; Spark's default
+                # escape character is a backslash, so say so.
+                df = (spark.read.option("header", True).option("escape", '"')
+                      .csv(str(checked[0])))
+                csv_loaded["Spark"] = [r.asDict() for r in df.collect()]
         finally:
             spark.stop()
         log(f"Spark answered in {time.time() - t:.1f} s (with start-up)")
@@ -391,6 +445,17 @@ def main():
             score.check(
                 f"{engine} {q} == dnslens JSON", answers[q] == ref[q], diff(answers[q], ref[q])
             )
+
+    if checked:
+        csv_path, rules, want = checked
+        with open(csv_path, newline="", encoding="utf-8") as f:
+            csv_loaded["Python csv"] = list(csv.DictReader(f))
+        for engine, rows in csv_loaded.items():
+            got = check_rows(rows, rules)
+            score.check(f"{engine} reads check's CSV == check's JSON ({len(want)} submissions)",
+                        got == want, diff(got, want))
+    else:
+        log("SKIP check CSV: tests/labs/captures or docs/labs/dns-client.toml not found")
 
     if has_stats(binary):
         got, rows = stats_answers(binary, captures)
