@@ -279,8 +279,8 @@ def has_stats(binary):
 
 def stats_rows(binary, captures, fmt):
     base = [str(binary), "stats", "--quiet", "--format", fmt]
-    # Every key, not the top N (when the binary has --top).
-    for extra in (["--top", "1000000"], []):
+    # Every key kept, not the top N (`--top 0`, when the binary has it).
+    for extra in (["--top", "0"], []):
         r = subprocess.run([*base, *extra, *map(str, captures)], capture_output=True)
         if r.returncode in (0, 2):
             return r.stdout.decode()
