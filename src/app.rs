@@ -206,7 +206,11 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
         )),
         Format::Json => Box::new(JsonSink::new(out, settings.listing)),
         Format::Ndjson => Box::new(NdjsonSink::new(out)),
-        Format::Html => Box::new(render::html::HtmlSink::new(out, settings.listing)),
+        Format::Html => Box::new(render::html::HtmlSink::new(
+            out,
+            settings.listing,
+            multi_file,
+        )),
     }
 }
 

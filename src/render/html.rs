@@ -223,6 +223,8 @@ pub const PAGE_END: &str = "</body></html>\n";
 pub struct HtmlSink {
     out: Box<dyn Write>,
     listing: Listing,
+    /// Several input files: rows name their file.
+    multi_file: bool,
     rows: String,
     shown: usize,
     hidden: u64,
@@ -231,10 +233,11 @@ pub struct HtmlSink {
 }
 
 impl HtmlSink {
-    pub fn new(out: Box<dyn Write>, listing: Listing) -> Self {
+    pub fn new(out: Box<dyn Write>, listing: Listing, multi_file: bool) -> Self {
         Self {
             out,
             listing,
+            multi_file,
             rows: String::new(),
             shown: 0,
             hidden: 0,
@@ -471,8 +474,8 @@ impl Sink for HtmlSink {
             return Ok(());
         }
         let mut row = String::from("<tr>");
-        if files.list.len() > 1 {
-            row.push_str(&td("", files.name(meta.file)));
+        if self.multi_file {
+            row.push_str(&td("mono", files.name(meta.file)));
         }
         row.push_str(&td("num", meta.frame));
         row.push_str(&td("num", relative_time(files, meta)));
@@ -532,8 +535,8 @@ impl Sink for HtmlSink {
         }
         let meta = &first.meta;
         let mut row = String::from("<tr>");
-        if files.list.len() > 1 {
-            row.push_str(&td("", files.name(meta.file)));
+        if self.multi_file {
+            row.push_str(&td("mono", files.name(meta.file)));
         }
         let frames = match (&txn.query, &txn.response) {
             (Some(q), Some(r)) => format!("{} → {}", q.meta.frame, r.meta.frame),
@@ -681,7 +684,7 @@ impl Sink for HtmlSink {
         let _ = write!(
             s,
             "<h2>{what}</h2>\n<table id=\"rows\"><thead><tr>{}</tr></thead><tbody>\n",
-            self.header_cells(files.list.len() > 1)
+            self.header_cells(self.multi_file)
         );
         self.out.write_all(s.as_bytes())?;
         self.out.write_all(self.rows.as_bytes())?;

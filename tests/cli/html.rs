@@ -388,3 +388,27 @@ fn browser_renders_the_check_page_and_runs_no_script() {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000);
     std::fs::copy(&path, artifacts().join("check.html")).unwrap();
 }
+
+#[test]
+fn several_files_get_a_file_column_in_every_row() {
+    let dir = TempDir::new("html-multi");
+    let a = hostile_capture(&dir);
+    let b = dir.path("second.pcap");
+    std::fs::copy(&a, &b).unwrap();
+    let r = run([
+        "--format".as_ref(),
+        "html".as_ref(),
+        a.as_os_str(),
+        b.as_os_str(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let table = r.stdout.split("id=\"rows\"").nth(1).unwrap();
+    assert!(table.contains("<th>File</th><th>Frames</th>"), "{table}");
+    // Every transaction row starts with its file's cell: two per file.
+    assert_eq!(
+        table.matches("<tr><td class=\"mono\">").count(),
+        4,
+        "{table}"
+    );
+    assert_eq!(table.matches("second.pcap</td>").count(), 2, "{table}");
+}
