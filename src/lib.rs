@@ -16,6 +16,7 @@ pub mod dns;
 pub mod error;
 pub mod meta;
 pub mod net;
+pub mod progress;
 pub mod render;
 pub mod txn;
 

@@ -6,6 +6,7 @@
 
 pub mod explain;
 pub mod hex;
+pub mod html;
 pub mod json;
 pub mod table;
 

@@ -4,8 +4,10 @@
 mod check;
 mod errors;
 mod explain;
+mod html;
 mod inputs;
 mod malformed;
 mod pairing;
 mod samples;
 mod util;
+mod world;
