@@ -19,9 +19,3 @@ pub mod net;
 pub mod progress;
 pub mod render;
 pub mod txn;
-
-// TEMPORARY: `dns::lint` until src/dns/mod.rs may be edited (after the dns merge).
-#[path = "dns/layout.rs"]
-pub mod dns_layout;
-#[path = "dns/lint.rs"]
-pub mod dns_lint;

@@ -16,12 +16,12 @@
 
 use core::fmt::Write as _;
 
+use super::lint::{self as lints, Finding};
 use crate::dns::header::flag;
 use crate::dns::{
     CharStrings, Class, Entry, Error, ErrorKind, Header, Message, Name, NamePart, Opcode, Opt,
     Question, Rcode, Rdata, Record, Rtype, Section, HEADER_LEN,
 };
-use crate::dns_lint::{self as lints, Finding}; // TEMPORARY path: dns::lint
 
 /// What kind of field a row is: renderers colour by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
