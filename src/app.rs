@@ -92,6 +92,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => (&cli.common, Listing::Transactions),
         Some(Command::Transactions(a)) => (a, Listing::Transactions),
         Some(Command::Messages(a)) => (a, Listing::Messages),
+        Some(Command::Stats(a)) => return crate::cmd::stats::run(a),
     };
     let settings = Settings::from_args(args, listing)?;
     list(&settings)
@@ -191,7 +192,8 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
             multi_file,
         )),
         Format::Json => Box::new(JsonSink::new(out, settings.listing)),
-        Format::Ndjson => Box::new(NdjsonSink::new(out)),
+        // `list` turns csv away before a sink is made.
+        Format::Ndjson | Format::Csv => Box::new(NdjsonSink::new(out)),
     }
 }
 
@@ -202,6 +204,26 @@ fn eprint_line(line: &str) {
 
 /// The transaction and message listings (the default command and `messages`).
 pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
+    if settings.format == Format::Csv {
+        return Err(Error::Usage(
+            "--format csv is only available for `dnslens stats` for now".into(),
+        ));
+    }
+    let messages = settings.listing == Listing::Messages;
+    read_with(settings, messages, !messages, |multi_file| {
+        make_sink(settings, multi_file)
+    })
+}
+
+/// Reads every input into the sink that `make_sink(multi_file)` builds: single
+/// messages when `want_messages`, paired transactions when `want_transactions`.
+/// The sink's `finish` is called once, after the last file.
+pub fn read_with(
+    settings: &Settings,
+    want_messages: bool,
+    want_transactions: bool,
+    make_sink: impl FnOnce(bool) -> Box<dyn Sink>,
+) -> Result<ExitCode, Error> {
     let mut open_errors = Vec::new();
     let inputs = collect_inputs(&settings.files, &mut open_errors);
     for e in &open_errors {
@@ -212,7 +234,7 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
         eprint_line("no capture files found");
         return Ok(ExitCode::Failure);
     }
-    let mut sink = make_sink(settings, inputs.len() > 1);
+    let mut sink = make_sink(inputs.len() > 1);
     let mut files = Files::default();
     let mut summary = Summary::default();
     for (idx, input) in inputs.iter().enumerate() {
@@ -243,8 +265,8 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
             pairer: Pairer::new(settings.txn),
             stderr_lines: 0,
             io_error: None,
-            want_messages: settings.listing == Listing::Messages,
-            want_transactions: settings.listing == Listing::Transactions,
+            want_messages,
+            want_transactions,
             detail: None,
             frame_not_dns: false,
         };

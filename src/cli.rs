@@ -38,6 +38,18 @@ pub enum Command {
     Transactions(CommonArgs),
     /// One row (or object) per DNS message, unpaired.
     Messages(CommonArgs),
+    /// Counts, breakdowns, top names and latency percentiles over whole captures.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Rows in each breakdown and top-name table (0: all that are kept).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -93,6 +105,8 @@ pub enum Format {
     Json,
     /// One JSON event per line, streamed.
     Ndjson,
+    /// Comma-separated values with a header line (`stats` only, for now).
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

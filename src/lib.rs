@@ -10,9 +10,11 @@
 pub mod app;
 pub mod capture;
 pub mod cli;
+pub mod cmd;
 pub mod dns;
 pub mod error;
 pub mod meta;
 pub mod net;
 pub mod render;
+pub mod stats;
 pub mod txn;

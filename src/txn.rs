@@ -37,6 +37,10 @@ pub struct Config {
     pub timeout_micros: i64,
     /// Beyond this many open transactions the oldest is closed early (`evicted`).
     pub max_open: usize,
+    /// Keep only the header and the first question of each message (counts rewritten
+    /// to match), not the records: for aggregate commands (`stats`) that never show
+    /// them. Open transactions then cost a fraction of the memory.
+    pub question_only: bool,
 }
 
 impl Default for Config {
@@ -44,6 +48,7 @@ impl Default for Config {
         Self {
             timeout_micros: (DEFAULT_TIMEOUT_SECS * 1e6) as i64,
             max_open: DEFAULT_MAX_OPEN,
+            question_only: false,
         }
     }
 }
@@ -138,6 +143,26 @@ struct QuestionKey {
     name_hash: u64,
     qtype: u16,
     qclass: u16,
+}
+
+/// The bytes a transaction keeps of a message: all of them, or (`question_only`) the
+/// header and first question, with QDCOUNT 1 (0 when the question does not parse) and
+/// the other counts 0, so that the copy is itself a well-formed message.
+fn stored_bytes(msg: &dns::Message<'_>, question_only: bool) -> Vec<u8> {
+    let bytes = msg.as_bytes();
+    if !question_only {
+        return bytes.to_vec();
+    }
+    let mut entries = msg.entries();
+    let (end, qdcount) = match entries.next() {
+        Some(Ok(dns::Entry::Question(_))) => (entries.offset(), 1u8),
+        _ => (dns::HEADER_LEN, 0),
+    };
+    let mut copy = bytes.get(..end).unwrap_or(bytes).to_vec();
+    if let Some(counts) = copy.get_mut(4..12) {
+        counts.copy_from_slice(&[0, qdcount, 0, 0, 0, 0, 0, 0]);
+    }
+    copy
 }
 
 fn question_key(msg: &dns::Message<'_>) -> Option<QuestionKey> {
@@ -241,9 +266,9 @@ impl Pairer {
             }
         };
         if is_response {
-            self.on_response(key, question, meta, msg.as_bytes());
+            self.on_response(key, question, meta, msg);
         } else {
-            self.on_query(key, question, meta, msg.as_bytes());
+            self.on_query(key, question, meta, msg);
         }
         self.emit_closed(out);
     }
@@ -330,7 +355,7 @@ impl Pairer {
         key: Key,
         question: Option<QuestionKey>,
         meta: MessageMeta,
-        bytes: &[u8],
+        msg: &dns::Message<'_>,
     ) {
         let retransmission_of = self.find(&key, |s| {
             s.txn.status == Status::Unanswered
@@ -357,7 +382,7 @@ impl Pairer {
             Transaction {
                 query: Some(StoredMessage {
                     meta,
-                    bytes: bytes.to_vec(),
+                    bytes: stored_bytes(msg, self.cfg.question_only),
                 }),
                 response: None,
                 status: Status::Unanswered,
@@ -376,7 +401,7 @@ impl Pairer {
         key: Key,
         question: Option<QuestionKey>,
         meta: MessageMeta,
-        bytes: &[u8],
+        msg: &dns::Message<'_>,
     ) {
         let waiting = |s: &Slot| {
             s.txn.status == Status::Unanswered
@@ -390,13 +415,14 @@ impl Pairer {
             .or_else(|| self.find(&key, waiting));
         if let Some(seq) = answers {
             let now = self.now;
+            let question_only = self.cfg.question_only;
             if let Some(slot) = self.slot_mut(seq) {
                 let mismatch = slot.question != question;
                 slot.txn.question_mismatch = mismatch;
                 slot.txn.status = Status::Answered;
                 slot.txn.response = Some(StoredMessage {
                     meta,
-                    bytes: bytes.to_vec(),
+                    bytes: stored_bytes(msg, question_only),
                 });
                 slot.answered_at = Some(now.max(meta.ts));
                 if mismatch {
@@ -428,7 +454,7 @@ impl Pairer {
                 query: None,
                 response: Some(StoredMessage {
                     meta,
-                    bytes: bytes.to_vec(),
+                    bytes: stored_bytes(msg, self.cfg.question_only),
                 }),
                 status: Status::Unsolicited,
                 retransmissions: Vec::new(),
