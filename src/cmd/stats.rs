@@ -78,7 +78,11 @@ impl Sink for StatsSink {
 
     fn diagnostic(&mut self, files: &Files, diag: &Diagnostic) -> io::Result<()> {
         if self.format == Format::Ndjson {
-            write_event(&mut self.out, "diagnostic", &json::DiagnosticJson { files, diag })?;
+            write_event(
+                &mut self.out,
+                "diagnostic",
+                &json::DiagnosticJson { files, diag },
+            )?;
         }
         Ok(())
     }
@@ -300,7 +304,9 @@ pub fn rows(s: &Stats, summary: &Summary, top: usize) -> Vec<Row> {
         }
         rows.push(r);
     }
-    tally_rows(&mut rows, "qtype", &s.qtypes, top, |k| stats::qtype_name(*k));
+    tally_rows(&mut rows, "qtype", &s.qtypes, top, |k| {
+        stats::qtype_name(*k)
+    });
     tally_rows(&mut rows, "rcode", &s.rcodes, top, |k| {
         dns::Rcode(*k).to_string()
     });
@@ -453,10 +459,20 @@ fn write_tables(out: &mut dyn Write, s: &Stats, rows: &[Row], color: bool) -> io
         }
         writeln!(out, "{t}")?;
         if table == "topName" && s.names.max_error() > 0 {
-            writeln!(out, "  (over {} distinct names: counts may be short by up to {})", stats::DEFAULT_NAME_CAP, s.names.max_error())?;
+            writeln!(
+                out,
+                "  (over {} distinct names: counts may be short by up to {})",
+                stats::DEFAULT_NAME_CAP,
+                s.names.max_error()
+            )?;
         }
         if table == "topNxdomain" && s.nxdomain_names.max_error() > 0 {
-            writeln!(out, "  (over {} distinct names: counts may be short by up to {})", stats::DEFAULT_NAME_CAP, s.nxdomain_names.max_error())?;
+            writeln!(
+                out,
+                "  (over {} distinct names: counts may be short by up to {})",
+                stats::DEFAULT_NAME_CAP,
+                s.nxdomain_names.max_error()
+            )?;
         }
         writeln!(out)?;
     }
@@ -468,10 +484,14 @@ fn write_tables(out: &mut dyn Write, s: &Stats, rows: &[Row], color: bool) -> io
         ),
     ] {
         writeln!(out, "{title}")?;
-        let mut t = new_table(color, &["Group", "Count", "p50", "p90", "p99", "max", "mean"]);
-        for r in rows.iter().filter(|r| {
-            r.retransmitted == Some(retransmitted) && r.table.starts_with("latency")
-        }) {
+        let mut t = new_table(
+            color,
+            &["Group", "Count", "p50", "p90", "p99", "max", "mean"],
+        );
+        for r in rows
+            .iter()
+            .filter(|r| r.retransmitted == Some(retransmitted) && r.table.starts_with("latency"))
+        {
             let group = match r.table {
                 "latencyServer" => format!("server {}", r.key),
                 "latencyQtype" => format!("QTYPE {}", r.key),

@@ -4,4 +4,5 @@
 mod errors;
 mod malformed;
 mod pairing;
+mod stats;
 mod util;
