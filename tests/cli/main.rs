@@ -4,5 +4,6 @@
 mod errors;
 mod malformed;
 mod pairing;
+mod samples;
 mod stats;
 mod util;
