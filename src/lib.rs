@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cmd;
 pub mod dns;
 pub mod error;
+pub mod hash;
 pub mod meta;
 pub mod net;
 pub mod render;

@@ -28,6 +28,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 
 use crate::dns::{self, Rcode, Rtype};
+use crate::hash::FastState;
 use crate::meta::MessageMeta;
 use crate::net::Transport;
 use crate::txn::{Status, Transaction};
@@ -183,7 +184,7 @@ impl Histogram {
 /// Counts per key, for at most `cap` distinct keys; the rest are summed in `other`.
 #[derive(Clone, Debug)]
 pub struct Tally<K> {
-    map: HashMap<K, u64>,
+    map: HashMap<K, u64, FastState>,
     cap: usize,
     other: u64,
     total: u64,
@@ -192,7 +193,7 @@ pub struct Tally<K> {
 impl<K: Hash + Eq + Ord + Clone> Tally<K> {
     pub fn new(cap: usize) -> Self {
         Self {
-            map: HashMap::new(),
+            map: HashMap::default(),
             cap,
             other: 0,
             total: 0,
@@ -253,9 +254,7 @@ impl fmt::Display for WireName<'_> {
         while let [len, tail @ ..] = rest {
             let len = usize::from(*len);
             let (label, next) = tail.split_at(len.min(tail.len()));
-            for &b in label {
-                dns::name::write_label_byte(f, b)?;
-            }
+            dns::name::write_label(f, label)?;
             f.write_str(".")?;
             rest = next;
         }
@@ -266,7 +265,7 @@ impl fmt::Display for WireName<'_> {
 /// Query counts per name (ASCII case-insensitive), bounded; see the module docs.
 #[derive(Clone, Debug)]
 pub struct NameCounts {
-    map: HashMap<Box<[u8]>, u64>,
+    map: HashMap<Box<[u8]>, u64, FastState>,
     cap: usize,
     /// The largest count dropped by pruning: shown counts may be short by this much.
     max_error: u64,
@@ -279,7 +278,7 @@ pub struct NameCounts {
 impl NameCounts {
     pub fn new(cap: usize) -> Self {
         Self {
-            map: HashMap::new(),
+            map: HashMap::default(),
             cap: cap.max(2),
             max_error: 0,
             prunings: 0,
@@ -349,15 +348,21 @@ impl NameCounts {
         self.prunings
     }
 
-    /// The `n` most counted names (ties by name), as (lowercased wire labels, count).
+    /// The `n` most counted names, as (lowercased wire labels, count), largest first,
+    /// ties by name. (Which of several names tied at the cut-off make it is decided in
+    /// wire order, so that no string is built for names that are not shown.)
     pub fn top(&self, n: usize) -> Vec<(&[u8], u64)> {
         let mut v: Vec<(&[u8], u64)> = self.map.iter().map(|(k, c)| (&k[..], *c)).collect();
-        v.sort_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then_with(|| WireName(a.0).to_string().cmp(&WireName(b.0).to_string()))
-        });
-        v.truncate(n);
-        v
+        if n < v.len() {
+            v.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            v.truncate(n);
+        }
+        let mut named: Vec<(String, &[u8], u64)> = v
+            .into_iter()
+            .map(|(k, c)| (WireName(k).to_string(), k, c))
+            .collect();
+        named.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        named.into_iter().map(|(_, k, c)| (k, c)).collect()
     }
 }
 
@@ -401,7 +406,7 @@ pub struct Latency {
 /// Histograms per key for at most `cap` keys; later keys share `other`.
 #[derive(Clone, Debug)]
 pub struct Groups<K> {
-    map: HashMap<K, Histogram>,
+    map: HashMap<K, Histogram, FastState>,
     cap: usize,
     pub other: Histogram,
 }
@@ -409,7 +414,7 @@ pub struct Groups<K> {
 impl<K: Hash + Eq + Ord + Clone> Groups<K> {
     fn new(cap: usize) -> Self {
         Self {
-            map: HashMap::new(),
+            map: HashMap::default(),
             cap,
             other: Histogram::default(),
         }

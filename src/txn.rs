@@ -17,12 +17,13 @@
 //! one window of capture time (and by `max_open`), not by the file's size.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{hash_map, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
 use crate::dns;
+use crate::hash::FastState;
 use crate::meta::{MessageMeta, StoredMessage};
 use crate::net::Transport;
 
@@ -206,7 +207,7 @@ pub struct Pairer {
     /// Sequence number of `slots[0]`.
     base: u64,
     /// Newest slot for each key; older ones chain through `prev_same_key`.
-    newest: HashMap<Key, u64>,
+    newest: HashMap<Key, u64, FastState>,
     /// Capture time only moves forward, even when frames are out of order.
     now: Timestamp,
     counts: Counts,
@@ -218,7 +219,7 @@ impl Pairer {
             cfg,
             slots: VecDeque::new(),
             base: 0,
-            newest: HashMap::new(),
+            newest: HashMap::default(),
             now: Timestamp::default(),
             counts: Counts::default(),
         }
@@ -512,8 +513,10 @@ impl Pairer {
         evicted: bool,
         out: &mut dyn FnMut(Transaction),
     ) {
-        if self.newest.get(&slot.key) == Some(&seq) {
-            self.newest.remove(&slot.key);
+        if let hash_map::Entry::Occupied(e) = self.newest.entry(slot.key) {
+            if *e.get() == seq {
+                e.remove();
+            }
         }
         let mut txn = slot.txn;
         txn.censored = censored;

@@ -74,8 +74,8 @@ impl Serialize for MessageJson<'_> {
         m.serialize_entry("ANCOUNT", &h.ancount)?;
         m.serialize_entry("NSCOUNT", &h.nscount)?;
         m.serialize_entry("ARCOUNT", &h.arcount)?;
-        m.serialize_entry("opcodeName", &format_args!("{}", h.opcode()).to_string())?;
-        m.serialize_entry("rcodeName", &rcode.to_string())?;
+        m.serialize_entry("opcodeName", &Display(&h.opcode()))?;
+        m.serialize_entry("rcodeName", &Display(&rcode))?;
         m.serialize_entry("questionRRs", &SectionJson(msg, Section::Question))?;
         m.serialize_entry("answerRRs", &SectionJson(msg, Section::Answer))?;
         m.serialize_entry("authorityRRs", &SectionJson(msg, Section::Authority))?;
@@ -179,8 +179,18 @@ impl Serialize for RecordJson<'_> {
         match r.data() {
             Ok(dns::Rdata::Unknown { .. }) => {}
             Ok(data) => {
-                let key = format!("rdata{}", r.rtype);
-                m.serialize_entry(&key, &Display(&data))?;
+                // "rdata" + the mnemonic, on the stack (a known type always has one).
+                let mut key = [0u8; 32];
+                let name = r.rtype.name().unwrap_or("Unknown");
+                let len = 5 + name.len();
+                if let Some(dst) = key.get_mut(..len) {
+                    let (head, tail) = dst.split_at_mut(5);
+                    head.copy_from_slice(b"rdata");
+                    tail.copy_from_slice(name.as_bytes());
+                }
+                let key =
+                    std::str::from_utf8(key.get(..len).unwrap_or_default()).unwrap_or("rdata");
+                m.serialize_entry(key, &Display(&data))?;
             }
             Err(e) => m.serialize_entry("rdataError", &ErrorJson(e))?,
         }
