@@ -6,7 +6,9 @@
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use crate::dns::{self, Entry, Section};
+use std::cell::RefCell;
+
+use crate::dns::{self, Entries, Entry, Section};
 use crate::error::Diagnostic;
 use crate::meta::MessageMeta;
 use crate::txn::Transaction;
@@ -76,11 +78,14 @@ impl Serialize for MessageJson<'_> {
         m.serialize_entry("ARCOUNT", &h.arcount)?;
         m.serialize_entry("opcodeName", &Display(&h.opcode()))?;
         m.serialize_entry("rcodeName", &Display(&rcode))?;
-        m.serialize_entry("questionRRs", &SectionJson(msg, Section::Question))?;
-        m.serialize_entry("answerRRs", &SectionJson(msg, Section::Answer))?;
-        m.serialize_entry("authorityRRs", &SectionJson(msg, Section::Authority))?;
-        m.serialize_entry("additionalRRs", &SectionJson(msg, Section::Additional))?;
-        let mut entries = msg.entries();
+        // One walk serves the four sections (they come in wire order), then goes on
+        // to the first error or the end.
+        let walk = RefCell::new(msg.entries());
+        m.serialize_entry("questionRRs", &SectionJson(&walk, Section::Question))?;
+        m.serialize_entry("answerRRs", &SectionJson(&walk, Section::Answer))?;
+        m.serialize_entry("authorityRRs", &SectionJson(&walk, Section::Authority))?;
+        m.serialize_entry("additionalRRs", &SectionJson(&walk, Section::Additional))?;
+        let mut entries = walk.into_inner();
         let walk_error = entries.by_ref().find_map(Result::err);
         match walk_error {
             Some(e) => m.serialize_entry("error", &ErrorJson(e))?,
@@ -106,23 +111,31 @@ impl Serialize for ErrorJson {
     }
 }
 
-/// One section of a message, in wire order; stops quietly at the first error
-/// (the error itself is reported once, on the message).
-struct SectionJson<'a>(dns::Message<'a>, Section);
+/// One section of a message: takes the section's entries from a walk shared by
+/// the four sections, in wire order; stops quietly at the first error (the error
+/// itself is reported once, on the message, and stays in the walk for it).
+struct SectionJson<'w, 'a>(&'w RefCell<Entries<'a>>, Section);
 
-impl Serialize for SectionJson<'_> {
+impl Serialize for SectionJson<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        for entry in self.0.entries() {
+        loop {
+            // Peek on a copy: an entry of a later section (or an error) is left for
+            // the next section (or for the message's error).
+            let entry = {
+                let mut walk = self.0.borrow_mut();
+                let mut ahead = walk.clone();
+                match ahead.next() {
+                    Some(Ok(e)) if e.section() == self.1 => {
+                        *walk = ahead;
+                        e
+                    }
+                    _ => break,
+                }
+            };
             match entry {
-                Ok(Entry::Question(q)) if self.1 == Section::Question => {
-                    seq.serialize_element(&QuestionJson(q))?;
-                }
-                Ok(Entry::Record(section, r)) if section == self.1 => {
-                    seq.serialize_element(&RecordJson(r))?;
-                }
-                Ok(_) => {}
-                Err(_) => break,
+                Entry::Question(q) => seq.serialize_element(&QuestionJson(q))?,
+                Entry::Record(_, r) => seq.serialize_element(&RecordJson(r))?,
             }
         }
         seq.end()
