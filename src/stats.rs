@@ -385,6 +385,8 @@ pub struct StatusCounts {
     /// No response yet when the capture ended, still inside the window.
     pub censored: u64,
     pub unsolicited: u64,
+    /// Any other status (an mDNS announcement, ...).
+    pub other: u64,
     /// Transactions with at least one retransmitted query.
     pub retransmitted: u64,
     /// Retransmitted query messages.
@@ -572,6 +574,9 @@ impl Stats {
             Status::Unanswered if t.censored => s.censored += 1,
             Status::Unanswered => s.unanswered += 1,
             Status::Unsolicited => s.unsolicited += 1,
+            // Statuses the pairer may add (mDNS announcements, ...).
+            #[allow(unreachable_patterns)]
+            _ => s.other += 1,
         }
         if !t.retransmissions.is_empty() {
             s.retransmitted += 1;

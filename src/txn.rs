@@ -146,24 +146,21 @@ struct QuestionKey {
     qclass: u16,
 }
 
-/// The bytes a transaction keeps of a message: all of them, or (`question_only`) the
-/// header and first question, with QDCOUNT 1 (0 when the question does not parse) and
-/// the other counts 0, so that the copy is itself a well-formed message.
-fn stored_bytes(msg: &dns::Message<'_>, question_only: bool) -> Vec<u8> {
+/// For `Config::question_only`: writes into `out` the message's header and first
+/// question, with QDCOUNT 1 (0 when the question does not parse) and the other
+/// counts 0, so that the copy is itself a well-formed message.
+fn question_only_into(msg: &dns::Message<'_>, out: &mut Vec<u8>) {
     let bytes = msg.as_bytes();
-    if !question_only {
-        return bytes.to_vec();
-    }
     let mut entries = msg.entries();
     let (end, qdcount) = match entries.next() {
         Some(Ok(dns::Entry::Question(_))) => (entries.offset(), 1u8),
         _ => (dns::HEADER_LEN, 0),
     };
-    let mut copy = bytes.get(..end).unwrap_or(bytes).to_vec();
-    if let Some(counts) = copy.get_mut(4..12) {
+    out.clear();
+    out.extend_from_slice(bytes.get(..end).unwrap_or(bytes));
+    if let Some(counts) = out.get_mut(4..12) {
         counts.copy_from_slice(&[0, qdcount, 0, 0, 0, 0, 0, 0]);
     }
-    copy
 }
 
 fn question_key(msg: &dns::Message<'_>) -> Option<QuestionKey> {
@@ -211,6 +208,8 @@ pub struct Pairer {
     /// Capture time only moves forward, even when frames are out of order.
     now: Timestamp,
     counts: Counts,
+    /// Holds the reduced copy of the current message (`Config::question_only`).
+    scratch: Vec<u8>,
 }
 
 impl Pairer {
@@ -222,6 +221,7 @@ impl Pairer {
             newest: HashMap::default(),
             now: Timestamp::default(),
             counts: Counts::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -266,11 +266,19 @@ impl Pairer {
                 id: header.id,
             }
         };
-        if is_response {
-            self.on_response(key, question, meta, msg);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let bytes = if self.cfg.question_only {
+            question_only_into(msg, &mut scratch);
+            scratch.as_slice()
         } else {
-            self.on_query(key, question, meta, msg);
+            msg.as_bytes()
+        };
+        if is_response {
+            self.on_response(key, question, meta, bytes);
+        } else {
+            self.on_query(key, question, meta, bytes);
         }
+        self.scratch = scratch;
         self.emit_closed(out);
     }
 
@@ -356,7 +364,7 @@ impl Pairer {
         key: Key,
         question: Option<QuestionKey>,
         meta: MessageMeta,
-        msg: &dns::Message<'_>,
+        bytes: &[u8],
     ) {
         let retransmission_of = self.find(&key, |s| {
             s.txn.status == Status::Unanswered
@@ -383,7 +391,7 @@ impl Pairer {
             Transaction {
                 query: Some(StoredMessage {
                     meta,
-                    bytes: stored_bytes(msg, self.cfg.question_only),
+                    bytes: bytes.to_vec(),
                 }),
                 response: None,
                 status: Status::Unanswered,
@@ -402,7 +410,7 @@ impl Pairer {
         key: Key,
         question: Option<QuestionKey>,
         meta: MessageMeta,
-        msg: &dns::Message<'_>,
+        bytes: &[u8],
     ) {
         let waiting = |s: &Slot| {
             s.txn.status == Status::Unanswered
@@ -416,14 +424,13 @@ impl Pairer {
             .or_else(|| self.find(&key, waiting));
         if let Some(seq) = answers {
             let now = self.now;
-            let question_only = self.cfg.question_only;
             if let Some(slot) = self.slot_mut(seq) {
                 let mismatch = slot.question != question;
                 slot.txn.question_mismatch = mismatch;
                 slot.txn.status = Status::Answered;
                 slot.txn.response = Some(StoredMessage {
                     meta,
-                    bytes: stored_bytes(msg, question_only),
+                    bytes: bytes.to_vec(),
                 });
                 slot.answered_at = Some(now.max(meta.ts));
                 if mismatch {
@@ -455,7 +462,7 @@ impl Pairer {
                 query: None,
                 response: Some(StoredMessage {
                     meta,
-                    bytes: stored_bytes(msg, self.cfg.question_only),
+                    bytes: bytes.to_vec(),
                 }),
                 status: Status::Unsolicited,
                 retransmissions: Vec::new(),

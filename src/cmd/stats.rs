@@ -285,12 +285,13 @@ pub fn rows(s: &Stats, summary: &Summary, top: usize) -> Vec<Row> {
         rows.push(Row::count("totals", k, v));
     }
     let st = &s.status;
-    let status: [(&str, u64); 10] = [
+    let status: [(&str, u64); 11] = [
         ("transactions", st.transactions),
         ("answered", st.answered),
         ("unanswered", st.unanswered),
         ("censored", st.censored),
         ("unsolicited", st.unsolicited),
+        ("other", st.other),
         ("retransmitted", st.retransmitted),
         ("retransmissions", st.retransmissions),
         ("duplicateResponses", st.duplicate_responses),
@@ -299,7 +300,10 @@ pub fn rows(s: &Stats, summary: &Summary, top: usize) -> Vec<Row> {
     ];
     for (k, v) in status {
         let mut r = Row::count("transactions", k, v);
-        if matches!(k, "answered" | "unanswered" | "censored" | "unsolicited") {
+        if matches!(
+            k,
+            "answered" | "unanswered" | "censored" | "unsolicited" | "other"
+        ) {
             r.percent = percent(v, st.transactions);
         }
         rows.push(r);
@@ -484,6 +488,10 @@ fn write_tables(out: &mut dyn Write, s: &Stats, rows: &[Row], color: bool) -> io
         ),
     ] {
         writeln!(out, "{title}")?;
+        if retransmitted == "excluded" && s.status.retransmitted == 0 {
+            writeln!(out, "  (no transaction had a retransmission: as above)\n")?;
+            continue;
+        }
         let mut t = new_table(
             color,
             &["Group", "Count", "p50", "p90", "p99", "max", "mean"],
