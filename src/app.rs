@@ -6,7 +6,8 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::capture::{self, CaptureReader, Timestamp};
-use crate::cli::{Cli, ColorWhen, Command, CommonArgs, Format};
+use crate::check::{self, report::ReportSink};
+use crate::cli::{CheckArgs, CheckFormat, Cli, ColorWhen, Command, CommonArgs, Format, OutputArgs};
 use crate::dns::{self, Entry};
 use crate::error::{Diagnostic, Error, ExitCode, Layer};
 use crate::meta::{MessageMeta, StoredMessage};
@@ -93,6 +94,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Transactions(a)) => (a, Listing::Transactions),
         Some(Command::Messages(a)) => (a, Listing::Messages),
         Some(Command::Stats(a)) => return crate::cmd::stats::run(a),
+        Some(Command::Check(a)) => return check(a),
     };
     let settings = Settings::from_args(args, listing)?;
     list(&settings)
@@ -479,7 +481,9 @@ impl FileRun<'_> {
                         (quoted.dst, quoted.dport),
                         quoted.payload,
                     );
-                if !matched && !self.want_transactions {
+                // Unmatched (its query was not captured, or it quotes a
+                // response nobody is waiting for): say so, never drop it.
+                if !matched {
                     let id = id.map_or(String::new(), |id| format!(" (ID 0x{id:04x})"));
                     self.diagnostic(Diagnostic {
                         file: self.file,
@@ -724,4 +728,148 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
         diagnostics: sink.diagnostics,
         summary,
     })
+}
+
+/// `dnslens check`: grades every capture (folders searched recursively) against the
+/// lab and prints one report per submission. Exit 0 when all pass, 1 when one
+/// fails, 2 when a file could not be read (it is reported, and the rest graded).
+fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
+    let lab = match &args.lab {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let at = |e: check::rubric::Error| {
+                Error::Usage(match e.line {
+                    Some(line) => format!("{}:{line}: {}", path.display(), e.message),
+                    None => format!("{}: {}", path.display(), e.message),
+                })
+            };
+            check::rubric::Rubric::parse(&text)
+                .map_err(at)?
+                .instantiate(&args.set)
+                .map_err(at)?
+        }
+        None => check::rubric::from_flags(&args.expect, args.no_edns, args.only_dns, args.pcapng)
+            .map_err(|e| Error::Usage(e.message))?,
+    };
+    let common = CommonArgs {
+        files: args.files.clone(),
+        output: OutputArgs {
+            format: Format::Table,
+            color: args.color,
+            quiet: true,
+        },
+        input: args.input.clone(),
+    };
+    // Reading stays quiet: malformed packets are what the rules report.
+    let settings = Settings::from_args(&common, Listing::Transactions)?;
+    let out = render::stdout();
+    let io_err = |source| Error::Io {
+        path: PathBuf::from("<stdout>"),
+        source,
+    };
+    let mut sink: Box<dyn ReportSink> = match args.format {
+        CheckFormat::Table => Box::new(check::report::TableReport::new(
+            out,
+            &lab,
+            settings.color,
+            io::stdout().is_terminal(),
+        )),
+        CheckFormat::Json => Box::new(check::report::JsonReport::new(out, &lab)),
+        CheckFormat::Ndjson => {
+            Box::new(check::report::NdjsonReport::new(out, &lab).map_err(io_err)?)
+        }
+        CheckFormat::Csv => Box::new(check::report::CsvReport::new(out, &lab).map_err(io_err)?),
+    };
+    let mut tally = check::report::Tally::default();
+    let mut emit = |r: check::Report| -> Result<(), Error> {
+        tally.add(&r);
+        sink.report(&r).map_err(io_err)
+    };
+    let mut open_errors = Vec::new();
+    let inputs = collect_inputs(&settings.files, &mut open_errors);
+    // A folder that cannot be read is listed like a file that cannot.
+    for e in &open_errors {
+        let file = match e {
+            Error::Io { path, .. } | Error::NotACapture { path, .. } => path.display().to_string(),
+            Error::Usage(_) => String::new(),
+        };
+        emit(check::Report {
+            file,
+            outcome: check::Outcome::Unreadable {
+                error: file_error_text(e),
+            },
+        })?;
+    }
+    for input in &inputs {
+        let file = input.display();
+        let outcome = match analyze(Path::new(&file), &settings) {
+            Ok(a) => grade_analysis(&lab, &a),
+            Err(e) => check::Outcome::Unreadable {
+                error: file_error_text(&e),
+            },
+        };
+        emit(check::Report { file, outcome })?;
+    }
+    sink.finish().map_err(io_err)?;
+    if !args.quiet {
+        eprint_line(&tally.line());
+    }
+    Ok(if tally.unreadable > 0 {
+        ExitCode::Failure
+    } else if tally.failed > 0 {
+        ExitCode::CheckFailed
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// What went wrong with a file, without its path (the report names the file).
+fn file_error_text(e: &Error) -> String {
+    match e {
+        Error::Io { source, .. } => source.to_string(),
+        Error::NotACapture { detail, .. } => detail.clone(),
+        Error::Usage(m) => m.clone(),
+    }
+}
+
+/// Runs the lab's rules on one capture read by [`analyze`].
+fn grade_analysis(lab: &check::Lab, a: &Analysis) -> check::Outcome {
+    let format = match a.format {
+        Some(capture::FileFormat::Pcapng) => check::FileFormat::Pcapng,
+        _ => check::FileFormat::Pcap,
+    };
+    let non_dns: Vec<check::NonDns> = a
+        .non_dns
+        .iter()
+        .map(|n| check::NonDns {
+            frame: n.frame,
+            kind: n.kind.clone(),
+        })
+        .collect();
+    let icmp: Vec<check::IcmpQuote> = a
+        .icmp_errors
+        .iter()
+        .map(|e| check::IcmpQuote {
+            frame: e.note.frame,
+            reporter: e.note.reporter,
+            kind: e.note.kind.to_string(),
+            src: e.client.0,
+            sport: e.client.1,
+            dst: e.server.0,
+            dport: e.server.1,
+        })
+        .collect();
+    let sub = check::Submission {
+        format,
+        messages: &a.messages,
+        non_dns: &non_dns,
+        icmp: &icmp,
+    };
+    check::Outcome::Graded {
+        format,
+        results: check::grade(lab, &sub),
+    }
 }

@@ -385,8 +385,8 @@ pub struct StatusCounts {
     /// No response yet when the capture ended, still inside the window.
     pub censored: u64,
     pub unsolicited: u64,
-    /// Any other status (an mDNS announcement, ...).
-    pub other: u64,
+    /// mDNS responses that answer no captured query (RFC 6762 announcements).
+    pub announcements: u64,
     /// Transactions with at least one retransmitted query.
     pub retransmitted: u64,
     /// Retransmitted query messages.
@@ -574,9 +574,7 @@ impl Stats {
             Status::Unanswered if t.censored => s.censored += 1,
             Status::Unanswered => s.unanswered += 1,
             Status::Unsolicited => s.unsolicited += 1,
-            // Statuses the pairer may add (mDNS announcements, ...).
-            #[allow(unreachable_patterns)]
-            _ => s.other += 1,
+            Status::Announcement => s.announcements += 1,
         }
         if !t.retransmissions.is_empty() {
             s.retransmitted += 1;
@@ -588,6 +586,7 @@ impl Stats {
 
         let (server, client) = match (&t.query, &t.response) {
             (Some(q), _) => ((q.meta.dst, q.meta.dport), q.meta.src),
+            // An announcement is sent to the group: its sender is the "server".
             (None, Some(r)) => ((r.meta.src, r.meta.sport), r.meta.dst),
             (None, None) => return,
         };

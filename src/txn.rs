@@ -12,6 +12,17 @@
 //! it the query is unanswered. An answered transaction lingers for the same window
 //! so that a second response is recorded as a duplicate rather than unsolicited.
 //!
+//! Multicast DNS (port 5353, RFC 6762) pairs by question, not by ID: IDs are
+//! zero (§18.1) and any host on the link may answer, to the group or to the
+//! querier (§6), without repeating the question. A response answers an open query
+//! of the same IP version when one of its records answers one of the query's
+//! questions; the top bit of QCLASS (QU, §5.4) and of CLASS (cache flush,
+//! §10.2) is not part of the class. An mDNS response that answers no captured
+//! query is an `Announcement` (§8.3 announcements, §10.1 goodbyes), normal in
+//! mDNS, not `Unsolicited`. LLMNR (port 5355, RFC 4795 §2) sends queries to a
+//! group and the responder answers from its own unicast address: the server's
+//! address is not part of the key, the ID is.
+//!
 //! Transactions come out in the order of their first message, each as soon as
 //! nothing earlier is still open, so memory is bounded by the transactions open in
 //! one window of capture time (and by `max_open`), not by the file's size.
@@ -25,12 +36,15 @@ use crate::capture::Timestamp;
 use crate::dns;
 use crate::hash::FastState;
 use crate::meta::{MessageMeta, StoredMessage};
-use crate::net::Transport;
+use crate::net::{PortKind, Transport};
 
 /// Default window, in seconds, for retransmissions and answers.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 /// Default cap on transactions held open at once.
 pub const DEFAULT_MAX_OPEN: usize = 1_000_000;
+/// Questions of an mDNS query, and records of an mDNS response, kept for
+/// pairing by question (the rest are ignored: queries with more are rare).
+const MDNS_MAX_KEYS: usize = 64;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
@@ -59,6 +73,9 @@ pub enum Status {
     Answered,
     Unanswered,
     Unsolicited,
+    /// A multicast DNS response that answers no captured query: an
+    /// announcement, a goodbye or a cache update (RFC 6762 §8.3, §10.1).
+    Announcement,
 }
 
 impl Status {
@@ -67,6 +84,7 @@ impl Status {
             Self::Answered => "answered",
             Self::Unanswered => "unanswered",
             Self::Unsolicited => "unsolicited",
+            Self::Announcement => "announcement",
         }
     }
 }
@@ -163,20 +181,114 @@ fn question_only_into(msg: &dns::Message<'_>, out: &mut Vec<u8>) {
     }
 }
 
-fn question_key(msg: &dns::Message<'_>) -> Option<QuestionKey> {
+impl QuestionKey {
+    fn new(name: &dns::Name<'_>, qtype: dns::Rtype, qclass: u16) -> Self {
+        let mut h = DefaultHasher::new();
+        name.hash_lowercase(&mut h);
+        Self {
+            name_hash: h.finish(),
+            qtype: qtype.0,
+            qclass,
+        }
+    }
+
+    /// Whether a record with this key answers the question `q` (QTYPE and
+    /// QCLASS ANY match everything, RFC 1035 §3.2.3, §3.2.5).
+    fn answers(&self, q: &Self) -> bool {
+        self.name_hash == q.name_hash
+            && (self.qtype == q.qtype || q.qtype == 255)
+            && (self.qclass == q.qclass || q.qclass == 255)
+    }
+}
+
+/// The top bit of an mDNS QCLASS (unicast response) or CLASS (cache flush).
+const MDNS_CLASS_BIT: u16 = 0x8000;
+
+fn question_key(msg: &dns::Message<'_>, mdns: bool) -> Option<QuestionKey> {
     let q = msg.first_question()?.ok()?;
-    let mut h = DefaultHasher::new();
-    q.name.hash_lowercase(&mut h);
-    Some(QuestionKey {
-        name_hash: h.finish(),
-        qtype: q.qtype.0,
-        qclass: q.qclass.0,
-    })
+    let class = if mdns {
+        q.qclass.0 & !MDNS_CLASS_BIT
+    } else {
+        q.qclass.0
+    };
+    Some(QuestionKey::new(&q.name, q.qtype, class))
+}
+
+/// For mDNS: the questions of a query, or what a response answers (its
+/// answer records, and its questions when a legacy unicast response repeats
+/// them, RFC 6762 §6.7).
+fn mdns_keys(msg: &dns::Message<'_>) -> Vec<QuestionKey> {
+    let mut keys = Vec::new();
+    for entry in msg.entries() {
+        if keys.len() >= MDNS_MAX_KEYS {
+            break;
+        }
+        match entry {
+            Ok(dns::Entry::Question(q)) => keys.push(QuestionKey::new(
+                &q.name,
+                q.qtype,
+                q.qclass.0 & !MDNS_CLASS_BIT,
+            )),
+            Ok(dns::Entry::Record(dns::Section::Answer, r)) if msg.header().qr() => keys.push(
+                QuestionKey::new(&r.name, r.rtype, r.class.0 & !MDNS_CLASS_BIT),
+            ),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    keys
+}
+
+/// The unspecified address of `addr`'s IP version: the wildcard in keys.
+fn unspecified(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+    }
+}
+
+/// The pairing key of a message: who asked whom, with which ID; see the
+/// module docs for mDNS and LLMNR.
+fn key_of(meta: &MessageMeta, id: u16, is_response: bool) -> Key {
+    let (client, client_port, server, server_port) = if is_response {
+        (meta.dst, meta.dport, meta.src, meta.sport)
+    } else {
+        (meta.src, meta.sport, meta.dst, meta.dport)
+    };
+    let any = unspecified(meta.src);
+    match meta.port_kind {
+        PortKind::Mdns => Key {
+            transport: meta.transport,
+            client: any,
+            client_port: 0,
+            server: any,
+            server_port: 0,
+            id: 0,
+        },
+        PortKind::Llmnr => Key {
+            transport: meta.transport,
+            client,
+            client_port,
+            server: any,
+            server_port: 0,
+            id,
+        },
+        _ => Key {
+            transport: meta.transport,
+            client,
+            client_port,
+            server,
+            server_port,
+            id,
+        },
+    }
 }
 
 struct Slot {
     key: Key,
     question: Option<QuestionKey>,
+    /// mDNS only: every question of the query, or what the response answers.
+    mdns: Vec<QuestionKey>,
     txn: Transaction,
     /// Time of the latest query attempt (or of the unsolicited response).
     last_query: Timestamp,
@@ -192,6 +304,7 @@ pub struct Counts {
     pub answered: u64,
     pub unanswered: u64,
     pub unsolicited: u64,
+    pub announcements: u64,
     pub retransmissions: u64,
     pub duplicates: u64,
     pub question_mismatches: u64,
@@ -245,27 +358,11 @@ impl Pairer {
             self.now = meta.ts;
         }
         let header = msg.header();
-        let question = question_key(msg);
+        let mdns = meta.port_kind == PortKind::Mdns;
+        let question = question_key(msg, mdns);
+        let keys = if mdns { mdns_keys(msg) } else { Vec::new() };
         let is_response = header.qr();
-        let key = if is_response {
-            Key {
-                transport: meta.transport,
-                client: meta.dst,
-                client_port: meta.dport,
-                server: meta.src,
-                server_port: meta.sport,
-                id: header.id,
-            }
-        } else {
-            Key {
-                transport: meta.transport,
-                client: meta.src,
-                client_port: meta.sport,
-                server: meta.dst,
-                server_port: meta.dport,
-                id: header.id,
-            }
-        };
+        let key = key_of(&meta, header.id, is_response);
         let mut scratch = std::mem::take(&mut self.scratch);
         let bytes = if self.cfg.question_only {
             question_only_into(msg, &mut scratch);
@@ -274,9 +371,9 @@ impl Pairer {
             msg.as_bytes()
         };
         if is_response {
-            self.on_response(key, question, meta, bytes);
+            self.on_response(key, question, keys, meta, bytes);
         } else {
-            self.on_query(key, question, meta, bytes);
+            self.on_query(key, question, keys, meta, bytes);
         }
         self.scratch = scratch;
         self.emit_closed(out);
@@ -298,6 +395,15 @@ impl Pairer {
         let Some(id) = quoted.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
             return false;
         };
+        // A quoted response (QR set, when the quote reaches the flags): the
+        // server's answer could not be delivered to the client (which had
+        // usually given up); it belongs to the transaction of that response.
+        let is_response = quoted.get(2).is_some_and(|f| f & 0x80 != 0);
+        let (client, server) = if is_response {
+            (server, client)
+        } else {
+            (client, server)
+        };
         let key = Key {
             transport: Transport::Udp,
             client: client.0,
@@ -306,9 +412,13 @@ impl Pairer {
             server_port: server.1,
             id,
         };
-        let open = self.find(&key, |s| {
-            s.txn.query.is_some() && s.txn.status == Status::Unanswered
-        });
+        let open = if is_response {
+            self.find(&key, |s| s.txn.response.is_some())
+        } else {
+            self.find(&key, |s| {
+                s.txn.query.is_some() && s.txn.status == Status::Unanswered
+            })
+        };
         match open.and_then(|seq| self.slot_mut(seq)) {
             Some(slot) => {
                 slot.txn.icmp_errors.push(note);
@@ -363,13 +473,18 @@ impl Pairer {
         &mut self,
         key: Key,
         question: Option<QuestionKey>,
+        keys: Vec<QuestionKey>,
         meta: MessageMeta,
         bytes: &[u8],
     ) {
         let retransmission_of = self.find(&key, |s| {
             s.txn.status == Status::Unanswered
-                && s.txn.query.is_some()
+                && s.txn.query.as_ref().is_some_and(|q| {
+                    // mDNS and LLMNR keys leave addresses out: the same client.
+                    q.meta.src == meta.src && q.meta.sport == meta.sport
+                })
                 && s.question == question
+                && s.mdns == keys
                 && self.within_window(s.last_query)
         });
         if let Some(seq) = retransmission_of {
@@ -387,6 +502,7 @@ impl Pairer {
         self.push(
             key,
             question,
+            keys,
             meta.ts,
             Transaction {
                 query: Some(StoredMessage {
@@ -409,23 +525,35 @@ impl Pairer {
         &mut self,
         key: Key,
         question: Option<QuestionKey>,
+        keys: Vec<QuestionKey>,
         meta: MessageMeta,
         bytes: &[u8],
     ) {
+        let mdns = meta.port_kind == PortKind::Mdns;
         let waiting = |s: &Slot| {
             s.txn.status == Status::Unanswered
                 && s.txn.query.is_some()
                 && self.within_window(s.last_query)
         };
+        // mDNS: the response must answer one of the query's questions.
+        let same_question = |s: &Slot| {
+            if mdns {
+                keys.iter().any(|k| s.mdns.iter().any(|q| k.answers(q)))
+            } else {
+                s.question == question
+            }
+        };
         // Best: an open query with the same question; next: an open query with
-        // the same ID but another question (flagged); then a duplicate answer.
+        // the same ID but another question (flagged; not for mDNS, whose IDs
+        // are all zero); then a duplicate answer.
         let answers = self
-            .find(&key, |s| waiting(s) && s.question == question)
-            .or_else(|| self.find(&key, waiting));
+            .find(&key, |s| waiting(s) && same_question(s))
+            .or_else(|| if mdns { None } else { self.find(&key, waiting) });
         if let Some(seq) = answers {
             let now = self.now;
             if let Some(slot) = self.slot_mut(seq) {
-                let mismatch = slot.question != question;
+                // mDNS matched by question already (its responses carry none).
+                let mismatch = !mdns && slot.question != question;
                 slot.txn.question_mismatch = mismatch;
                 slot.txn.status = Status::Answered;
                 slot.txn.response = Some(StoredMessage {
@@ -441,7 +569,7 @@ impl Pairer {
         }
         let duplicate_of = self.find(&key, |s| {
             s.txn.status == Status::Answered
-                && s.question == question
+                && same_question(s)
                 && s.answered_at.is_some_and(|t| self.within_window(t))
         });
         if let Some(seq) = duplicate_of {
@@ -457,6 +585,7 @@ impl Pairer {
         self.push(
             key,
             question,
+            keys,
             meta.ts,
             Transaction {
                 query: None,
@@ -464,7 +593,11 @@ impl Pairer {
                     meta,
                     bytes: bytes.to_vec(),
                 }),
-                status: Status::Unsolicited,
+                status: if mdns {
+                    Status::Announcement
+                } else {
+                    Status::Unsolicited
+                },
                 retransmissions: Vec::new(),
                 duplicates: Vec::new(),
                 icmp_errors: Vec::new(),
@@ -475,12 +608,20 @@ impl Pairer {
         );
     }
 
-    fn push(&mut self, key: Key, question: Option<QuestionKey>, ts: Timestamp, txn: Transaction) {
+    fn push(
+        &mut self,
+        key: Key,
+        question: Option<QuestionKey>,
+        mdns: Vec<QuestionKey>,
+        ts: Timestamp,
+        txn: Transaction,
+    ) {
         let seq = self.base + self.slots.len() as u64;
         let prev_same_key = self.newest.insert(key, seq);
         self.slots.push_back(Slot {
             key,
             question,
+            mdns,
             txn,
             last_query: ts.max(self.now),
             answered_at: None,
@@ -490,7 +631,7 @@ impl Pairer {
 
     fn is_closed(&self, slot: &Slot) -> bool {
         match slot.txn.status {
-            Status::Unsolicited => true,
+            Status::Unsolicited | Status::Announcement => true,
             Status::Answered => slot.answered_at.is_none_or(|t| !self.within_window(t)),
             Status::Unanswered => !self.within_window(slot.last_query),
         }
@@ -533,10 +674,340 @@ impl Pairer {
             Status::Answered => self.counts.answered += 1,
             Status::Unanswered => self.counts.unanswered += 1,
             Status::Unsolicited => self.counts.unsolicited += 1,
+            Status::Announcement => self.counts.announcements += 1,
         }
         if evicted {
             self.counts.evicted += 1;
         }
         out(txn);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    /// `samples/dns.pcapng` frame 1: `dig A www.lab.example +noedns`.
+    const QUERY_A: [u8; 33] = [
+        0x03, 0xa6, // ID
+        0x01, 0x20, // flags: RD, AD
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // QD=1 AN=0 NS=0 AR=0
+        3, b'w', b'w', b'w', 3, b'l', b'a', b'b', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e',
+        0, // www.lab.example.
+        0x00, 0x01, 0x00, 0x01, // A IN
+    ];
+
+    /// Frame 2: its answer, `www.lab.example. 300 IN A 192.0.2.10`.
+    const RESPONSE_A: [u8; 49] = [
+        0x03, 0xa6, // ID
+        0x85, 0x00, // flags: QR, AA, RD; NOERROR
+        0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // QD=1 AN=1
+        3, b'w', b'w', b'w', 3, b'l', b'a', b'b', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 0,
+        0x00, 0x01, 0x00, 0x01, // question
+        0xc0, 0x0c, // owner: pointer to offset 12
+        0x00, 0x01, 0x00, 0x01, // A IN
+        0x00, 0x00, 0x01, 0x2c, // TTL 300
+        0x00, 0x04, 192, 0, 2, 10, // RDATA
+    ];
+
+    /// `zeek__mdns-no-assoc.pcap` frame 1: mDNS query `initial-query-a.local. A`
+    /// (QM), 192.168.0.2:5353 -> 224.0.0.251:5353.
+    const MDNS_QUERY_A: [u8; 39] = [
+        0x00, 0x00, // ID 0 (RFC 6762 §18.1)
+        0x00, 0x00, // flags: a standard query
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // QD=1
+        15, b'i', b'n', b'i', b't', b'i', b'a', b'l', b'-', b'q', b'u', b'e', b'r', b'y', b'-',
+        b'a', 5, b'l', b'o', b'c', b'a', b'l', 0, // initial-query-a.local.
+        0x00, 0x01, 0x00, 0x01, // A, IN (QU bit clear)
+    ];
+
+    /// Frame 3 of the same file: a response for another name
+    /// (`unrelated-reply-a.local. 120 IN A 192.168.0.2`), no question.
+    const MDNS_UNRELATED: [u8; 51] = [
+        0x00, 0x00, // ID 0
+        0x84, 0x00, // flags: QR, AA
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // QD=0 AN=1
+        17, b'u', b'n', b'r', b'e', b'l', b'a', b't', b'e', b'd', b'-', b'r', b'e', b'p', b'l',
+        b'y', b'-', b'a', 5, b'l', b'o', b'c', b'a', b'l', 0, // unrelated-reply-a.local.
+        0x00, 0x01, 0x00, 0x01, // A IN
+        0x00, 0x00, 0x00, 0x78, // TTL 120
+        0x00, 0x04, 192, 168, 0, 2,
+    ];
+
+    /// The same response bytes, but its record owned by the queried name (as a
+    /// responder for `initial-query-a.local` sends it), with the cache-flush bit.
+    fn mdns_answer_a() -> Vec<u8> {
+        let mut m = vec![
+            0x00, 0x00, 0x84, 0x00, // ID 0, QR AA
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // QD=0 AN=1
+        ];
+        m.extend_from_slice(&MDNS_QUERY_A[12..35]); // initial-query-a.local.
+        m.extend_from_slice(&[0x00, 0x01, 0x80, 0x01]); // A, cache-flush | IN
+        m.extend_from_slice(&[0x00, 0x00, 0x00, 0x78, 0x00, 0x04, 192, 168, 0, 7]);
+        m
+    }
+
+    /// `suricata-verify__llmnr-udp__input.pcap` frame 1: LLMNR query
+    /// `hs2011 A`, 192.168.10.233:54022 -> 224.0.0.252:5355.
+    const LLMNR_QUERY: [u8; 24] = [
+        0xc3, 0x41, // ID
+        0x00, 0x00, // flags
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // QD=1
+        6, b'h', b's', b'2', b'0', b'1', b'1', 0, // hs2011.
+        0x00, 0x01, 0x00, 0x01, // A IN
+    ];
+
+    /// Frame 2: the responder's unicast answer, 192.168.10.101:5355 ->
+    /// 192.168.10.233:54022, `HS2011. 30 IN A 192.168.10.101`.
+    const LLMNR_RESPONSE: [u8; 46] = [
+        0xc3, 0x41, // ID
+        0x80, 0x00, // flags: QR
+        0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // QD=1 AN=1
+        6, b'h', b's', b'2', b'0', b'1', b'1', 0, 0x00, 0x01, 0x00, 0x01, // question
+        6, b'H', b'S', b'2', b'0', b'1', b'1', 0, // owner, not compressed
+        0x00, 0x01, 0x00, 0x01, // A IN
+        0x00, 0x00, 0x00, 0x1e, // TTL 30
+        0x00, 0x04, 192, 168, 10, 101,
+    ];
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn meta(
+        frame: u64,
+        secs: f64,
+        src: IpAddr,
+        sport: u16,
+        dst: IpAddr,
+        dport: u16,
+        port_kind: PortKind,
+    ) -> MessageMeta {
+        let micros = (secs * 1e6).round() as i64;
+        MessageMeta {
+            file: 0,
+            frame,
+            ts: Timestamp::new(
+                1_700_000_000 + micros / 1_000_000,
+                (micros % 1_000_000) as u32 * 1000,
+            ),
+            src,
+            dst,
+            sport,
+            dport,
+            transport: Transport::Udp,
+            port_kind,
+            cut: false,
+        }
+    }
+
+    /// Feeds messages in order and returns every transaction.
+    fn pair(msgs: &[(MessageMeta, &[u8])]) -> Vec<Transaction> {
+        let mut p = Pairer::new(Config::default());
+        let mut out = Vec::new();
+        for (m, bytes) in msgs {
+            let msg = dns::Message::parse(bytes).expect("test message has a header");
+            p.on_message(*m, &msg, &mut |t| out.push(t));
+        }
+        p.finish(&mut |t| out.push(t));
+        out
+    }
+
+    fn frame_of(m: &Option<StoredMessage>) -> Option<u64> {
+        m.as_ref().map(|s| s.meta.frame)
+    }
+
+    const CLIENT: u16 = 59672;
+
+    #[test]
+    fn query_and_response_pair_with_rtt() {
+        let c = v4(127, 0, 0, 1);
+        let t = pair(&[
+            (meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53), &QUERY_A),
+            (
+                meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
+                &RESPONSE_A,
+            ),
+        ]);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].status, Status::Answered);
+        assert_eq!(frame_of(&t[0].response), Some(2));
+        assert_eq!(t[0].rtt_micros(), Some(200));
+    }
+
+    #[test]
+    fn three_tries_five_seconds_apart_are_one_lookup_timed_from_the_first() {
+        // tshark starts a new transaction at the third try (10 s after the
+        // first); we measure the window from the latest try.
+        let c = v4(10, 0, 0, 2);
+        let s = v4(10, 0, 0, 1);
+        let t = pair(&[
+            (meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53), &QUERY_A),
+            (meta(2, 5.0, c, CLIENT, s, 53, PortKind::Dns53), &QUERY_A),
+            (meta(3, 10.0, c, CLIENT, s, 53, PortKind::Dns53), &QUERY_A),
+            (
+                meta(4, 10.01, s, 53, c, CLIENT, PortKind::Dns53),
+                &RESPONSE_A,
+            ),
+        ]);
+        assert_eq!(t.len(), 1, "{t:?}");
+        let frames: Vec<u64> = t[0].retransmissions.iter().map(|a| a.frame).collect();
+        assert_eq!(frames, [2, 3]);
+        assert_eq!(t[0].status, Status::Answered);
+        assert_eq!(t[0].rtt_micros(), Some(10_010_000));
+    }
+
+    #[test]
+    fn same_id_other_question_is_not_a_retransmission() {
+        let c = v4(10, 0, 0, 2);
+        let s = v4(10, 0, 0, 1);
+        let mut aaaa = QUERY_A;
+        aaaa[30] = 28; // QTYPE AAAA
+        let t = pair(&[
+            (meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53), &QUERY_A),
+            (meta(2, 1.0, c, CLIENT, s, 53, PortKind::Dns53), &aaaa),
+        ]);
+        assert_eq!(t.len(), 2);
+        assert!(t.iter().all(|x| x.retransmissions.is_empty()));
+    }
+
+    #[test]
+    fn mdns_response_from_another_host_answers_the_question() {
+        // Query to the group from 192.168.0.2; a responder (192.168.0.7)
+        // answers to the group, ID 0, no question: paired by question.
+        let group = v4(224, 0, 0, 251);
+        let asker = v4(192, 168, 0, 2);
+        let responder = v4(192, 168, 0, 7);
+        let answer = mdns_answer_a();
+        let t = pair(&[
+            (
+                meta(1, 0.0, asker, 5353, group, 5353, PortKind::Mdns),
+                &MDNS_QUERY_A,
+            ),
+            (
+                meta(2, 0.0005, responder, 5353, group, 5353, PortKind::Mdns),
+                &answer,
+            ),
+        ]);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!(t[0].status, Status::Answered);
+        assert_eq!(frame_of(&t[0].query), Some(1));
+        assert_eq!(frame_of(&t[0].response), Some(2));
+        assert_eq!(t[0].rtt_micros(), Some(500));
+        assert!(!t[0].question_mismatch);
+    }
+
+    #[test]
+    fn mdns_response_for_another_name_is_an_announcement_not_an_answer() {
+        // tshark pairs these two (same conversation, ID 0); the response's
+        // record is for another name.
+        let group = v4(224, 0, 0, 251);
+        let host = v4(192, 168, 0, 2);
+        let t = pair(&[
+            (
+                meta(1, 0.0, host, 5353, group, 5353, PortKind::Mdns),
+                &MDNS_QUERY_A,
+            ),
+            (
+                meta(3, 0.0005, host, 5353, group, 5353, PortKind::Mdns),
+                &MDNS_UNRELATED,
+            ),
+        ]);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert_eq!(t[0].status, Status::Unanswered);
+        assert_eq!(t[1].status, Status::Announcement);
+        assert_eq!(Status::Announcement.as_str(), "announcement");
+    }
+
+    #[test]
+    fn mdns_qu_then_qm_is_a_retransmission_and_ipv4_does_not_answer_ipv6() {
+        let group = v4(224, 0, 0, 251);
+        let host = v4(192, 168, 0, 2);
+        let mut qu = MDNS_QUERY_A;
+        qu[37] |= 0x80; // QCLASS: unicast-response bit (RFC 6762 §5.4)
+        let v6_group: IpAddr = "ff02::fb".parse().unwrap_or(group);
+        let v6_host: IpAddr = "fe80::1".parse().unwrap_or(host);
+        let answer = mdns_answer_a();
+        let t = pair(&[
+            (meta(1, 0.0, host, 5353, group, 5353, PortKind::Mdns), &qu),
+            (
+                meta(2, 0.0001, v6_host, 5353, v6_group, 5353, PortKind::Mdns),
+                &qu,
+            ),
+            (
+                meta(3, 1.0, host, 5353, group, 5353, PortKind::Mdns),
+                &MDNS_QUERY_A,
+            ),
+            (
+                meta(4, 1.2, v6_host, 5353, v6_group, 5353, PortKind::Mdns),
+                &answer,
+            ),
+        ]);
+        assert_eq!(t.len(), 2, "{t:?}");
+        let v4 = &t[0];
+        assert_eq!(frame_of(&v4.query), Some(1));
+        assert_eq!(v4.retransmissions.len(), 1, "QM repeat of the QU question");
+        assert_eq!(v4.retransmissions[0].frame, 3);
+        assert_eq!(v4.status, Status::Unanswered);
+        let v6 = &t[1];
+        assert_eq!(frame_of(&v6.query), Some(2));
+        assert_eq!(frame_of(&v6.response), Some(4));
+    }
+
+    #[test]
+    fn llmnr_unicast_answer_pairs_with_the_multicast_query() {
+        let client = v4(192, 168, 10, 233);
+        let group = v4(224, 0, 0, 252);
+        let responder = v4(192, 168, 10, 101);
+        let t = pair(&[
+            (
+                meta(1, 0.0, client, 54022, group, 5355, PortKind::Llmnr),
+                &LLMNR_QUERY,
+            ),
+            (
+                meta(2, 0.0014, responder, 5355, client, 54022, PortKind::Llmnr),
+                &LLMNR_RESPONSE,
+            ),
+        ]);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!(t[0].status, Status::Answered);
+        assert_eq!(t[0].rtt_micros(), Some(1400));
+        assert!(!t[0].question_mismatch, "HS2011 = hs2011 (RFC 4343)");
+    }
+
+    #[test]
+    fn icmp_quoting_a_response_joins_that_response_transaction() {
+        let c = v4(10, 0, 0, 2);
+        let s = v4(10, 0, 0, 1);
+        let mut p = Pairer::new(Config::default());
+        let mut out = Vec::new();
+        let q = dns::Message::parse(&QUERY_A).expect("header");
+        let r = dns::Message::parse(&RESPONSE_A).expect("header");
+        p.on_message(
+            meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53),
+            &q,
+            &mut |t| out.push(t),
+        );
+        p.on_message(
+            meta(2, 0.1, s, 53, c, CLIENT, PortKind::Dns53),
+            &r,
+            &mut |t| out.push(t),
+        );
+        let note = IcmpNote {
+            frame: 3,
+            ts: Timestamp::new(1_700_000_000, 200_000_000),
+            reporter: c,
+            kind: "port unreachable",
+        };
+        // The quote: the response from the server to the client (ID, flags QR).
+        assert!(p.on_icmp_error(note, (s, 53), (c, CLIENT), &RESPONSE_A[..8]));
+        // A quote of a query nobody sent matches nothing.
+        assert!(!p.on_icmp_error(note, (c, 1), (s, 53), &QUERY_A[..8]));
+        p.finish(&mut |t| out.push(t));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].icmp_errors.len(), 1);
+        assert_eq!(out[0].icmp_errors[0].frame, 3);
     }
 }

@@ -291,7 +291,7 @@ pub fn rows(s: &Stats, summary: &Summary, top: usize) -> Vec<Row> {
         ("unanswered", st.unanswered),
         ("censored", st.censored),
         ("unsolicited", st.unsolicited),
-        ("other", st.other),
+        ("announcements", st.announcements),
         ("retransmitted", st.retransmitted),
         ("retransmissions", st.retransmissions),
         ("duplicateResponses", st.duplicate_responses),
@@ -302,7 +302,7 @@ pub fn rows(s: &Stats, summary: &Summary, top: usize) -> Vec<Row> {
         let mut r = Row::count("transactions", k, v);
         if matches!(
             k,
-            "answered" | "unanswered" | "censored" | "unsolicited" | "other"
+            "answered" | "unanswered" | "censored" | "unsolicited" | "announcements"
         ) {
             r.percent = percent(v, st.transactions);
         }

@@ -396,6 +396,7 @@ impl Serialize for SummaryJson<'_> {
         m.serialize_entry("answered", &x.pairing.answered)?;
         m.serialize_entry("unanswered", &x.pairing.unanswered)?;
         m.serialize_entry("unsolicited", &x.pairing.unsolicited)?;
+        m.serialize_entry("announcements", &x.pairing.announcements)?;
         m.serialize_entry("retransmissions", &x.pairing.retransmissions)?;
         m.serialize_entry("duplicateResponses", &x.pairing.duplicates)?;
         m.serialize_entry("questionMismatches", &x.pairing.question_mismatches)?;

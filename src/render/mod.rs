@@ -83,6 +83,7 @@ impl Summary {
         p.answered += c.answered;
         p.unanswered += c.unanswered;
         p.unsolicited += c.unsolicited;
+        p.announcements += c.announcements;
         p.retransmissions += c.retransmissions;
         p.duplicates += c.duplicates;
         p.question_mismatches += c.question_mismatches;
@@ -101,6 +102,9 @@ impl Summary {
                 ", {} transactions: {} answered, {} unanswered, {} unsolicited",
                 p.transactions, p.answered, p.unanswered, p.unsolicited
             ));
+            if p.announcements > 0 {
+                s.push_str(&format!(", {} mDNS announcements", p.announcements));
+            }
             if p.retransmissions > 0 {
                 s.push_str(&format!(", {} retransmissions", p.retransmissions));
             }

@@ -315,7 +315,8 @@ impl Sink for TableSink {
         };
         row.push(Cell::new(frames));
         row.push(Cell::new(relative_time(files, meta)));
-        let (client, server) = if txn.query.is_some() {
+        // An mDNS announcement goes from its sender to the group: show it so.
+        let (client, server) = if txn.query.is_some() || txn.status == Status::Announcement {
             ((meta.src, meta.sport), (meta.dst, meta.dport))
         } else {
             ((meta.dst, meta.dport), (meta.src, meta.sport))
@@ -368,6 +369,13 @@ impl Sink for TableSink {
             (Status::Unsolicited, Some(r)) => {
                 let text = format!("unsolicited {}", r.rcode());
                 self.paint(Cell::new(text), Color::Yellow)
+            }
+            (Status::Announcement, Some(r)) => {
+                let mut text = format!("mDNS announcement {}", r.rcode());
+                for n in &notes {
+                    let _ = write!(text, "\n{n}");
+                }
+                Cell::new(text)
             }
             _ => {
                 let mut text = if txn.censored {

@@ -1,7 +1,9 @@
 //! Integration tests: they run the dnslens binary.
 #![allow(unreachable_pub, dead_code)]
 
+mod check;
 mod errors;
+mod inputs;
 mod malformed;
 mod pairing;
 mod samples;
