@@ -1010,4 +1010,43 @@ mod tests {
         assert_eq!(out[0].icmp_errors.len(), 1);
         assert_eq!(out[0].icmp_errors[0].frame, 3);
     }
+
+    #[test]
+    fn question_only_keeps_header_and_question() {
+        let c = v4(127, 0, 0, 1);
+        let cfg = Config {
+            question_only: true,
+            ..Config::default()
+        };
+        let mut p = Pairer::new(cfg);
+        let mut out = Vec::new();
+        let q = dns::Message::parse(&QUERY_A).expect("header");
+        let r = dns::Message::parse(&RESPONSE_A).expect("header");
+        p.on_message(
+            meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &q,
+            &mut |t| out.push(t),
+        );
+        p.on_message(
+            meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
+            &r,
+            &mut |t| out.push(t),
+        );
+        p.finish(&mut |t| out.push(t));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].status, Status::Answered);
+        // The query had nothing past its question: kept whole.
+        assert_eq!(
+            out[0].query.as_ref().map(|m| &m.bytes[..]),
+            Some(&QUERY_A[..])
+        );
+        // The response: its first 33 bytes, ANCOUNT rewritten to 0.
+        let kept = &out[0].response.as_ref().expect("response").bytes;
+        assert_eq!(kept.len(), 33);
+        assert_eq!(&kept[4..12], &[0, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&kept[12..], &RESPONSE_A[12..33]);
+        assert_eq!(&kept[..4], &RESPONSE_A[..4]);
+        let walked = dns::Message::parse(kept).expect("header").trailing();
+        assert_eq!(walked, Ok(0), "the copy is a well-formed message");
+    }
 }
