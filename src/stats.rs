@@ -568,6 +568,12 @@ impl Stats {
     /// Counts one closed transaction.
     pub fn on_transaction(&mut self, t: &Transaction) {
         let s = &mut self.status;
+        if t.status == Status::Duplicate {
+            // A late second response, reported on its own once its transaction was
+            // out (big captures): a duplicate, not a transaction.
+            s.duplicate_responses += 1;
+            return;
+        }
         s.transactions += 1;
         match t.status {
             Status::Answered => s.answered += 1,
@@ -575,6 +581,7 @@ impl Stats {
             Status::Unanswered => s.unanswered += 1,
             Status::Unsolicited => s.unsolicited += 1,
             Status::Announcement => s.announcements += 1,
+            Status::Duplicate => {}
         }
         if !t.retransmissions.is_empty() {
             s.retransmitted += 1;

@@ -28,7 +28,7 @@
 //! one window of capture time (and by `max_open`), not by the file's size.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{hash_map, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
@@ -42,6 +42,11 @@ use crate::net::{PortKind, Transport};
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 /// Default cap on transactions held open at once.
 pub const DEFAULT_MAX_OPEN: usize = 1_000_000;
+/// Default number of transactions held back to keep the output in order.
+pub const DEFAULT_MAX_IN_ORDER: usize = 10_000;
+/// How long, in capture time, a reported answer is remembered compactly so that
+/// a late second response is still known as a duplicate.
+const TOMBSTONE_MICROS: i64 = 2_000_000;
 /// Questions of an mDNS query, and records of an mDNS response, kept for
 /// pairing by question (the rest are ignored: queries with more are rare).
 const MDNS_MAX_KEYS: usize = 64;
@@ -52,6 +57,11 @@ pub struct Config {
     pub timeout_micros: i64,
     /// Beyond this many open transactions the oldest is closed early (`evicted`).
     pub max_open: usize,
+    /// Output is in order of each transaction's first message; when more than
+    /// this many finished transactions wait behind one still open, they are
+    /// written anyway and the open one later (memory stays bounded on big
+    /// captures; small ones keep their order).
+    pub max_in_order: usize,
     /// Keep only the header and the first question of each message (counts rewritten
     /// to match), not the records: for aggregate commands (`stats`) that never show
     /// them. Open transactions then cost a fraction of the memory.
@@ -63,6 +73,7 @@ impl Default for Config {
         Self {
             timeout_micros: (DEFAULT_TIMEOUT_SECS * 1e6) as i64,
             max_open: DEFAULT_MAX_OPEN,
+            max_in_order: DEFAULT_MAX_IN_ORDER,
             question_only: false,
         }
     }
@@ -76,6 +87,10 @@ pub enum Status {
     /// A multicast DNS response that answers no captured query: an
     /// announcement, a goodbye or a cache update (RFC 6762 §8.3, §10.1).
     Announcement,
+    /// A further response to a query whose transaction was already written
+    /// out (only on big captures, where output order is relaxed to bound
+    /// memory; otherwise duplicates are listed in their transaction).
+    Duplicate,
 }
 
 impl Status {
@@ -85,6 +100,7 @@ impl Status {
             Self::Unanswered => "unanswered",
             Self::Unsolicited => "unsolicited",
             Self::Announcement => "announcement",
+            Self::Duplicate => "duplicate",
         }
     }
 }
@@ -316,6 +332,14 @@ pub struct Pairer {
     slots: VecDeque<Slot>,
     /// Sequence number of `slots[0]`.
     base: u64,
+    /// Open transactions taken out of the in-order queue (see
+    /// `Config::max_in_order`), written when they close.
+    parked: BTreeMap<u64, Slot>,
+    /// When the parked transactions are next checked for closing.
+    next_park_sweep: Timestamp,
+    /// Answers written out early, remembered by a hash of key and question.
+    tombstones: HashMap<u64, Timestamp>,
+    tombstone_queue: VecDeque<(Timestamp, u64)>,
     /// Newest slot for each key; older ones chain through `prev_same_key`.
     newest: HashMap<Key, u64, FastState>,
     /// Capture time only moves forward, even when frames are out of order.
@@ -331,6 +355,10 @@ impl Pairer {
             cfg,
             slots: VecDeque::new(),
             base: 0,
+            parked: BTreeMap::new(),
+            next_park_sweep: Timestamp::default(),
+            tombstones: HashMap::new(),
+            tombstone_queue: VecDeque::new(),
             newest: HashMap::default(),
             now: Timestamp::default(),
             counts: Counts::default(),
@@ -342,9 +370,9 @@ impl Pairer {
         self.counts
     }
 
-    /// Transactions currently open.
+    /// Transactions currently held (open, or waiting to be written in order).
     pub fn open(&self) -> usize {
-        self.slots.len()
+        self.slots.len() + self.parked.len()
     }
 
     /// Feeds one message; completed transactions are passed to `out` in order.
@@ -430,25 +458,62 @@ impl Pairer {
 
     /// Ends the capture: every transaction still open is emitted.
     pub fn finish(&mut self, out: &mut dyn FnMut(Transaction)) {
-        while let Some(slot) = self.slots.pop_front() {
-            let seq = self.base;
-            self.base += 1;
+        // Parked transactions are older than everything still queued.
+        let parked = std::mem::take(&mut self.parked);
+        let queued = std::mem::take(&mut self.slots);
+        let first_queued = self.base;
+        self.base += queued.len() as u64;
+        let all = parked.into_iter().chain(
+            queued
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (first_queued + i as u64, s)),
+        );
+        for (seq, slot) in all {
             let censored = slot.txn.status == Status::Unanswered
                 && slot.txn.icmp_errors.is_empty()
                 && self.now.micros_since(&slot.last_query) < self.cfg.timeout_micros;
             self.emit(seq, slot, censored, false, out);
         }
         self.newest.clear();
+        self.tombstones.clear();
+        self.tombstone_queue.clear();
     }
 
     fn slot(&self, seq: u64) -> Option<&Slot> {
-        let idx = seq.checked_sub(self.base)?;
-        self.slots.get(usize::try_from(idx).ok()?)
+        match seq.checked_sub(self.base) {
+            Some(idx) => self.slots.get(usize::try_from(idx).ok()?),
+            None => self.parked.get(&seq),
+        }
     }
 
     fn slot_mut(&mut self, seq: u64) -> Option<&mut Slot> {
-        let idx = seq.checked_sub(self.base)?;
-        self.slots.get_mut(usize::try_from(idx).ok()?)
+        match seq.checked_sub(self.base) {
+            Some(idx) => self.slots.get_mut(usize::try_from(idx).ok()?),
+            None => self.parked.get_mut(&seq),
+        }
+    }
+
+    /// The tombstone hash of a transaction: its key and question.
+    fn tombstone_hash(key: &Key, question: &Option<QuestionKey>) -> u64 {
+        let mut h = DefaultHasher::new();
+        key.hash(&mut h);
+        question
+            .map(|q| (q.name_hash, q.qtype, q.qclass))
+            .hash(&mut h);
+        h.finish()
+    }
+
+    fn expire_tombstones(&mut self) {
+        while let Some(&(t, hash)) = self.tombstone_queue.front() {
+            if self.now.micros_since(&t) <= TOMBSTONE_MICROS {
+                break;
+            }
+            self.tombstone_queue.pop_front();
+            if self.tombstones.get(&hash) == Some(&t) {
+                self.tombstones.remove(&hash);
+            }
+        }
     }
 
     /// The newest slot with `key` that satisfies `pred` (walks the key's chain
@@ -582,6 +647,14 @@ impl Pairer {
             self.counts.duplicates += 1;
             return;
         }
+        self.expire_tombstones();
+        let late_duplicate = !mdns
+            && self
+                .tombstones
+                .contains_key(&Self::tombstone_hash(&key, &question));
+        if late_duplicate {
+            self.counts.duplicates += 1;
+        }
         self.push(
             key,
             question,
@@ -595,6 +668,8 @@ impl Pairer {
                 }),
                 status: if mdns {
                     Status::Announcement
+                } else if late_duplicate {
+                    Status::Duplicate
                 } else {
                     Status::Unsolicited
                 },
@@ -631,16 +706,19 @@ impl Pairer {
 
     fn is_closed(&self, slot: &Slot) -> bool {
         match slot.txn.status {
-            Status::Unsolicited | Status::Announcement => true,
+            Status::Unsolicited | Status::Announcement | Status::Duplicate => true,
             Status::Answered => slot.answered_at.is_none_or(|t| !self.within_window(t)),
             Status::Unanswered => !self.within_window(slot.last_query),
         }
     }
 
     fn emit_closed(&mut self, out: &mut dyn FnMut(Transaction)) {
+        self.expire_tombstones();
         while let Some(front) = self.slots.front() {
-            let over_cap = self.slots.len() > self.cfg.max_open;
-            if !over_cap && !self.is_closed(front) {
+            let over_cap = self.open() > self.cfg.max_open;
+            let closed = self.is_closed(front);
+            let behind = self.slots.len() > self.cfg.max_in_order;
+            if !over_cap && !closed && !behind {
                 break;
             }
             let Some(slot) = self.slots.pop_front() else {
@@ -648,8 +726,47 @@ impl Pairer {
             };
             let seq = self.base;
             self.base += 1;
-            let evicted = over_cap && !self.is_closed(&slot);
-            self.emit(seq, slot, false, evicted, out);
+            if closed || over_cap {
+                self.emit(seq, slot, false, over_cap && !closed, out);
+            } else if slot.txn.status == Status::Answered {
+                // Still within its duplicate window: write it now and remember
+                // it compactly (a tombstone).
+                self.emit(seq, slot, false, false, out);
+            } else {
+                self.parked.insert(seq, slot);
+            }
+        }
+        if !self.parked.is_empty() {
+            self.sweep_parked(out);
+        }
+    }
+
+    /// Writes parked transactions that have closed (or been answered), and
+    /// evicts the oldest beyond `max_open`. Checked at most every 100 ms of
+    /// capture time, so the cost per message stays small.
+    fn sweep_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
+        while self.open() > self.cfg.max_open {
+            let Some((seq, slot)) = self.parked.pop_first() else {
+                break;
+            };
+            let closed = self.is_closed(&slot);
+            self.emit(seq, slot, false, !closed, out);
+        }
+        if self.now < self.next_park_sweep {
+            return;
+        }
+        self.next_park_sweep =
+            Timestamp::new(self.now.secs, self.now.nanos.saturating_add(100_000_000));
+        let done: Vec<u64> = self
+            .parked
+            .iter()
+            .filter(|(_, s)| self.is_closed(s) || s.txn.status == Status::Answered)
+            .map(|(&seq, _)| seq)
+            .collect();
+        for seq in done {
+            if let Some(slot) = self.parked.remove(&seq) {
+                self.emit(seq, slot, false, false, out);
+            }
         }
     }
 
@@ -661,10 +778,24 @@ impl Pairer {
         evicted: bool,
         out: &mut dyn FnMut(Transaction),
     ) {
-        if let hash_map::Entry::Occupied(e) = self.newest.entry(slot.key) {
-            if *e.get() == seq {
-                e.remove();
+        if self.newest.get(&slot.key) == Some(&seq) {
+            // An older slot with the same key may still be open.
+            match slot.prev_same_key.filter(|&p| self.slot(p).is_some()) {
+                Some(prev) => self.newest.insert(slot.key, prev),
+                None => self.newest.remove(&slot.key),
+            };
+        }
+        if slot.txn.status == Status::Answered {
+            if let Some(at) = slot.answered_at.filter(|&t| self.within_window(t)) {
+                let hash = Self::tombstone_hash(&slot.key, &slot.question);
+                self.tombstones.insert(hash, at);
+                self.tombstone_queue.push_back((at, hash));
             }
+        }
+        if slot.txn.status == Status::Duplicate {
+            // Counted when it arrived; not a transaction of its own.
+            out(slot.txn);
+            return;
         }
         let mut txn = slot.txn;
         txn.censored = censored;
@@ -675,6 +806,7 @@ impl Pairer {
             Status::Unanswered => self.counts.unanswered += 1,
             Status::Unsolicited => self.counts.unsolicited += 1,
             Status::Announcement => self.counts.announcements += 1,
+            Status::Duplicate => {}
         }
         if evicted {
             self.counts.evicted += 1;
@@ -1009,6 +1141,108 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].icmp_errors.len(), 1);
         assert_eq!(out[0].icmp_errors[0].frame, 3);
+    }
+
+    /// QUERY_A / RESPONSE_A with the ID set to `id`.
+    fn with_id(bytes: &[u8], id: u16) -> Vec<u8> {
+        let mut b = bytes.to_vec();
+        b[..2].copy_from_slice(&id.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn bounded_in_order_queue_writes_finished_transactions_past_an_open_one() {
+        let (c, s) = (v4(127, 0, 0, 1), v4(127, 0, 0, 53));
+        let mut p = Pairer::new(Config {
+            max_in_order: 4,
+            ..Config::default()
+        });
+        let mut out = Vec::new();
+        let mut max_held = 0;
+        // Frame 1: a query that is never answered; then 20 answered lookups.
+        let lost = with_id(&QUERY_A, 1);
+        let m = meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53);
+        p.on_message(m, &dns::Message::parse(&lost).unwrap(), &mut |t| {
+            out.push(t)
+        });
+        for i in 0..20u16 {
+            let (q, r) = (with_id(&QUERY_A, 100 + i), with_id(&RESPONSE_A, 100 + i));
+            let t = 0.01 * f64::from(i + 1);
+            let f = 2 + 2 * u64::from(i);
+            let mq = meta(f, t, c, CLIENT, s, 53, PortKind::Dns53);
+            let mr = meta(f + 1, t + 0.001, s, 53, c, CLIENT, PortKind::Dns53);
+            p.on_message(mq, &dns::Message::parse(&q).unwrap(), &mut |t| out.push(t));
+            p.on_message(mr, &dns::Message::parse(&r).unwrap(), &mut |t| out.push(t));
+            max_held = max_held.max(p.open());
+        }
+        assert!(max_held <= 6, "held {max_held} transactions");
+        assert!(
+            out.len() >= 15,
+            "finished ones are written while frame 1 is open"
+        );
+        assert!(out.iter().all(|t| t.status == Status::Answered));
+        p.finish(&mut |t| out.push(t));
+        assert_eq!(out.len(), 21);
+        let pos = out
+            .iter()
+            .position(|t| frame_of(&t.query) == Some(1))
+            .expect("frame 1 written");
+        assert!(pos >= 15, "written after those that finished behind it");
+        assert_eq!(out[pos].status, Status::Unanswered);
+        // The others came out in their own order.
+        let firsts: Vec<u64> = out
+            .iter()
+            .filter_map(|t| frame_of(&t.query))
+            .filter(|&f| f != 1)
+            .collect();
+        assert_eq!(firsts.len(), 20);
+        assert!(firsts.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn late_duplicate_after_early_write_is_a_duplicate_not_unsolicited() {
+        let (c, s) = (v4(127, 0, 0, 1), v4(127, 0, 0, 53));
+        let mut p = Pairer::new(Config {
+            max_in_order: 1,
+            ..Config::default()
+        });
+        let mut out = Vec::new();
+        let lost = with_id(&QUERY_A, 1);
+        let msgs: Vec<(MessageMeta, Vec<u8>)> = vec![
+            (meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53), lost),
+            (
+                meta(2, 0.1, c, CLIENT, s, 53, PortKind::Dns53),
+                with_id(&QUERY_A, 7),
+            ),
+            (
+                meta(3, 0.2, s, 53, c, CLIENT, PortKind::Dns53),
+                with_id(&RESPONSE_A, 7),
+            ),
+            (
+                meta(4, 0.3, c, CLIENT, s, 53, PortKind::Dns53),
+                with_id(&QUERY_A, 8),
+            ),
+            (
+                meta(5, 0.4, s, 53, c, CLIENT, PortKind::Dns53),
+                with_id(&RESPONSE_A, 8),
+            ),
+            (
+                meta(6, 0.5, s, 53, c, CLIENT, PortKind::Dns53),
+                with_id(&RESPONSE_A, 7),
+            ),
+        ];
+        for (m, b) in &msgs {
+            p.on_message(*m, &dns::Message::parse(b).unwrap(), &mut |t| out.push(t));
+        }
+        p.finish(&mut |t| out.push(t));
+        let dup = out
+            .iter()
+            .find(|t| frame_of(&t.response) == Some(6))
+            .expect("frame 6 reported");
+        assert_eq!(dup.status, Status::Duplicate);
+        assert_eq!(p.counts().duplicates, 1);
+        assert_eq!(p.counts().unsolicited, 0);
+        assert_eq!(p.counts().transactions, 3);
     }
 
     #[test]

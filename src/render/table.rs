@@ -370,6 +370,10 @@ impl Sink for TableSink {
                 let text = format!("unsolicited {}", r.rcode());
                 self.paint(Cell::new(text), Color::Yellow)
             }
+            (Status::Duplicate, Some(r)) => {
+                let text = format!("duplicate response {}", r.rcode());
+                self.paint(Cell::new(text), Color::Yellow)
+            }
             (Status::Announcement, Some(r)) => {
                 let mut text = format!("mDNS announcement {}", r.rcode());
                 for n in &notes {
