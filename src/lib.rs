@@ -14,10 +14,12 @@ pub mod cli;
 pub mod cmd;
 pub mod dns;
 pub mod error;
+pub mod hash;
 pub mod meta;
 pub mod net;
 pub mod progress;
 pub mod render;
+pub mod stats;
 pub mod txn;
 
 // TEMPORARY: `dns::lint` until src/dns/mod.rs may be edited (after the dns merge).
