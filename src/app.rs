@@ -96,6 +96,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         Some(Command::Messages(a)) => (a, Listing::Messages),
         Some(Command::Completions(a)) => return crate::cmd::completions::run(a),
         Some(Command::Man(a)) => return crate::cmd::man::run(a),
+        Some(Command::Stats(a)) => return crate::cmd::stats::run(a),
         Some(Command::Check(a)) => return check(a),
         Some(Command::Explain(a)) => return crate::cmd::explain::run(a),
     };
@@ -212,6 +213,8 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
             settings.listing,
             multi_file,
         )),
+        // `list` turns csv away before a sink is made.
+        Format::Csv => Box::new(NdjsonSink::new(out)),
     }
 }
 
@@ -239,6 +242,26 @@ fn total_size(inputs: &[Input]) -> Option<u64> {
 
 /// The transaction and message listings (the default command and `messages`).
 pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
+    if settings.format == Format::Csv {
+        return Err(Error::Usage(
+            "--format csv is only available for `dnslens stats` for now".into(),
+        ));
+    }
+    let messages = settings.listing == Listing::Messages;
+    read_with(settings, messages, !messages, |multi_file| {
+        make_sink(settings, multi_file)
+    })
+}
+
+/// Reads every input into the sink that `make_sink(multi_file)` builds: single
+/// messages when `want_messages`, paired transactions when `want_transactions`.
+/// The sink's `finish` is called once, after the last file.
+pub fn read_with(
+    settings: &Settings,
+    want_messages: bool,
+    want_transactions: bool,
+    make_sink: impl FnOnce(bool) -> Box<dyn Sink>,
+) -> Result<ExitCode, Error> {
     let mut open_errors = Vec::new();
     let inputs = collect_inputs(&settings.files, &mut open_errors);
     for e in &open_errors {
@@ -249,7 +272,7 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
         eprint_line("no capture files found");
         return Ok(ExitCode::Failure);
     }
-    let mut sink = make_sink(settings, inputs.len() > 1);
+    let mut sink = make_sink(inputs.len() > 1);
     let mut progress = Progress::new(progress_wanted(settings), total_size(&inputs), inputs.len());
     let mut files = Files::default();
     let mut summary = Summary::default();
@@ -282,8 +305,8 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
             pairer: Pairer::new(settings.txn),
             stderr_lines: 0,
             io_error: None,
-            want_messages: settings.listing == Listing::Messages,
-            want_transactions: settings.listing == Listing::Transactions,
+            want_messages,
+            want_transactions,
             detail: None,
             frame_not_dns: false,
             progress: Some(&mut progress),

@@ -47,6 +47,8 @@ pub enum Command {
     Transactions(CommonArgs),
     /// One row (or object) per DNS message, unpaired.
     Messages(CommonArgs),
+    /// Counts, breakdowns, top names and latency percentiles over whole captures.
+    Stats(StatsArgs),
     /// Grades lab captures against a rubric: one row per submission, PASS or FAIL,
     /// and a sentence for each failed rule.
     #[command(after_help = CHECK_HELP)]
@@ -57,6 +59,16 @@ pub enum Command {
     Completions(crate::cmd::completions::CompletionsArgs),
     /// Print the manual page (roff) on standard output.
     Man(crate::cmd::man::ManArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Rows in each breakdown and top-name table (0: all that are kept).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
 }
 
 const CHECK_HELP: &str = "\
@@ -209,6 +221,8 @@ pub enum Format {
     Ndjson,
     /// One self-contained HTML page (no script, no network) for a browser.
     Html,
+    /// Comma-separated values with a header line (`stats` only, for now).
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,3 +4,4 @@
 pub mod completions;
 pub mod explain;
 pub mod man;
+pub mod stats;

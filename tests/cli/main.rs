@@ -9,5 +9,6 @@ mod inputs;
 mod malformed;
 mod pairing;
 mod samples;
+mod stats;
 mod util;
 mod world;
