@@ -1400,6 +1400,8 @@ impl Builder<'_> {
     fn partial_entry(&mut self, s: Section, i: usize, at: usize, e: Error) {
         let path = format!("{}[{i}]", section_path(s));
         let stop = usize::from(e.offset).min(self.bytes.len());
+        // Fixed fields shown after the name (3 for a record: up to its RDLENGTH).
+        let mut fixed_shown = 0;
         if !matches!(e.kind, ErrorKind::CountBeyondData { .. }) && at < stop {
             self.push(
                 at,
@@ -1512,10 +1514,29 @@ impl Builder<'_> {
                     };
                     self.push(pos, n, format!("{path}.{f}"), kind, value, meaning);
                     pos += n;
+                    fixed_shown += 1;
                 }
             }
         }
-        self.error(format!("{path}.error"), &e);
+        let rdlength = self.be16(stop).map(usize::from);
+        match (s, fixed_shown, e.kind, rdlength) {
+            // The RDATA is shorter than RDLENGTH says: mark the RDLENGTH, say how short.
+            (Section::Question, ..) => self.error(format!("{path}.error"), &e),
+            (_, 3, ErrorKind::Truncated { .. }, Some(claimed)) => {
+                let left = self.bytes.len() - stop - 2;
+                self.error(format!("{path}.rdlength"), &e);
+                if let Some(last) = self.rows.last_mut() {
+                    last.len = 2;
+                    let _ = write!(
+                        last.meaning,
+                        ": RDLENGTH says {claimed} byte{} of RDATA follow, but the message \
+                         has {left} more",
+                        plural(claimed)
+                    );
+                }
+            }
+            _ => self.error(format!("{path}.error"), &e),
+        }
         let marked = self.rows.last().map_or(stop, |r| r.offset + r.len);
         self.unparsed(marked.max(stop));
     }
