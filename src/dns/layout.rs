@@ -1670,6 +1670,28 @@ mod tests {
     }
 
     #[test]
+    fn rdata_shorter_than_rdlength_marks_the_rdlength() {
+        // Answer: root owner, A, IN, TTL 60, RDLENGTH 8 but only 4 bytes follow.
+        let mut m = vec![0, 1, 0x85, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+        m.extend_from_slice(&[0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 8, 1, 2, 3, 4]);
+        let f = explain(&m, lints::Dialect::Unicast);
+        let e = f.iter().find(|f| f.kind == Kind::Error).unwrap();
+        assert_eq!((e.offset, e.len), (0x15, 2));
+        assert_eq!(e.path, "answer[0].rdlength");
+        assert!(
+            e.meaning
+                .ends_with("RDLENGTH says 8 bytes of RDATA follow, but the message has 4 more"),
+            "{}",
+            e.meaning
+        );
+        let last = f.last().unwrap();
+        assert_eq!(
+            (last.kind, last.offset, last.len),
+            (Kind::Unparsed, 0x17, 4)
+        );
+    }
+
+    #[test]
     fn trailing_bytes_and_lint_rows_are_in_place() {
         let mut m = vec![0, 1, 0x01, 0x40, 0, 1, 0, 0, 0, 0, 0, 0];
         m.extend_from_slice(&[0, 1, 0, 1, 0, 0xee]);
