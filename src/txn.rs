@@ -34,6 +34,7 @@ use std::net::IpAddr;
 
 use crate::capture::Timestamp;
 use crate::dns;
+use crate::hash::FastState;
 use crate::meta::{MessageMeta, StoredMessage};
 use crate::net::{PortKind, Transport};
 
@@ -61,6 +62,10 @@ pub struct Config {
     /// written anyway and the open one later (memory stays bounded on big
     /// captures; small ones keep their order).
     pub max_in_order: usize,
+    /// Keep only the header and the first question of each message (counts rewritten
+    /// to match), not the records: for aggregate commands (`stats`) that never show
+    /// them. Open transactions then cost a fraction of the memory.
+    pub question_only: bool,
 }
 
 impl Default for Config {
@@ -69,6 +74,7 @@ impl Default for Config {
             timeout_micros: (DEFAULT_TIMEOUT_SECS * 1e6) as i64,
             max_open: DEFAULT_MAX_OPEN,
             max_in_order: DEFAULT_MAX_IN_ORDER,
+            question_only: false,
         }
     }
 }
@@ -172,6 +178,23 @@ struct QuestionKey {
     name_hash: u64,
     qtype: u16,
     qclass: u16,
+}
+
+/// For `Config::question_only`: writes into `out` the message's header and first
+/// question, with QDCOUNT 1 (0 when the question does not parse) and the other
+/// counts 0, so that the copy is itself a well-formed message.
+fn question_only_into(msg: &dns::Message<'_>, out: &mut Vec<u8>) {
+    let bytes = msg.as_bytes();
+    let mut entries = msg.entries();
+    let (end, qdcount) = match entries.next() {
+        Some(Ok(dns::Entry::Question(_))) => (entries.offset(), 1u8),
+        _ => (dns::HEADER_LEN, 0),
+    };
+    out.clear();
+    out.extend_from_slice(bytes.get(..end).unwrap_or(bytes));
+    if let Some(counts) = out.get_mut(4..12) {
+        counts.copy_from_slice(&[0, qdcount, 0, 0, 0, 0, 0, 0]);
+    }
 }
 
 impl QuestionKey {
@@ -318,10 +341,12 @@ pub struct Pairer {
     tombstones: HashMap<u64, Timestamp>,
     tombstone_queue: VecDeque<(Timestamp, u64)>,
     /// Newest slot for each key; older ones chain through `prev_same_key`.
-    newest: HashMap<Key, u64>,
+    newest: HashMap<Key, u64, FastState>,
     /// Capture time only moves forward, even when frames are out of order.
     now: Timestamp,
     counts: Counts,
+    /// Holds the reduced copy of the current message (`Config::question_only`).
+    scratch: Vec<u8>,
 }
 
 impl Pairer {
@@ -334,9 +359,10 @@ impl Pairer {
             next_park_sweep: Timestamp::default(),
             tombstones: HashMap::new(),
             tombstone_queue: VecDeque::new(),
-            newest: HashMap::new(),
+            newest: HashMap::default(),
             now: Timestamp::default(),
             counts: Counts::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -365,11 +391,19 @@ impl Pairer {
         let keys = if mdns { mdns_keys(msg) } else { Vec::new() };
         let is_response = header.qr();
         let key = key_of(&meta, header.id, is_response);
-        if is_response {
-            self.on_response(key, question, keys, meta, msg.as_bytes());
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let bytes = if self.cfg.question_only {
+            question_only_into(msg, &mut scratch);
+            scratch.as_slice()
         } else {
-            self.on_query(key, question, keys, meta, msg.as_bytes());
+            msg.as_bytes()
+        };
+        if is_response {
+            self.on_response(key, question, keys, meta, bytes);
+        } else {
+            self.on_query(key, question, keys, meta, bytes);
         }
+        self.scratch = scratch;
         self.emit_closed(out);
     }
 
@@ -1209,5 +1243,44 @@ mod tests {
         assert_eq!(p.counts().duplicates, 1);
         assert_eq!(p.counts().unsolicited, 0);
         assert_eq!(p.counts().transactions, 3);
+    }
+
+    #[test]
+    fn question_only_keeps_header_and_question() {
+        let c = v4(127, 0, 0, 1);
+        let cfg = Config {
+            question_only: true,
+            ..Config::default()
+        };
+        let mut p = Pairer::new(cfg);
+        let mut out = Vec::new();
+        let q = dns::Message::parse(&QUERY_A).expect("header");
+        let r = dns::Message::parse(&RESPONSE_A).expect("header");
+        p.on_message(
+            meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &q,
+            &mut |t| out.push(t),
+        );
+        p.on_message(
+            meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
+            &r,
+            &mut |t| out.push(t),
+        );
+        p.finish(&mut |t| out.push(t));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].status, Status::Answered);
+        // The query had nothing past its question: kept whole.
+        assert_eq!(
+            out[0].query.as_ref().map(|m| &m.bytes[..]),
+            Some(&QUERY_A[..])
+        );
+        // The response: its first 33 bytes, ANCOUNT rewritten to 0.
+        let kept = &out[0].response.as_ref().expect("response").bytes;
+        assert_eq!(kept.len(), 33);
+        assert_eq!(&kept[4..12], &[0, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&kept[12..], &RESPONSE_A[12..33]);
+        assert_eq!(&kept[..4], &RESPONSE_A[..4]);
+        let walked = dns::Message::parse(kept).expect("header").trailing();
+        assert_eq!(walked, Ok(0), "the copy is a well-formed message");
     }
 }

@@ -304,9 +304,28 @@ impl<'a> Name<'a> {
 pub(crate) fn write_label_byte(f: &mut fmt::Formatter<'_>, b: u8) -> fmt::Result {
     match b {
         b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$' => write!(f, "\\{}", b as char),
-        0x21..=0x7e => write!(f, "{}", b as char),
+        0x21..=0x7e => fmt::Write::write_char(f, b as char),
         _ => write!(f, "\\{b:03}"),
     }
+}
+
+/// Whether a label byte is printed as itself.
+fn is_plain(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e) && !matches!(b, b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$')
+}
+
+/// Writes one label in presentation format: with one call when no byte needs an
+/// escape (nearly always), else byte by byte.
+pub(crate) fn write_label(f: &mut fmt::Formatter<'_>, label: &[u8]) -> fmt::Result {
+    if label.iter().all(|&b| is_plain(b)) {
+        if let Ok(text) = core::str::from_utf8(label) {
+            return f.write_str(text);
+        }
+    }
+    for &b in label {
+        write_label_byte(f, b)?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Name<'_> {
@@ -315,9 +334,7 @@ impl fmt::Display for Name<'_> {
         let mut any = false;
         for label in self.labels() {
             any = true;
-            for &b in label {
-                write_label_byte(f, b)?;
-            }
+            write_label(f, label)?;
             f.write_str(".")?;
         }
         if !any {
