@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::dns;
-use crate::dns_layout::{self, Kind};
+use crate::dns::layout::{self as dns_layout, Kind};
 use crate::meta::{MessageMeta, StoredMessage};
 use crate::render::html::{esc, message_details, page_head, PAGE_END};
 use crate::render::json;
