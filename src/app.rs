@@ -12,6 +12,7 @@ use crate::dns::{self, Entry};
 use crate::error::{Diagnostic, Error, ExitCode, Layer};
 use crate::meta::{MessageMeta, StoredMessage};
 use crate::net::{self, NetEvent};
+use crate::progress::Progress;
 use crate::render::{
     self, table::TableSink, FileInfo, Files, JsonSink, Listing, NdjsonSink, Sink, Summary,
 };
@@ -93,21 +94,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => (&cli.common, Listing::Transactions),
         Some(Command::Transactions(a)) => (a, Listing::Transactions),
         Some(Command::Messages(a)) => (a, Listing::Messages),
+        Some(Command::Completions(a)) => return crate::cmd::completions::run(a),
+        Some(Command::Man(a)) => return crate::cmd::man::run(a),
         Some(Command::Stats(a)) => return crate::cmd::stats::run(a),
         Some(Command::Check(a)) => return check(a),
+        Some(Command::Explain(a)) => return crate::cmd::explain::run(a),
     };
     let settings = Settings::from_args(args, listing)?;
     list(&settings)
 }
 
 /// One input: a path, or standard input.
-enum Input {
+pub(crate) enum Input {
     Stdin,
     Path(PathBuf),
 }
 
 impl Input {
-    fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Self::Stdin => "-".to_string(),
             Self::Path(p) => p.display().to_string(),
@@ -116,7 +120,7 @@ impl Input {
 }
 
 /// Expands directories (recursively, sorted) into the capture files below them.
-fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
+pub(crate) fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
     let mut inputs = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
@@ -183,8 +187,17 @@ fn open_input(input: &Input) -> Result<CaptureReader, Error> {
     })
 }
 
+/// Progress is drawn when standard error is a terminal and not `--quiet`.
+fn progress_wanted(settings: &Settings) -> bool {
+    !settings.quiet && io::stderr().is_terminal()
+}
+
 fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
-    let out = render::stdout();
+    let mut out = render::stdout();
+    if progress_wanted(settings) && io::stdout().is_terminal() {
+        // The same terminal: erase the progress line before data lands on it.
+        out = Box::new(crate::progress::ClearingWriter(out));
+    }
     match settings.format {
         Format::Table => Box::new(TableSink::new(
             out,
@@ -194,14 +207,37 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
             multi_file,
         )),
         Format::Json => Box::new(JsonSink::new(out, settings.listing)),
+        Format::Ndjson => Box::new(NdjsonSink::new(out)),
+        Format::Html => Box::new(render::html::HtmlSink::new(
+            out,
+            settings.listing,
+            multi_file,
+        )),
         // `list` turns csv away before a sink is made.
-        Format::Ndjson | Format::Csv => Box::new(NdjsonSink::new(out)),
+        Format::Csv => Box::new(NdjsonSink::new(out)),
     }
 }
 
 /// Prints a line on standard error; a closed stderr is ignored.
 fn eprint_line(line: &str) {
+    crate::progress::clear_line();
     let _ = writeln!(io::stderr().lock(), "dnslens: {line}");
+}
+
+/// The sum of the inputs' sizes, when every one is a regular file (the total
+/// for progress; compressed files count their compressed size, as
+/// `CaptureReader::source_bytes_read` does).
+fn total_size(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |sum, input| match input {
+        Input::Stdin => None,
+        Input::Path(p) => match std::fs::metadata(p) {
+            Ok(m) if m.is_file() => Some(sum.saturating_add(m.len())),
+            // A FIFO or a device: its size is unknown.
+            Ok(_) => None,
+            // Cannot be opened: it adds nothing (and is reported when opened).
+            Err(_) => Some(sum),
+        },
+    })
 }
 
 /// The transaction and message listings (the default command and `messages`).
@@ -237,9 +273,11 @@ pub fn read_with(
         return Ok(ExitCode::Failure);
     }
     let mut sink = make_sink(inputs.len() > 1);
+    let mut progress = Progress::new(progress_wanted(settings), total_size(&inputs), inputs.len());
     let mut files = Files::default();
     let mut summary = Summary::default();
     for (idx, input) in inputs.iter().enumerate() {
+        progress.start_file(idx);
         let idx = u32::try_from(idx).unwrap_or(u32::MAX);
         files.list.push(FileInfo {
             path: input.display(),
@@ -271,6 +309,7 @@ pub fn read_with(
             want_transactions,
             detail: None,
             frame_not_dns: false,
+            progress: Some(&mut progress),
         };
         run.read(&mut reader);
         if let Some(e) = run.io_error {
@@ -280,6 +319,7 @@ pub fn read_with(
             });
         }
     }
+    progress.finish();
     if let Err(e) = sink.finish(&files, &summary) {
         return Err(Error::Io {
             path: PathBuf::from("<stdout>"),
@@ -312,6 +352,8 @@ struct FileRun<'r> {
     detail: Option<Detail>,
     /// The decoder reported the current frame as carrying no DNS.
     frame_not_dns: bool,
+    /// Progress on stderr (`list` only).
+    progress: Option<&'r mut Progress>,
 }
 
 /// What a whole-file analysis keeps besides messages and transactions.
@@ -383,6 +425,9 @@ impl FileRun<'_> {
             }
             if self.io_error.is_some() {
                 return;
+            }
+            if let Some(p) = self.progress.as_deref_mut() {
+                p.tick(reader.source_bytes_read(), self.summary.messages);
             }
         }
         decoder.finish(&mut |ev| self.on_net_event(ev));
@@ -714,6 +759,7 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
             want_transactions: true,
             detail: Some(Detail::default()),
             frame_not_dns: false,
+            progress: None,
         };
         run.read(&mut reader);
         run.detail.take().unwrap_or_default()
@@ -782,10 +828,17 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
             Box::new(check::report::NdjsonReport::new(out, &lab).map_err(io_err)?)
         }
         CheckFormat::Csv => Box::new(check::report::CsvReport::new(out, &lab).map_err(io_err)?),
+        CheckFormat::Html => Box::new(check::html::HtmlReport::new(out, &lab)),
     };
     let mut tally = check::report::Tally::default();
-    let mut emit = |r: check::Report| -> Result<(), Error> {
+    let mut emit = |r: check::Report, read: Option<&Analysis>| -> Result<(), Error> {
         tally.add(&r);
+        if let Some(a) = read {
+            sink.detail(&check::html::Detail {
+                messages: &a.messages,
+                transactions: &a.transactions,
+            });
+        }
         sink.report(&r).map_err(io_err)
     };
     let mut open_errors = Vec::new();
@@ -796,22 +849,28 @@ fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
             Error::Io { path, .. } | Error::NotACapture { path, .. } => path.display().to_string(),
             Error::Usage(_) => String::new(),
         };
-        emit(check::Report {
-            file,
-            outcome: check::Outcome::Unreadable {
-                error: file_error_text(e),
+        emit(
+            check::Report {
+                file,
+                outcome: check::Outcome::Unreadable {
+                    error: file_error_text(e),
+                },
             },
-        })?;
+            None,
+        )?;
     }
     for input in &inputs {
         let file = input.display();
-        let outcome = match analyze(Path::new(&file), &settings) {
-            Ok(a) => grade_analysis(&lab, &a),
-            Err(e) => check::Outcome::Unreadable {
-                error: file_error_text(&e),
-            },
+        let (outcome, read) = match analyze(Path::new(&file), &settings) {
+            Ok(a) => (grade_analysis(&lab, &a), Some(a)),
+            Err(e) => (
+                check::Outcome::Unreadable {
+                    error: file_error_text(&e),
+                },
+                None,
+            ),
         };
-        emit(check::Report { file, outcome })?;
+        emit(check::Report { file, outcome }, read.as_ref())?;
     }
     sink.finish().map_err(io_err)?;
     if !args.quiet {

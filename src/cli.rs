@@ -13,12 +13,21 @@ Exit codes:
   2  usage error, or a file that could not be opened or is not a capture
      (with several files, the others are still processed)";
 
+/// `--version`: the crate version and the git commit it was built from
+/// ("unknown" outside a git checkout; see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("DNSLENS_GIT_COMMIT"),
+    ")"
+);
+
 /// Shows every DNS exchange in packet captures (pcap, pcapng): each message
 /// decoded, queries paired with their responses.
 #[derive(Debug, Parser)]
 #[command(
     name = "dnslens",
-    version,
+    version = VERSION,
     about,
     args_conflicts_with_subcommands = true,
     after_help = EXIT_CODES_HELP
@@ -44,6 +53,12 @@ pub enum Command {
     /// and a sentence for each failed rule.
     #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
+    /// Every byte of DNS messages, annotated: offset, bytes, field, value, meaning.
+    Explain(ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, ...) on standard output.
+    Completions(crate::cmd::completions::CompletionsArgs),
+    /// Print the manual page (roff) on standard output.
+    Man(crate::cmd::man::ManArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -132,6 +147,23 @@ pub enum CheckFormat {
     Ndjson,
     /// CSV for a gradebook: file, verdict, score, total, reasons, points per rule.
     Csv,
+    /// One self-contained HTML page: the summary, then each submission's rules,
+    /// transactions and the annotated bytes of the frames failing rules name.
+    Html,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Only the DNS message(s) in this frame (1-based, as Wireshark counts; repeatable).
+    #[arg(long, value_name = "N")]
+    pub frame: Vec<u64>,
+
+    /// Only messages with this DNS ID, as 0x03a6 or 934 (repeatable).
+    #[arg(long, value_name = "ID", value_parser = crate::cmd::explain::parse_id)]
+    pub id: Vec<u16>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -187,6 +219,8 @@ pub enum Format {
     Json,
     /// One JSON event per line, streamed.
     Ndjson,
+    /// One self-contained HTML page (no script, no network) for a browser.
+    Html,
     /// Comma-separated values with a header line (`stats` only, for now).
     Csv,
 }

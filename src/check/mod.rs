@@ -10,6 +10,7 @@
 //! Checks are an enum rather than a trait: the set is closed (rubrics can only name
 //! built-in checks), and each variant carries its typed arguments.
 
+pub mod html;
 pub mod report;
 pub mod rubric;
 pub mod rules;

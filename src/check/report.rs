@@ -23,6 +23,9 @@ pub const JSON_VERSION: u32 = 1;
 
 /// Where graded reports go.
 pub trait ReportSink {
+    /// What was read from the submission whose report comes next; only the HTML
+    /// report shows it (its transactions and the frames failing rules name).
+    fn detail(&mut self, _detail: &super::html::Detail<'_>) {}
     fn report(&mut self, report: &Report) -> io::Result<()>;
     /// Ends the output (and flushes it).
     fn finish(&mut self) -> io::Result<()>;

@@ -1,4 +1,7 @@
-//! Subcommands beyond the listings, one file each (xsv's layout). A subcommand uses
-//! the library layers through `app` and never re-reads bytes itself.
+//! Subcommands that have grown beyond a function in `app.rs`, one file each
+//! (xsv's layout). They use the library layers and never re-parse bytes.
 
+pub mod completions;
+pub mod explain;
+pub mod man;
 pub mod stats;

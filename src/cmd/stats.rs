@@ -31,6 +31,11 @@ pub fn run(args: &StatsArgs) -> Result<ExitCode, Error> {
     // Transactions are only counted, never shown: keep the header and question only.
     settings.txn.question_only = true;
     let format = settings.format;
+    if format == Format::Html {
+        return Err(Error::Usage(
+            "stats writes --format table, json, ndjson or csv".into(),
+        ));
+    }
     let color = settings.color;
     let top = args.top;
     app::read_with(&settings, true, true, move |_| {
@@ -90,7 +95,10 @@ impl Sink for StatsSink {
     fn finish(&mut self, files: &Files, summary: &Summary) -> io::Result<()> {
         let rows = rows(&self.stats, summary, self.top);
         match self.format {
-            Format::Table => write_tables(&mut self.out, &self.stats, &rows, self.color)?,
+            // HTML is turned away in `run`.
+            Format::Table | Format::Html => {
+                write_tables(&mut self.out, &self.stats, &rows, self.color)?
+            }
             Format::Csv => write_csv(&mut self.out, &rows)?,
             Format::Ndjson => {
                 for row in &rows {

@@ -57,6 +57,7 @@ impl Serialize for MessageJson<'_> {
             Err(e) => {
                 m.serialize_entry("messageOctetsHEX", &Hex(self.bytes))?;
                 m.serialize_entry("error", &ErrorJson(e))?;
+                m.serialize_entry("lint", &LintJson::of(self.bytes, dialect(meta)))?;
                 return m.end();
             }
         };
@@ -85,6 +86,8 @@ impl Serialize for MessageJson<'_> {
         m.serialize_entry("answerRRs", &SectionJson(&walk, Section::Answer))?;
         m.serialize_entry("authorityRRs", &SectionJson(&walk, Section::Authority))?;
         m.serialize_entry("additionalRRs", &SectionJson(&walk, Section::Additional))?;
+        let lint = crate::dns_lint::lint_with(&msg, dialect(meta));
+        m.serialize_entry("lint", &LintJson(lint))?;
         let mut entries = walk.into_inner();
         let walk_error = entries.by_ref().find_map(Result::err);
         match walk_error {
@@ -97,6 +100,43 @@ impl Serialize for MessageJson<'_> {
             }
         }
         m.end()
+    }
+}
+
+/// Lint findings (`dns::lint`): `[{offset, length, code, severity, message}]`.
+pub struct LintJson(pub Vec<crate::dns_lint::Finding>);
+
+impl LintJson {
+    /// The findings of a message's bytes (none when the header does not parse).
+    pub fn of(bytes: &[u8], dialect: crate::dns_lint::Dialect) -> Self {
+        Self(
+            dns::Message::parse(bytes)
+                .map_or_else(|_| Vec::new(), |m| crate::dns_lint::lint_with(&m, dialect)),
+        )
+    }
+}
+
+/// The lint rules for a message: mDNS (port 5353) has its own.
+pub fn dialect(meta: &MessageMeta) -> crate::dns_lint::Dialect {
+    match meta.port_kind {
+        crate::net::PortKind::Mdns => crate::dns_lint::Dialect::Multicast,
+        _ => crate::dns_lint::Dialect::Unicast,
+    }
+}
+
+impl Serialize for LintJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for f in &self.0 {
+            seq.serialize_element(&serde_json::json!({
+                "offset": f.offset,
+                "length": f.len,
+                "code": f.code(),
+                "severity": f.severity().as_str(),
+                "message": f.to_string(),
+            }))?;
+        }
+        seq.end()
     }
 }
 

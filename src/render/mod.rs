@@ -4,7 +4,9 @@
 //! draw them; they never look at frames, links or the environment (the colour
 //! decision is made once, in `app`).
 
+pub mod explain;
 pub mod hex;
+pub mod html;
 pub mod json;
 pub mod table;
 

@@ -3,9 +3,12 @@
 
 mod check;
 mod errors;
+mod explain;
+mod html;
 mod inputs;
 mod malformed;
 mod pairing;
 mod samples;
 mod stats;
 mod util;
+mod world;
