@@ -23,7 +23,9 @@ use crate::error::Diagnostic;
 use crate::meta::MessageMeta;
 use crate::txn::{Status, Transaction};
 
-use super::table::{answers_text, endpoints, flags_text, question_text, relative_time};
+use super::table::{
+    answers_text, endpoints, flags_text, question_text, relative_time, transaction_notes,
+};
 use super::{Files, Listing, Sink, Summary};
 
 /// Rows shown in the page; the rest are counted.
@@ -566,22 +568,7 @@ impl Sink for HtmlSink {
             .response
             .as_ref()
             .and_then(|r| dns::Message::parse(&r.bytes).ok());
-        let mut notes = Vec::new();
-        if !txn.retransmissions.is_empty() {
-            notes.push(format!("{} tries", txn.retransmissions.len() + 1));
-        }
-        if !txn.duplicates.is_empty() {
-            notes.push(format!("+{} duplicate responses", txn.duplicates.len()));
-        }
-        if txn.question_mismatch {
-            notes.push("question differs from the query's".to_string());
-        }
-        for icmp in &txn.icmp_errors {
-            notes.push(format!(
-                "ICMP {} from {} (frame {})",
-                icmp.kind, icmp.reporter, icmp.frame
-            ));
-        }
+        let notes = transaction_notes(txn);
         let (class, mut result) = match (txn.status, response) {
             (Status::Answered, Some(r)) => {
                 let rcode = r.rcode();

@@ -237,6 +237,28 @@ pub(crate) fn answers_text(msg: &dns::Message<'_>) -> String {
     lines.join("\n")
 }
 
+/// What the table and the HTML page say about a transaction besides its
+/// result: tries, duplicates, a question mismatch, ICMP errors.
+pub(crate) fn transaction_notes(txn: &Transaction) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !txn.retransmissions.is_empty() {
+        notes.push(format!("{} tries", txn.retransmissions.len() + 1));
+    }
+    if !txn.duplicates.is_empty() {
+        notes.push(format!("+{} duplicate responses", txn.duplicates.len()));
+    }
+    if txn.question_mismatch {
+        notes.push("question differs from the query's".to_string());
+    }
+    for icmp in &txn.icmp_errors {
+        notes.push(format!(
+            "ICMP {} from {} (frame {})",
+            icmp.kind, icmp.reporter, icmp.frame
+        ));
+    }
+    notes
+}
+
 pub(crate) fn flags_text(h: &dns::Header) -> String {
     let mut f = Vec::new();
     for (on, name) in [
@@ -333,22 +355,7 @@ impl Sink for TableSink {
             .response
             .as_ref()
             .and_then(|r| dns::Message::parse(&r.bytes).ok());
-        let mut notes = Vec::new();
-        if !txn.retransmissions.is_empty() {
-            notes.push(format!("{} tries", txn.retransmissions.len() + 1));
-        }
-        if !txn.duplicates.is_empty() {
-            notes.push(format!("+{} duplicate responses", txn.duplicates.len()));
-        }
-        if txn.question_mismatch {
-            notes.push("question differs from the query's".to_string());
-        }
-        for icmp in &txn.icmp_errors {
-            notes.push(format!(
-                "ICMP {} from {} (frame {})",
-                icmp.kind, icmp.reporter, icmp.frame
-            ));
-        }
+        let notes = transaction_notes(txn);
         let result = match (txn.status, response) {
             (Status::Answered, Some(r)) => {
                 let rcode = r.rcode();
