@@ -662,10 +662,33 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
     } else {
         Input::Path(path.to_path_buf())
     };
-    let mut reader = open_input(&input)?;
+    let reader = open_input(&input)?;
+    Ok(analyze_capture(reader, &input.display(), settings))
+}
+
+/// Like [`analyze`], for capture bytes from any reader (a file already in
+/// memory, a fuzzer's input). `name` stands for the file in diagnostics.
+/// Fails only when the bytes are not a capture (or cannot be read at all).
+pub fn analyze_reader<R: Read + 'static>(
+    input: R,
+    name: &str,
+    settings: &Settings,
+) -> Result<Analysis, Error> {
+    let path = PathBuf::from(name);
+    let reader = CaptureReader::new(input).map_err(|e| match e {
+        capture::OpenError::Io(source) => Error::Io { path, source },
+        other => Error::NotACapture {
+            path,
+            detail: other.to_string(),
+        },
+    })?;
+    Ok(analyze_capture(reader, name, settings))
+}
+
+fn analyze_capture(mut reader: CaptureReader, name: &str, settings: &Settings) -> Analysis {
     let mut files = Files::default();
     files.list.push(FileInfo {
-        path: input.display(),
+        path: name.to_string(),
         ..FileInfo::default()
     });
     let mut summary = Summary {
@@ -692,7 +715,7 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
         run.read(&mut reader);
         run.detail.take().unwrap_or_default()
     };
-    Ok(Analysis {
+    Analysis {
         info: files.list.pop().unwrap_or_default(),
         format: Some(format),
         messages: sink.messages,
@@ -701,5 +724,5 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
         icmp_errors: detail.icmp_errors,
         diagnostics: sink.diagnostics,
         summary,
-    })
+    }
 }
