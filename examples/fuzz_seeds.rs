@@ -7,6 +7,7 @@
 //! ```
 
 #[path = "../fuzz/src/seeds.rs"]
+#[allow(unreachable_pub, dead_code)]
 mod seeds;
 
 use std::path::{Path, PathBuf};

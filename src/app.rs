@@ -247,6 +247,7 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
             want_transactions: settings.listing == Listing::Transactions,
             detail: None,
             frame_not_dns: false,
+            evicted_reported: false,
         };
         run.read(&mut reader);
         if let Some(e) = run.io_error {
@@ -288,6 +289,8 @@ struct FileRun<'r> {
     detail: Option<Detail>,
     /// The decoder reported the current frame as carrying no DNS.
     frame_not_dns: bool,
+    /// The first early close of open transactions (a bound) was reported.
+    evicted_reported: bool,
 }
 
 /// What a whole-file analysis keeps besides messages and transactions.
@@ -401,6 +404,25 @@ impl FileRun<'_> {
         if let Err(e) = self.sink.diagnostic(self.files, &d) {
             self.io_error.get_or_insert(e);
         }
+    }
+
+    /// One diagnostic per file when the pairer's bounds close transactions
+    /// early; the summary counts them all (`evicted`).
+    fn report_eviction(&mut self, frame: u64) {
+        let cfg = self.settings.txn;
+        self.diagnostic(Diagnostic {
+            file: self.file,
+            frame: Some(frame),
+            layer: Layer::Pairing,
+            file_offset: None,
+            dns_offset: None,
+            message: format!(
+                "more than {} transactions or {} MiB open at once: the oldest are closed early, \
+                 marked evicted (further evictions are only counted)",
+                cfg.max_open,
+                cfg.max_open_bytes >> 20
+            ),
+        });
     }
 
     fn on_net_event(&mut self, ev: NetEvent<'_>) {
@@ -518,6 +540,10 @@ impl FileRun<'_> {
                         });
                         if let Some(e) = io_error {
                             self.io_error.get_or_insert(e);
+                        }
+                        if !self.evicted_reported && self.pairer.counts().evicted > 0 {
+                            self.evicted_reported = true;
+                            self.report_eviction(p.frame);
                         }
                     }
                 }
@@ -711,6 +737,7 @@ fn analyze_capture(mut reader: CaptureReader, name: &str, settings: &Settings) -
             want_transactions: true,
             detail: Some(Detail::default()),
             frame_not_dns: false,
+            evicted_reported: false,
         };
         run.read(&mut reader);
         run.detail.take().unwrap_or_default()

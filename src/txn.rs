@@ -30,6 +30,22 @@ use crate::net::Transport;
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 /// Default cap on transactions held open at once.
 pub const DEFAULT_MAX_OPEN: usize = 1_000_000;
+/// Default cap on the bytes held by open transactions (stored messages and
+/// attempt lists, with a fixed overhead per transaction).
+pub const DEFAULT_MAX_OPEN_BYTES: usize = 32 << 20;
+/// Retransmissions, duplicates and ICMP errors listed per transaction; more
+/// are counted (`Counts`) but not listed.
+pub const MAX_ATTEMPTS_LISTED: usize = 1000;
+/// Open transactions with one pairing key (client, ports, server, ID) that a
+/// lookup walks, newest first. Real clients have one or two; a capture that
+/// piles up more (same ID and ports, different questions) would otherwise make
+/// every lookup walk them all, quadratic time.
+pub const MAX_SAME_KEY_WALK: usize = 64;
+/// What one open transaction costs besides its message bytes (the slot, the
+/// map entry), for the byte budget.
+const SLOT_OVERHEAD: usize = 512;
+/// What one listed attempt costs.
+const ATTEMPT_COST: usize = size_of::<Attempt>();
 
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
@@ -37,6 +53,9 @@ pub struct Config {
     pub timeout_micros: i64,
     /// Beyond this many open transactions the oldest is closed early (`evicted`).
     pub max_open: usize,
+    /// Beyond this many bytes held by open transactions the oldest is closed
+    /// early (`evicted`).
+    pub max_open_bytes: usize,
 }
 
 impl Default for Config {
@@ -44,6 +63,7 @@ impl Default for Config {
         Self {
             timeout_micros: (DEFAULT_TIMEOUT_SECS * 1e6) as i64,
             max_open: DEFAULT_MAX_OPEN,
+            max_open_bytes: DEFAULT_MAX_OPEN_BYTES,
         }
     }
 }
@@ -185,6 +205,8 @@ pub struct Pairer {
     /// Capture time only moves forward, even when frames are out of order.
     now: Timestamp,
     counts: Counts,
+    /// Bytes held by the open transactions, as `Config::max_open_bytes` counts them.
+    held_bytes: usize,
 }
 
 impl Pairer {
@@ -196,6 +218,7 @@ impl Pairer {
             newest: HashMap::new(),
             now: Timestamp::default(),
             counts: Counts::default(),
+            held_bytes: 0,
         }
     }
 
@@ -206,6 +229,11 @@ impl Pairer {
     /// Transactions currently open.
     pub fn open(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Bytes held by the open transactions (see `Config::max_open_bytes`).
+    pub fn held_bytes(&self) -> usize {
+        self.held_bytes
     }
 
     /// Feeds one message; completed transactions are passed to `out` in order.
@@ -277,7 +305,10 @@ impl Pairer {
         });
         match open.and_then(|seq| self.slot_mut(seq)) {
             Some(slot) => {
-                slot.txn.icmp_errors.push(note);
+                if slot.txn.icmp_errors.len() < MAX_ATTEMPTS_LISTED {
+                    slot.txn.icmp_errors.push(note);
+                    self.held_bytes += size_of::<IcmpNote>();
+                }
                 true
             }
             None => false,
@@ -311,7 +342,12 @@ impl Pairer {
     /// without allocating; chains are almost always one slot long).
     fn find(&self, key: &Key, pred: impl Fn(&Slot) -> bool) -> Option<u64> {
         let mut next = self.newest.get(key).copied();
+        let mut walked = 0;
         while let Some(seq) = next {
+            walked += 1;
+            if walked > MAX_SAME_KEY_WALK {
+                return None;
+            }
             let slot = self.slot(seq)?;
             if pred(slot) {
                 return Some(seq);
@@ -340,13 +376,18 @@ impl Pairer {
         });
         if let Some(seq) = retransmission_of {
             let now = self.now;
+            let mut added = 0;
             if let Some(slot) = self.slot_mut(seq) {
-                slot.txn.retransmissions.push(Attempt {
-                    frame: meta.frame,
-                    ts: meta.ts,
-                });
+                if slot.txn.retransmissions.len() < MAX_ATTEMPTS_LISTED {
+                    slot.txn.retransmissions.push(Attempt {
+                        frame: meta.frame,
+                        ts: meta.ts,
+                    });
+                    added = ATTEMPT_COST;
+                }
                 slot.last_query = now.max(meta.ts);
             }
+            self.held_bytes += added;
             self.counts.retransmissions += 1;
             return;
         }
@@ -402,6 +443,7 @@ impl Pairer {
                 if mismatch {
                     self.counts.question_mismatches += 1;
                 }
+                self.held_bytes += bytes.len();
             }
             return;
         }
@@ -411,12 +453,17 @@ impl Pairer {
                 && s.answered_at.is_some_and(|t| self.within_window(t))
         });
         if let Some(seq) = duplicate_of {
+            let mut added = 0;
             if let Some(slot) = self.slot_mut(seq) {
-                slot.txn.duplicates.push(Attempt {
-                    frame: meta.frame,
-                    ts: meta.ts,
-                });
+                if slot.txn.duplicates.len() < MAX_ATTEMPTS_LISTED {
+                    slot.txn.duplicates.push(Attempt {
+                        frame: meta.frame,
+                        ts: meta.ts,
+                    });
+                    added = ATTEMPT_COST;
+                }
             }
+            self.held_bytes += added;
             self.counts.duplicates += 1;
             return;
         }
@@ -442,6 +489,7 @@ impl Pairer {
     }
 
     fn push(&mut self, key: Key, question: Option<QuestionKey>, ts: Timestamp, txn: Transaction) {
+        self.held_bytes += cost(&txn);
         let seq = self.base + self.slots.len() as u64;
         let prev_same_key = self.newest.insert(key, seq);
         self.slots.push_back(Slot {
@@ -464,7 +512,8 @@ impl Pairer {
 
     fn emit_closed(&mut self, out: &mut dyn FnMut(Transaction)) {
         while let Some(front) = self.slots.front() {
-            let over_cap = self.slots.len() > self.cfg.max_open;
+            let over_cap =
+                self.slots.len() > self.cfg.max_open || self.held_bytes > self.cfg.max_open_bytes;
             if !over_cap && !self.is_closed(front) {
                 break;
             }
@@ -490,6 +539,7 @@ impl Pairer {
             self.newest.remove(&slot.key);
         }
         let mut txn = slot.txn;
+        self.held_bytes = self.held_bytes.saturating_sub(cost(&txn));
         txn.censored = censored;
         txn.evicted = evicted;
         self.counts.transactions += 1;
@@ -503,4 +553,13 @@ impl Pairer {
         }
         out(txn);
     }
+}
+
+/// What an open transaction costs against `Config::max_open_bytes`.
+fn cost(txn: &Transaction) -> usize {
+    SLOT_OVERHEAD
+        + txn.query.as_ref().map_or(0, |m| m.bytes.len())
+        + txn.response.as_ref().map_or(0, |m| m.bytes.len())
+        + (txn.retransmissions.len() + txn.duplicates.len()) * ATTEMPT_COST
+        + txn.icmp_errors.len() * size_of::<IcmpNote>()
 }

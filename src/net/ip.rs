@@ -236,10 +236,15 @@ impl Decoder {
             self.frags.forget(&key);
             return;
         }
-        match self
+        let result = self
             .frags
-            .insert(key, ctx.ts, f.offset, f.more, pkt.payload)
-        {
+            .insert(key, ctx.ts, f.offset, f.more, pkt.payload);
+        if let Some(msg) = self.frags.take_evicted() {
+            // issue 7: over the bound, a diagnostic for the evicted datagram.
+            self.stats.frag_dropped += 1;
+            self.report(ctx, None, msg, out);
+        }
+        match result {
             FragResult::Pending => {}
             FragResult::Dropped(msg) => {
                 self.stats.frag_dropped += 1;
