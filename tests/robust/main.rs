@@ -5,6 +5,7 @@
 mod bounds;
 mod damage;
 mod gen;
+mod regress;
 mod terminal;
 
 use std::path::{Path, PathBuf};
