@@ -32,7 +32,7 @@ pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 pub const DEFAULT_MAX_OPEN: usize = 1_000_000;
 /// Default cap on the bytes held by open transactions (stored messages and
 /// attempt lists, with a fixed overhead per transaction).
-pub const DEFAULT_MAX_OPEN_BYTES: usize = 32 << 20;
+pub const DEFAULT_MAX_OPEN_BYTES: usize = 16 << 20;
 /// Retransmissions, duplicates and ICMP errors listed per transaction; more
 /// are counted (`Counts`) but not listed.
 pub const MAX_ATTEMPTS_LISTED: usize = 1000;
@@ -197,7 +197,10 @@ pub struct Counts {
 
 pub struct Pairer {
     cfg: Config,
-    slots: VecDeque<Slot>,
+    /// Boxed: a `VecDeque` keeps up to twice its length in capacity, and a
+    /// slot is some 400 bytes; boxed, the spare capacity costs 8 bytes a slot
+    /// and every slot's memory is counted in `held_bytes` (issue 7).
+    slots: VecDeque<Box<Slot>>,
     /// Sequence number of `slots[0]`.
     base: u64,
     /// Newest slot for each key; older ones chain through `prev_same_key`.
@@ -317,7 +320,7 @@ impl Pairer {
 
     /// Ends the capture: every transaction still open is emitted.
     pub fn finish(&mut self, out: &mut dyn FnMut(Transaction)) {
-        while let Some(slot) = self.slots.pop_front() {
+        while let Some(slot) = self.slots.pop_front().map(|b| *b) {
             let seq = self.base;
             self.base += 1;
             let censored = slot.txn.status == Status::Unanswered
@@ -330,12 +333,14 @@ impl Pairer {
 
     fn slot(&self, seq: u64) -> Option<&Slot> {
         let idx = seq.checked_sub(self.base)?;
-        self.slots.get(usize::try_from(idx).ok()?)
+        self.slots.get(usize::try_from(idx).ok()?).map(|b| &**b)
     }
 
     fn slot_mut(&mut self, seq: u64) -> Option<&mut Slot> {
         let idx = seq.checked_sub(self.base)?;
-        self.slots.get_mut(usize::try_from(idx).ok()?)
+        self.slots
+            .get_mut(usize::try_from(idx).ok()?)
+            .map(|b| &mut **b)
     }
 
     /// The newest slot with `key` that satisfies `pred` (walks the key's chain
@@ -492,14 +497,14 @@ impl Pairer {
         self.held_bytes += cost(&txn);
         let seq = self.base + self.slots.len() as u64;
         let prev_same_key = self.newest.insert(key, seq);
-        self.slots.push_back(Slot {
+        self.slots.push_back(Box::new(Slot {
             key,
             question,
             txn,
             last_query: ts.max(self.now),
             answered_at: None,
             prev_same_key,
-        });
+        }));
     }
 
     fn is_closed(&self, slot: &Slot) -> bool {
@@ -517,7 +522,7 @@ impl Pairer {
             if !over_cap && !self.is_closed(front) {
                 break;
             }
-            let Some(slot) = self.slots.pop_front() else {
+            let Some(slot) = self.slots.pop_front().map(|b| *b) else {
                 break;
             };
             let seq = self.base;
