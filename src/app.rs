@@ -6,11 +6,13 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::capture::{self, CaptureReader, Timestamp};
-use crate::cli::{Cli, ColorWhen, Command, CommonArgs, Format};
+use crate::check::{self, report::ReportSink};
+use crate::cli::{CheckArgs, CheckFormat, Cli, ColorWhen, Command, CommonArgs, Format, OutputArgs};
 use crate::dns::{self, Entry};
 use crate::error::{Diagnostic, Error, ExitCode, Layer};
 use crate::meta::{MessageMeta, StoredMessage};
 use crate::net::{self, NetEvent};
+use crate::progress::Progress;
 use crate::render::{
     self, table::TableSink, FileInfo, Files, JsonSink, Listing, NdjsonSink, Sink, Summary,
 };
@@ -92,19 +94,24 @@ pub fn run(cli: Cli) -> Result<ExitCode, Error> {
         None => (&cli.common, Listing::Transactions),
         Some(Command::Transactions(a)) => (a, Listing::Transactions),
         Some(Command::Messages(a)) => (a, Listing::Messages),
+        Some(Command::Completions(a)) => return crate::cmd::completions::run(a),
+        Some(Command::Man(a)) => return crate::cmd::man::run(a),
+        Some(Command::Stats(a)) => return crate::cmd::stats::run(a),
+        Some(Command::Check(a)) => return check(a),
+        Some(Command::Explain(a)) => return crate::cmd::explain::run(a),
     };
     let settings = Settings::from_args(args, listing)?;
     list(&settings)
 }
 
 /// One input: a path, or standard input.
-enum Input {
+pub(crate) enum Input {
     Stdin,
     Path(PathBuf),
 }
 
 impl Input {
-    fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Self::Stdin => "-".to_string(),
             Self::Path(p) => p.display().to_string(),
@@ -113,7 +120,7 @@ impl Input {
 }
 
 /// Expands directories (recursively, sorted) into the capture files below them.
-fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
+pub(crate) fn collect_inputs(paths: &[PathBuf], errors: &mut Vec<Error>) -> Vec<Input> {
     let mut inputs = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
@@ -180,8 +187,17 @@ fn open_input(input: &Input) -> Result<CaptureReader, Error> {
     })
 }
 
+/// Progress is drawn when standard error is a terminal and not `--quiet`.
+fn progress_wanted(settings: &Settings) -> bool {
+    !settings.quiet && io::stderr().is_terminal()
+}
+
 fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
-    let out = render::stdout();
+    let mut out = render::stdout();
+    if progress_wanted(settings) && io::stdout().is_terminal() {
+        // The same terminal: erase the progress line before data lands on it.
+        out = Box::new(crate::progress::ClearingWriter(out));
+    }
     match settings.format {
         Format::Table => Box::new(TableSink::new(
             out,
@@ -192,16 +208,60 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
         )),
         Format::Json => Box::new(JsonSink::new(out, settings.listing)),
         Format::Ndjson => Box::new(NdjsonSink::new(out)),
+        Format::Html => Box::new(render::html::HtmlSink::new(
+            out,
+            settings.listing,
+            multi_file,
+        )),
+        // `list` turns csv away before a sink is made.
+        Format::Csv => Box::new(NdjsonSink::new(out)),
     }
 }
 
 /// Prints a line on standard error; a closed stderr is ignored.
 fn eprint_line(line: &str) {
+    crate::progress::clear_line();
     let _ = writeln!(io::stderr().lock(), "dnslens: {line}");
+}
+
+/// The sum of the inputs' sizes, when every one is a regular file (the total
+/// for progress; compressed files count their compressed size, as
+/// `CaptureReader::source_bytes_read` does).
+fn total_size(inputs: &[Input]) -> Option<u64> {
+    inputs.iter().try_fold(0u64, |sum, input| match input {
+        Input::Stdin => None,
+        Input::Path(p) => match std::fs::metadata(p) {
+            Ok(m) if m.is_file() => Some(sum.saturating_add(m.len())),
+            // A FIFO or a device: its size is unknown.
+            Ok(_) => None,
+            // Cannot be opened: it adds nothing (and is reported when opened).
+            Err(_) => Some(sum),
+        },
+    })
 }
 
 /// The transaction and message listings (the default command and `messages`).
 pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
+    if settings.format == Format::Csv {
+        return Err(Error::Usage(
+            "--format csv is only available for `dnslens stats` for now".into(),
+        ));
+    }
+    let messages = settings.listing == Listing::Messages;
+    read_with(settings, messages, !messages, |multi_file| {
+        make_sink(settings, multi_file)
+    })
+}
+
+/// Reads every input into the sink that `make_sink(multi_file)` builds: single
+/// messages when `want_messages`, paired transactions when `want_transactions`.
+/// The sink's `finish` is called once, after the last file.
+pub fn read_with(
+    settings: &Settings,
+    want_messages: bool,
+    want_transactions: bool,
+    make_sink: impl FnOnce(bool) -> Box<dyn Sink>,
+) -> Result<ExitCode, Error> {
     let mut open_errors = Vec::new();
     let inputs = collect_inputs(&settings.files, &mut open_errors);
     for e in &open_errors {
@@ -212,10 +272,12 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
         eprint_line("no capture files found");
         return Ok(ExitCode::Failure);
     }
-    let mut sink = make_sink(settings, inputs.len() > 1);
+    let mut sink = make_sink(inputs.len() > 1);
+    let mut progress = Progress::new(progress_wanted(settings), total_size(&inputs), inputs.len());
     let mut files = Files::default();
     let mut summary = Summary::default();
     for (idx, input) in inputs.iter().enumerate() {
+        progress.start_file(idx);
         let idx = u32::try_from(idx).unwrap_or(u32::MAX);
         files.list.push(FileInfo {
             path: input.display(),
@@ -243,11 +305,12 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
             pairer: Pairer::new(settings.txn),
             stderr_lines: 0,
             io_error: None,
-            want_messages: settings.listing == Listing::Messages,
-            want_transactions: settings.listing == Listing::Transactions,
+            want_messages,
+            want_transactions,
             detail: None,
             frame_not_dns: false,
             evicted_reported: false,
+            progress: Some(&mut progress),
         };
         run.read(&mut reader);
         if let Some(e) = run.io_error {
@@ -257,6 +320,7 @@ pub fn list(settings: &Settings) -> Result<ExitCode, Error> {
             });
         }
     }
+    progress.finish();
     if let Err(e) = sink.finish(&files, &summary) {
         return Err(Error::Io {
             path: PathBuf::from("<stdout>"),
@@ -291,6 +355,8 @@ struct FileRun<'r> {
     frame_not_dns: bool,
     /// The first early close of open transactions (a bound) was reported.
     evicted_reported: bool,
+    /// Progress on stderr (`list` only).
+    progress: Option<&'r mut Progress>,
 }
 
 /// What a whole-file analysis keeps besides messages and transactions.
@@ -362,6 +428,9 @@ impl FileRun<'_> {
             }
             if self.io_error.is_some() {
                 return;
+            }
+            if let Some(p) = self.progress.as_deref_mut() {
+                p.tick(reader.source_bytes_read(), self.summary.messages);
             }
         }
         decoder.finish(&mut |ev| self.on_net_event(ev));
@@ -479,7 +548,9 @@ impl FileRun<'_> {
                         (quoted.dst, quoted.dport),
                         quoted.payload,
                     );
-                if !matched && !self.want_transactions {
+                // Unmatched (its query was not captured, or it quotes a
+                // response nobody is waiting for): say so, never drop it.
+                if !matched {
                     let id = id.map_or(String::new(), |id| format!(" (ID 0x{id:04x})"));
                     self.diagnostic(Diagnostic {
                         file: self.file,
@@ -738,6 +809,7 @@ fn analyze_capture(mut reader: CaptureReader, name: &str, settings: &Settings) -
             detail: Some(Detail::default()),
             frame_not_dns: false,
             evicted_reported: false,
+            progress: None,
         };
         run.read(&mut reader);
         run.detail.take().unwrap_or_default()
@@ -751,5 +823,162 @@ fn analyze_capture(mut reader: CaptureReader, name: &str, settings: &Settings) -
         icmp_errors: detail.icmp_errors,
         diagnostics: sink.diagnostics,
         summary,
+    }
+}
+
+/// `dnslens check`: grades every capture (folders searched recursively) against the
+/// lab and prints one report per submission. Exit 0 when all pass, 1 when one
+/// fails, 2 when a file could not be read (it is reported, and the rest graded).
+fn check(args: &CheckArgs) -> Result<ExitCode, Error> {
+    let lab = match &args.lab {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let at = |e: check::rubric::Error| {
+                Error::Usage(match e.line {
+                    Some(line) => format!("{}:{line}: {}", path.display(), e.message),
+                    None => format!("{}: {}", path.display(), e.message),
+                })
+            };
+            check::rubric::Rubric::parse(&text)
+                .map_err(at)?
+                .instantiate(&args.set)
+                .map_err(at)?
+        }
+        None => check::rubric::from_flags(&args.expect, args.no_edns, args.only_dns, args.pcapng)
+            .map_err(|e| Error::Usage(e.message))?,
+    };
+    let common = CommonArgs {
+        files: args.files.clone(),
+        output: OutputArgs {
+            format: Format::Table,
+            color: args.color,
+            quiet: true,
+        },
+        input: args.input.clone(),
+    };
+    // Reading stays quiet: malformed packets are what the rules report.
+    let settings = Settings::from_args(&common, Listing::Transactions)?;
+    let out = render::stdout();
+    let io_err = |source| Error::Io {
+        path: PathBuf::from("<stdout>"),
+        source,
+    };
+    let mut sink: Box<dyn ReportSink> = match args.format {
+        CheckFormat::Table => Box::new(check::report::TableReport::new(
+            out,
+            &lab,
+            settings.color,
+            io::stdout().is_terminal(),
+        )),
+        CheckFormat::Json => Box::new(check::report::JsonReport::new(out, &lab)),
+        CheckFormat::Ndjson => {
+            Box::new(check::report::NdjsonReport::new(out, &lab).map_err(io_err)?)
+        }
+        CheckFormat::Csv => Box::new(check::report::CsvReport::new(out, &lab).map_err(io_err)?),
+        CheckFormat::Html => Box::new(check::html::HtmlReport::new(out, &lab)),
+    };
+    let mut tally = check::report::Tally::default();
+    let mut emit = |r: check::Report, read: Option<&Analysis>| -> Result<(), Error> {
+        tally.add(&r);
+        if let Some(a) = read {
+            sink.detail(&check::html::Detail {
+                messages: &a.messages,
+                transactions: &a.transactions,
+            });
+        }
+        sink.report(&r).map_err(io_err)
+    };
+    let mut open_errors = Vec::new();
+    let inputs = collect_inputs(&settings.files, &mut open_errors);
+    // A folder that cannot be read is listed like a file that cannot.
+    for e in &open_errors {
+        let file = match e {
+            Error::Io { path, .. } | Error::NotACapture { path, .. } => path.display().to_string(),
+            Error::Usage(_) => String::new(),
+        };
+        emit(
+            check::Report {
+                file,
+                outcome: check::Outcome::Unreadable {
+                    error: file_error_text(e),
+                },
+            },
+            None,
+        )?;
+    }
+    for input in &inputs {
+        let file = input.display();
+        let (outcome, read) = match analyze(Path::new(&file), &settings) {
+            Ok(a) => (grade_analysis(&lab, &a), Some(a)),
+            Err(e) => (
+                check::Outcome::Unreadable {
+                    error: file_error_text(&e),
+                },
+                None,
+            ),
+        };
+        emit(check::Report { file, outcome }, read.as_ref())?;
+    }
+    sink.finish().map_err(io_err)?;
+    if !args.quiet {
+        eprint_line(&tally.line());
+    }
+    Ok(if tally.unreadable > 0 {
+        ExitCode::Failure
+    } else if tally.failed > 0 {
+        ExitCode::CheckFailed
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// What went wrong with a file, without its path (the report names the file).
+fn file_error_text(e: &Error) -> String {
+    match e {
+        Error::Io { source, .. } => source.to_string(),
+        Error::NotACapture { detail, .. } => detail.clone(),
+        Error::Usage(m) => m.clone(),
+    }
+}
+
+/// Runs the lab's rules on one capture read by [`analyze`].
+fn grade_analysis(lab: &check::Lab, a: &Analysis) -> check::Outcome {
+    let format = match a.format {
+        Some(capture::FileFormat::Pcapng) => check::FileFormat::Pcapng,
+        _ => check::FileFormat::Pcap,
+    };
+    let non_dns: Vec<check::NonDns> = a
+        .non_dns
+        .iter()
+        .map(|n| check::NonDns {
+            frame: n.frame,
+            kind: n.kind.clone(),
+        })
+        .collect();
+    let icmp: Vec<check::IcmpQuote> = a
+        .icmp_errors
+        .iter()
+        .map(|e| check::IcmpQuote {
+            frame: e.note.frame,
+            reporter: e.note.reporter,
+            kind: e.note.kind.to_string(),
+            src: e.client.0,
+            sport: e.client.1,
+            dst: e.server.0,
+            dport: e.server.1,
+        })
+        .collect();
+    let sub = check::Submission {
+        format,
+        messages: &a.messages,
+        non_dns: &non_dns,
+        icmp: &icmp,
+    };
+    check::Outcome::Graded {
+        format,
+        results: check::grade(lab, &sub),
     }
 }

@@ -12,26 +12,39 @@
 //! it the query is unanswered. An answered transaction lingers for the same window
 //! so that a second response is recorded as a duplicate rather than unsolicited.
 //!
+//! Multicast DNS (port 5353, RFC 6762) pairs by question, not by ID: IDs are
+//! zero (§18.1) and any host on the link may answer, to the group or to the
+//! querier (§6), without repeating the question. A response answers an open query
+//! of the same IP version when one of its records answers one of the query's
+//! questions; the top bit of QCLASS (QU, §5.4) and of CLASS (cache flush,
+//! §10.2) is not part of the class. An mDNS response that answers no captured
+//! query is an `Announcement` (§8.3 announcements, §10.1 goodbyes), normal in
+//! mDNS, not `Unsolicited`. LLMNR (port 5355, RFC 4795 §2) sends queries to a
+//! group and the responder answers from its own unicast address: the server's
+//! address is not part of the key, the ID is.
+//!
 //! Transactions come out in the order of their first message, each as soon as
 //! nothing earlier is still open, so memory is bounded by the transactions open in
 //! one window of capture time (and by `max_open`), not by the file's size.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
 use crate::dns;
+use crate::hash::FastState;
 use crate::meta::{MessageMeta, StoredMessage};
-use crate::net::Transport;
+use crate::net::{PortKind, Transport};
 
 /// Default window, in seconds, for retransmissions and answers.
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 /// Default cap on transactions held open at once.
 pub const DEFAULT_MAX_OPEN: usize = 1_000_000;
-/// Default cap on the bytes held by open transactions (stored messages and
-/// attempt lists, with a fixed overhead per transaction).
+/// Default cap on the bytes held by open transactions (stored messages, attempt
+/// lists, and a fixed cost per transaction): with the other bounds, a run stays
+/// under 100 MB (docs/robustness.md).
 pub const DEFAULT_MAX_OPEN_BYTES: usize = 16 << 20;
 /// Retransmissions, duplicates and ICMP errors listed per transaction; more
 /// are counted (`Counts`) but not listed.
@@ -39,13 +52,21 @@ pub const MAX_ATTEMPTS_LISTED: usize = 1000;
 /// Open transactions with one pairing key (client, ports, server, ID) that a
 /// lookup walks, newest first. Real clients have one or two; a capture that
 /// piles up more (same ID and ports, different questions) would otherwise make
-/// every lookup walk them all, quadratic time.
+/// every lookup walk them all: quadratic time (issue 7).
 pub const MAX_SAME_KEY_WALK: usize = 64;
-/// What one open transaction costs besides its message bytes (the slot, the
-/// map entry), for the byte budget.
+/// What one open transaction costs besides its message bytes (the boxed slot,
+/// its queue and map entries), for the byte budget.
 const SLOT_OVERHEAD: usize = 512;
 /// What one listed attempt costs.
 const ATTEMPT_COST: usize = size_of::<Attempt>();
+/// Default number of transactions held back to keep the output in order.
+pub const DEFAULT_MAX_IN_ORDER: usize = 10_000;
+/// How long, in capture time, a reported answer is remembered compactly so that
+/// a late second response is still known as a duplicate.
+const TOMBSTONE_MICROS: i64 = 2_000_000;
+/// Questions of an mDNS query, and records of an mDNS response, kept for
+/// pairing by question (the rest are ignored: queries with more are rare).
+const MDNS_MAX_KEYS: usize = 64;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
@@ -56,6 +77,15 @@ pub struct Config {
     /// Beyond this many bytes held by open transactions the oldest is closed
     /// early (`evicted`).
     pub max_open_bytes: usize,
+    /// Output is in order of each transaction's first message; when more than
+    /// this many finished transactions wait behind one still open, they are
+    /// written anyway and the open one later (memory stays bounded on big
+    /// captures; small ones keep their order).
+    pub max_in_order: usize,
+    /// Keep only the header and the first question of each message (counts rewritten
+    /// to match), not the records: for aggregate commands (`stats`) that never show
+    /// them. Open transactions then cost a fraction of the memory.
+    pub question_only: bool,
 }
 
 impl Default for Config {
@@ -64,6 +94,8 @@ impl Default for Config {
             timeout_micros: (DEFAULT_TIMEOUT_SECS * 1e6) as i64,
             max_open: DEFAULT_MAX_OPEN,
             max_open_bytes: DEFAULT_MAX_OPEN_BYTES,
+            max_in_order: DEFAULT_MAX_IN_ORDER,
+            question_only: false,
         }
     }
 }
@@ -73,6 +105,13 @@ pub enum Status {
     Answered,
     Unanswered,
     Unsolicited,
+    /// A multicast DNS response that answers no captured query: an
+    /// announcement, a goodbye or a cache update (RFC 6762 §8.3, §10.1).
+    Announcement,
+    /// A further response to a query whose transaction was already written
+    /// out (only on big captures, where output order is relaxed to bound
+    /// memory; otherwise duplicates are listed in their transaction).
+    Duplicate,
 }
 
 impl Status {
@@ -81,6 +120,8 @@ impl Status {
             Self::Answered => "answered",
             Self::Unanswered => "unanswered",
             Self::Unsolicited => "unsolicited",
+            Self::Announcement => "announcement",
+            Self::Duplicate => "duplicate",
         }
     }
 }
@@ -160,20 +201,131 @@ struct QuestionKey {
     qclass: u16,
 }
 
-fn question_key(msg: &dns::Message<'_>) -> Option<QuestionKey> {
+/// For `Config::question_only`: writes into `out` the message's header and first
+/// question, with QDCOUNT 1 (0 when the question does not parse) and the other
+/// counts 0, so that the copy is itself a well-formed message.
+fn question_only_into(msg: &dns::Message<'_>, out: &mut Vec<u8>) {
+    let bytes = msg.as_bytes();
+    let mut entries = msg.entries();
+    let (end, qdcount) = match entries.next() {
+        Some(Ok(dns::Entry::Question(_))) => (entries.offset(), 1u8),
+        _ => (dns::HEADER_LEN, 0),
+    };
+    out.clear();
+    out.extend_from_slice(bytes.get(..end).unwrap_or(bytes));
+    if let Some(counts) = out.get_mut(4..12) {
+        counts.copy_from_slice(&[0, qdcount, 0, 0, 0, 0, 0, 0]);
+    }
+}
+
+impl QuestionKey {
+    fn new(name: &dns::Name<'_>, qtype: dns::Rtype, qclass: u16) -> Self {
+        let mut h = DefaultHasher::new();
+        name.hash_lowercase(&mut h);
+        Self {
+            name_hash: h.finish(),
+            qtype: qtype.0,
+            qclass,
+        }
+    }
+
+    /// Whether a record with this key answers the question `q` (QTYPE and
+    /// QCLASS ANY match everything, RFC 1035 §3.2.3, §3.2.5).
+    fn answers(&self, q: &Self) -> bool {
+        self.name_hash == q.name_hash
+            && (self.qtype == q.qtype || q.qtype == 255)
+            && (self.qclass == q.qclass || q.qclass == 255)
+    }
+}
+
+/// The top bit of an mDNS QCLASS (unicast response) or CLASS (cache flush).
+const MDNS_CLASS_BIT: u16 = 0x8000;
+
+fn question_key(msg: &dns::Message<'_>, mdns: bool) -> Option<QuestionKey> {
     let q = msg.first_question()?.ok()?;
-    let mut h = DefaultHasher::new();
-    q.name.hash_lowercase(&mut h);
-    Some(QuestionKey {
-        name_hash: h.finish(),
-        qtype: q.qtype.0,
-        qclass: q.qclass.0,
-    })
+    let class = if mdns {
+        q.qclass.0 & !MDNS_CLASS_BIT
+    } else {
+        q.qclass.0
+    };
+    Some(QuestionKey::new(&q.name, q.qtype, class))
+}
+
+/// For mDNS: the questions of a query, or what a response answers (its
+/// answer records, and its questions when a legacy unicast response repeats
+/// them, RFC 6762 §6.7).
+fn mdns_keys(msg: &dns::Message<'_>) -> Vec<QuestionKey> {
+    let mut keys = Vec::new();
+    for entry in msg.entries() {
+        if keys.len() >= MDNS_MAX_KEYS {
+            break;
+        }
+        match entry {
+            Ok(dns::Entry::Question(q)) => keys.push(QuestionKey::new(
+                &q.name,
+                q.qtype,
+                q.qclass.0 & !MDNS_CLASS_BIT,
+            )),
+            Ok(dns::Entry::Record(dns::Section::Answer, r)) if msg.header().qr() => keys.push(
+                QuestionKey::new(&r.name, r.rtype, r.class.0 & !MDNS_CLASS_BIT),
+            ),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    keys
+}
+
+/// The unspecified address of `addr`'s IP version: the wildcard in keys.
+fn unspecified(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+    }
+}
+
+/// The pairing key of a message: who asked whom, with which ID; see the
+/// module docs for mDNS and LLMNR.
+fn key_of(meta: &MessageMeta, id: u16, is_response: bool) -> Key {
+    let (client, client_port, server, server_port) = if is_response {
+        (meta.dst, meta.dport, meta.src, meta.sport)
+    } else {
+        (meta.src, meta.sport, meta.dst, meta.dport)
+    };
+    let any = unspecified(meta.src);
+    match meta.port_kind {
+        PortKind::Mdns => Key {
+            transport: meta.transport,
+            client: any,
+            client_port: 0,
+            server: any,
+            server_port: 0,
+            id: 0,
+        },
+        PortKind::Llmnr => Key {
+            transport: meta.transport,
+            client,
+            client_port,
+            server: any,
+            server_port: 0,
+            id,
+        },
+        _ => Key {
+            transport: meta.transport,
+            client,
+            client_port,
+            server,
+            server_port,
+            id,
+        },
+    }
 }
 
 struct Slot {
     key: Key,
     question: Option<QuestionKey>,
+    /// mDNS only: every question of the query, or what the response answers.
+    mdns: Vec<QuestionKey>,
     txn: Transaction,
     /// Time of the latest query attempt (or of the unsolicited response).
     last_query: Timestamp,
@@ -189,6 +341,7 @@ pub struct Counts {
     pub answered: u64,
     pub unanswered: u64,
     pub unsolicited: u64,
+    pub announcements: u64,
     pub retransmissions: u64,
     pub duplicates: u64,
     pub question_mismatches: u64,
@@ -198,16 +351,26 @@ pub struct Counts {
 pub struct Pairer {
     cfg: Config,
     /// Boxed: a `VecDeque` keeps up to twice its length in capacity, and a
-    /// slot is some 400 bytes; boxed, the spare capacity costs 8 bytes a slot
-    /// and every slot's memory is counted in `held_bytes` (issue 7).
+    /// slot is some 400 bytes; boxed, spare capacity costs 8 bytes a slot and
+    /// every slot's memory is counted in `held_bytes` (issue 7).
     slots: VecDeque<Box<Slot>>,
     /// Sequence number of `slots[0]`.
     base: u64,
+    /// Open transactions taken out of the in-order queue (see
+    /// `Config::max_in_order`), written when they close.
+    parked: BTreeMap<u64, Box<Slot>>,
+    /// When the parked transactions are next checked for closing.
+    next_park_sweep: Timestamp,
+    /// Answers written out early, remembered by a hash of key and question.
+    tombstones: HashMap<u64, Timestamp>,
+    tombstone_queue: VecDeque<(Timestamp, u64)>,
     /// Newest slot for each key; older ones chain through `prev_same_key`.
-    newest: HashMap<Key, u64>,
+    newest: HashMap<Key, u64, FastState>,
     /// Capture time only moves forward, even when frames are out of order.
     now: Timestamp,
     counts: Counts,
+    /// Holds the reduced copy of the current message (`Config::question_only`).
+    scratch: Vec<u8>,
     /// Bytes held by the open transactions, as `Config::max_open_bytes` counts them.
     held_bytes: usize,
 }
@@ -218,9 +381,14 @@ impl Pairer {
             cfg,
             slots: VecDeque::new(),
             base: 0,
-            newest: HashMap::new(),
+            parked: BTreeMap::new(),
+            next_park_sweep: Timestamp::default(),
+            tombstones: HashMap::new(),
+            tombstone_queue: VecDeque::new(),
+            newest: HashMap::default(),
             now: Timestamp::default(),
             counts: Counts::default(),
+            scratch: Vec::new(),
             held_bytes: 0,
         }
     }
@@ -229,14 +397,14 @@ impl Pairer {
         self.counts
     }
 
-    /// Transactions currently open.
-    pub fn open(&self) -> usize {
-        self.slots.len()
-    }
-
     /// Bytes held by the open transactions (see `Config::max_open_bytes`).
     pub fn held_bytes(&self) -> usize {
         self.held_bytes
+    }
+
+    /// Transactions currently held (open, or waiting to be written in order).
+    pub fn open(&self) -> usize {
+        self.slots.len() + self.parked.len()
     }
 
     /// Feeds one message; completed transactions are passed to `out` in order.
@@ -250,32 +418,24 @@ impl Pairer {
             self.now = meta.ts;
         }
         let header = msg.header();
-        let question = question_key(msg);
+        let mdns = meta.port_kind == PortKind::Mdns;
+        let question = question_key(msg, mdns);
+        let keys = if mdns { mdns_keys(msg) } else { Vec::new() };
         let is_response = header.qr();
-        let key = if is_response {
-            Key {
-                transport: meta.transport,
-                client: meta.dst,
-                client_port: meta.dport,
-                server: meta.src,
-                server_port: meta.sport,
-                id: header.id,
-            }
+        let key = key_of(&meta, header.id, is_response);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let bytes = if self.cfg.question_only {
+            question_only_into(msg, &mut scratch);
+            scratch.as_slice()
         } else {
-            Key {
-                transport: meta.transport,
-                client: meta.src,
-                client_port: meta.sport,
-                server: meta.dst,
-                server_port: meta.dport,
-                id: header.id,
-            }
+            msg.as_bytes()
         };
         if is_response {
-            self.on_response(key, question, meta, msg.as_bytes());
+            self.on_response(key, question, keys, meta, bytes);
         } else {
-            self.on_query(key, question, meta, msg.as_bytes());
+            self.on_query(key, question, keys, meta, bytes);
         }
+        self.scratch = scratch;
         self.emit_closed(out);
     }
 
@@ -295,6 +455,15 @@ impl Pairer {
         let Some(id) = quoted.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
             return false;
         };
+        // A quoted response (QR set, when the quote reaches the flags): the
+        // server's answer could not be delivered to the client (which had
+        // usually given up); it belongs to the transaction of that response.
+        let is_response = quoted.get(2).is_some_and(|f| f & 0x80 != 0);
+        let (client, server) = if is_response {
+            (server, client)
+        } else {
+            (client, server)
+        };
         let key = Key {
             transport: Transport::Udp,
             client: client.0,
@@ -303,9 +472,13 @@ impl Pairer {
             server_port: server.1,
             id,
         };
-        let open = self.find(&key, |s| {
-            s.txn.query.is_some() && s.txn.status == Status::Unanswered
-        });
+        let open = if is_response {
+            self.find(&key, |s| s.txn.response.is_some())
+        } else {
+            self.find(&key, |s| {
+                s.txn.query.is_some() && s.txn.status == Status::Unanswered
+            })
+        };
         match open.and_then(|seq| self.slot_mut(seq)) {
             Some(slot) => {
                 if slot.txn.icmp_errors.len() < MAX_ATTEMPTS_LISTED {
@@ -320,27 +493,65 @@ impl Pairer {
 
     /// Ends the capture: every transaction still open is emitted.
     pub fn finish(&mut self, out: &mut dyn FnMut(Transaction)) {
-        while let Some(slot) = self.slots.pop_front().map(|b| *b) {
-            let seq = self.base;
-            self.base += 1;
+        // Parked transactions are older than everything still queued.
+        let parked = std::mem::take(&mut self.parked);
+        let queued = std::mem::take(&mut self.slots);
+        let first_queued = self.base;
+        self.base += queued.len() as u64;
+        let all = parked.into_iter().chain(
+            queued
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (first_queued + i as u64, s)),
+        );
+        for (seq, slot) in all {
             let censored = slot.txn.status == Status::Unanswered
                 && slot.txn.icmp_errors.is_empty()
                 && self.now.micros_since(&slot.last_query) < self.cfg.timeout_micros;
-            self.emit(seq, slot, censored, false, out);
+            self.emit(seq, *slot, censored, false, out);
         }
         self.newest.clear();
+        self.tombstones.clear();
+        self.tombstone_queue.clear();
     }
 
     fn slot(&self, seq: u64) -> Option<&Slot> {
-        let idx = seq.checked_sub(self.base)?;
-        self.slots.get(usize::try_from(idx).ok()?).map(|b| &**b)
+        match seq.checked_sub(self.base) {
+            Some(idx) => self.slots.get(usize::try_from(idx).ok()?).map(|b| &**b),
+            None => self.parked.get(&seq).map(|b| &**b),
+        }
     }
 
     fn slot_mut(&mut self, seq: u64) -> Option<&mut Slot> {
-        let idx = seq.checked_sub(self.base)?;
-        self.slots
-            .get_mut(usize::try_from(idx).ok()?)
-            .map(|b| &mut **b)
+        match seq.checked_sub(self.base) {
+            Some(idx) => self
+                .slots
+                .get_mut(usize::try_from(idx).ok()?)
+                .map(|b| &mut **b),
+            None => self.parked.get_mut(&seq).map(|b| &mut **b),
+        }
+    }
+
+    /// The tombstone hash of a transaction: its key and question.
+    fn tombstone_hash(key: &Key, question: &Option<QuestionKey>) -> u64 {
+        let mut h = DefaultHasher::new();
+        key.hash(&mut h);
+        question
+            .map(|q| (q.name_hash, q.qtype, q.qclass))
+            .hash(&mut h);
+        h.finish()
+    }
+
+    fn expire_tombstones(&mut self) {
+        while let Some(&(t, hash)) = self.tombstone_queue.front() {
+            if self.now.micros_since(&t) <= TOMBSTONE_MICROS {
+                break;
+            }
+            self.tombstone_queue.pop_front();
+            if self.tombstones.get(&hash) == Some(&t) {
+                self.tombstones.remove(&hash);
+            }
+        }
     }
 
     /// The newest slot with `key` that satisfies `pred` (walks the key's chain
@@ -370,13 +581,18 @@ impl Pairer {
         &mut self,
         key: Key,
         question: Option<QuestionKey>,
+        keys: Vec<QuestionKey>,
         meta: MessageMeta,
         bytes: &[u8],
     ) {
         let retransmission_of = self.find(&key, |s| {
             s.txn.status == Status::Unanswered
-                && s.txn.query.is_some()
+                && s.txn.query.as_ref().is_some_and(|q| {
+                    // mDNS and LLMNR keys leave addresses out: the same client.
+                    q.meta.src == meta.src && q.meta.sport == meta.sport
+                })
                 && s.question == question
+                && s.mdns == keys
                 && self.within_window(s.last_query)
         });
         if let Some(seq) = retransmission_of {
@@ -399,6 +615,7 @@ impl Pairer {
         self.push(
             key,
             question,
+            keys,
             meta.ts,
             Transaction {
                 query: Some(StoredMessage {
@@ -421,23 +638,35 @@ impl Pairer {
         &mut self,
         key: Key,
         question: Option<QuestionKey>,
+        keys: Vec<QuestionKey>,
         meta: MessageMeta,
         bytes: &[u8],
     ) {
+        let mdns = meta.port_kind == PortKind::Mdns;
         let waiting = |s: &Slot| {
             s.txn.status == Status::Unanswered
                 && s.txn.query.is_some()
                 && self.within_window(s.last_query)
         };
+        // mDNS: the response must answer one of the query's questions.
+        let same_question = |s: &Slot| {
+            if mdns {
+                keys.iter().any(|k| s.mdns.iter().any(|q| k.answers(q)))
+            } else {
+                s.question == question
+            }
+        };
         // Best: an open query with the same question; next: an open query with
-        // the same ID but another question (flagged); then a duplicate answer.
+        // the same ID but another question (flagged; not for mDNS, whose IDs
+        // are all zero); then a duplicate answer.
         let answers = self
-            .find(&key, |s| waiting(s) && s.question == question)
-            .or_else(|| self.find(&key, waiting));
+            .find(&key, |s| waiting(s) && same_question(s))
+            .or_else(|| if mdns { None } else { self.find(&key, waiting) });
         if let Some(seq) = answers {
             let now = self.now;
             if let Some(slot) = self.slot_mut(seq) {
-                let mismatch = slot.question != question;
+                // mDNS matched by question already (its responses carry none).
+                let mismatch = !mdns && slot.question != question;
                 slot.txn.question_mismatch = mismatch;
                 slot.txn.status = Status::Answered;
                 slot.txn.response = Some(StoredMessage {
@@ -454,7 +683,7 @@ impl Pairer {
         }
         let duplicate_of = self.find(&key, |s| {
             s.txn.status == Status::Answered
-                && s.question == question
+                && same_question(s)
                 && s.answered_at.is_some_and(|t| self.within_window(t))
         });
         if let Some(seq) = duplicate_of {
@@ -472,9 +701,18 @@ impl Pairer {
             self.counts.duplicates += 1;
             return;
         }
+        self.expire_tombstones();
+        let late_duplicate = !mdns
+            && self
+                .tombstones
+                .contains_key(&Self::tombstone_hash(&key, &question));
+        if late_duplicate {
+            self.counts.duplicates += 1;
+        }
         self.push(
             key,
             question,
+            keys,
             meta.ts,
             Transaction {
                 query: None,
@@ -482,7 +720,13 @@ impl Pairer {
                     meta,
                     bytes: bytes.to_vec(),
                 }),
-                status: Status::Unsolicited,
+                status: if mdns {
+                    Status::Announcement
+                } else if late_duplicate {
+                    Status::Duplicate
+                } else {
+                    Status::Unsolicited
+                },
                 retransmissions: Vec::new(),
                 duplicates: Vec::new(),
                 icmp_errors: Vec::new(),
@@ -493,13 +737,21 @@ impl Pairer {
         );
     }
 
-    fn push(&mut self, key: Key, question: Option<QuestionKey>, ts: Timestamp, txn: Transaction) {
-        self.held_bytes += cost(&txn);
+    fn push(
+        &mut self,
+        key: Key,
+        question: Option<QuestionKey>,
+        mdns: Vec<QuestionKey>,
+        ts: Timestamp,
+        txn: Transaction,
+    ) {
         let seq = self.base + self.slots.len() as u64;
         let prev_same_key = self.newest.insert(key, seq);
+        self.held_bytes += cost(&txn);
         self.slots.push_back(Box::new(Slot {
             key,
             question,
+            mdns,
             txn,
             last_query: ts.max(self.now),
             answered_at: None,
@@ -509,26 +761,79 @@ impl Pairer {
 
     fn is_closed(&self, slot: &Slot) -> bool {
         match slot.txn.status {
-            Status::Unsolicited => true,
+            Status::Unsolicited | Status::Announcement | Status::Duplicate => true,
             Status::Answered => slot.answered_at.is_none_or(|t| !self.within_window(t)),
             Status::Unanswered => !self.within_window(slot.last_query),
         }
     }
 
     fn emit_closed(&mut self, out: &mut dyn FnMut(Transaction)) {
+        self.expire_tombstones();
+        // Over a bound, the oldest go first: parked ones are older than any queued.
+        self.evict_parked(out);
         while let Some(front) = self.slots.front() {
-            let over_cap =
-                self.slots.len() > self.cfg.max_open || self.held_bytes > self.cfg.max_open_bytes;
-            if !over_cap && !self.is_closed(front) {
+            let over_cap = self.over_cap();
+            let closed = self.is_closed(front);
+            let behind = self.slots.len() > self.cfg.max_in_order;
+            if !over_cap && !closed && !behind {
                 break;
             }
-            let Some(slot) = self.slots.pop_front().map(|b| *b) else {
+            let Some(slot) = self.slots.pop_front() else {
                 break;
             };
             let seq = self.base;
             self.base += 1;
-            let evicted = over_cap && !self.is_closed(&slot);
-            self.emit(seq, slot, false, evicted, out);
+            if closed || over_cap {
+                self.emit(seq, *slot, false, over_cap && !closed, out);
+            } else if slot.txn.status == Status::Answered {
+                // Still within its duplicate window: write it now and remember
+                // it compactly (a tombstone).
+                self.emit(seq, *slot, false, false, out);
+            } else {
+                self.parked.insert(seq, slot);
+            }
+        }
+        if !self.parked.is_empty() {
+            self.sweep_parked(out);
+        }
+    }
+
+    /// Writes parked transactions that have closed (or been answered), and
+    /// evicts the oldest beyond `max_open`. Checked at most every 100 ms of
+    /// capture time, so the cost per message stays small.
+    fn sweep_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
+        self.evict_parked(out);
+        if self.now < self.next_park_sweep {
+            return;
+        }
+        self.next_park_sweep =
+            Timestamp::new(self.now.secs, self.now.nanos.saturating_add(100_000_000));
+        let done: Vec<u64> = self
+            .parked
+            .iter()
+            .filter(|(_, s)| self.is_closed(s) || s.txn.status == Status::Answered)
+            .map(|(&seq, _)| seq)
+            .collect();
+        for seq in done {
+            if let Some(slot) = self.parked.remove(&seq) {
+                self.emit(seq, *slot, false, false, out);
+            }
+        }
+    }
+
+    /// Whether a bound on open transactions (count or bytes) is exceeded.
+    fn over_cap(&self) -> bool {
+        self.open() > self.cfg.max_open || self.held_bytes > self.cfg.max_open_bytes
+    }
+
+    /// Closes parked transactions, oldest first, while over a bound.
+    fn evict_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
+        while self.over_cap() {
+            let Some((seq, slot)) = self.parked.pop_first() else {
+                break;
+            };
+            let closed = self.is_closed(&slot);
+            self.emit(seq, *slot, false, !closed, out);
         }
     }
 
@@ -540,11 +845,27 @@ impl Pairer {
         evicted: bool,
         out: &mut dyn FnMut(Transaction),
     ) {
+        self.held_bytes = self.held_bytes.saturating_sub(cost(&slot.txn));
         if self.newest.get(&slot.key) == Some(&seq) {
-            self.newest.remove(&slot.key);
+            // An older slot with the same key may still be open.
+            match slot.prev_same_key.filter(|&p| self.slot(p).is_some()) {
+                Some(prev) => self.newest.insert(slot.key, prev),
+                None => self.newest.remove(&slot.key),
+            };
+        }
+        if slot.txn.status == Status::Answered {
+            if let Some(at) = slot.answered_at.filter(|&t| self.within_window(t)) {
+                let hash = Self::tombstone_hash(&slot.key, &slot.question);
+                self.tombstones.insert(hash, at);
+                self.tombstone_queue.push_back((at, hash));
+            }
+        }
+        if slot.txn.status == Status::Duplicate {
+            // Counted when it arrived; not a transaction of its own.
+            out(slot.txn);
+            return;
         }
         let mut txn = slot.txn;
-        self.held_bytes = self.held_bytes.saturating_sub(cost(&txn));
         txn.censored = censored;
         txn.evicted = evicted;
         self.counts.transactions += 1;
@@ -552,6 +873,8 @@ impl Pairer {
             Status::Answered => self.counts.answered += 1,
             Status::Unanswered => self.counts.unanswered += 1,
             Status::Unsolicited => self.counts.unsolicited += 1,
+            Status::Announcement => self.counts.announcements += 1,
+            Status::Duplicate => {}
         }
         if evicted {
             self.counts.evicted += 1;
@@ -567,4 +890,474 @@ fn cost(txn: &Transaction) -> usize {
         + txn.response.as_ref().map_or(0, |m| m.bytes.len())
         + (txn.retransmissions.len() + txn.duplicates.len()) * ATTEMPT_COST
         + txn.icmp_errors.len() * size_of::<IcmpNote>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    /// `samples/dns.pcapng` frame 1: `dig A www.lab.example +noedns`.
+    const QUERY_A: [u8; 33] = [
+        0x03, 0xa6, // ID
+        0x01, 0x20, // flags: RD, AD
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // QD=1 AN=0 NS=0 AR=0
+        3, b'w', b'w', b'w', 3, b'l', b'a', b'b', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e',
+        0, // www.lab.example.
+        0x00, 0x01, 0x00, 0x01, // A IN
+    ];
+
+    /// Frame 2: its answer, `www.lab.example. 300 IN A 192.0.2.10`.
+    const RESPONSE_A: [u8; 49] = [
+        0x03, 0xa6, // ID
+        0x85, 0x00, // flags: QR, AA, RD; NOERROR
+        0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // QD=1 AN=1
+        3, b'w', b'w', b'w', 3, b'l', b'a', b'b', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 0,
+        0x00, 0x01, 0x00, 0x01, // question
+        0xc0, 0x0c, // owner: pointer to offset 12
+        0x00, 0x01, 0x00, 0x01, // A IN
+        0x00, 0x00, 0x01, 0x2c, // TTL 300
+        0x00, 0x04, 192, 0, 2, 10, // RDATA
+    ];
+
+    /// `zeek__mdns-no-assoc.pcap` frame 1: mDNS query `initial-query-a.local. A`
+    /// (QM), 192.168.0.2:5353 -> 224.0.0.251:5353.
+    const MDNS_QUERY_A: [u8; 39] = [
+        0x00, 0x00, // ID 0 (RFC 6762 §18.1)
+        0x00, 0x00, // flags: a standard query
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // QD=1
+        15, b'i', b'n', b'i', b't', b'i', b'a', b'l', b'-', b'q', b'u', b'e', b'r', b'y', b'-',
+        b'a', 5, b'l', b'o', b'c', b'a', b'l', 0, // initial-query-a.local.
+        0x00, 0x01, 0x00, 0x01, // A, IN (QU bit clear)
+    ];
+
+    /// Frame 3 of the same file: a response for another name
+    /// (`unrelated-reply-a.local. 120 IN A 192.168.0.2`), no question.
+    const MDNS_UNRELATED: [u8; 51] = [
+        0x00, 0x00, // ID 0
+        0x84, 0x00, // flags: QR, AA
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // QD=0 AN=1
+        17, b'u', b'n', b'r', b'e', b'l', b'a', b't', b'e', b'd', b'-', b'r', b'e', b'p', b'l',
+        b'y', b'-', b'a', 5, b'l', b'o', b'c', b'a', b'l', 0, // unrelated-reply-a.local.
+        0x00, 0x01, 0x00, 0x01, // A IN
+        0x00, 0x00, 0x00, 0x78, // TTL 120
+        0x00, 0x04, 192, 168, 0, 2,
+    ];
+
+    /// The same response bytes, but its record owned by the queried name (as a
+    /// responder for `initial-query-a.local` sends it), with the cache-flush bit.
+    fn mdns_answer_a() -> Vec<u8> {
+        let mut m = vec![
+            0x00, 0x00, 0x84, 0x00, // ID 0, QR AA
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // QD=0 AN=1
+        ];
+        m.extend_from_slice(&MDNS_QUERY_A[12..35]); // initial-query-a.local.
+        m.extend_from_slice(&[0x00, 0x01, 0x80, 0x01]); // A, cache-flush | IN
+        m.extend_from_slice(&[0x00, 0x00, 0x00, 0x78, 0x00, 0x04, 192, 168, 0, 7]);
+        m
+    }
+
+    /// `suricata-verify__llmnr-udp__input.pcap` frame 1: LLMNR query
+    /// `hs2011 A`, 192.168.10.233:54022 -> 224.0.0.252:5355.
+    const LLMNR_QUERY: [u8; 24] = [
+        0xc3, 0x41, // ID
+        0x00, 0x00, // flags
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // QD=1
+        6, b'h', b's', b'2', b'0', b'1', b'1', 0, // hs2011.
+        0x00, 0x01, 0x00, 0x01, // A IN
+    ];
+
+    /// Frame 2: the responder's unicast answer, 192.168.10.101:5355 ->
+    /// 192.168.10.233:54022, `HS2011. 30 IN A 192.168.10.101`.
+    const LLMNR_RESPONSE: [u8; 46] = [
+        0xc3, 0x41, // ID
+        0x80, 0x00, // flags: QR
+        0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // QD=1 AN=1
+        6, b'h', b's', b'2', b'0', b'1', b'1', 0, 0x00, 0x01, 0x00, 0x01, // question
+        6, b'H', b'S', b'2', b'0', b'1', b'1', 0, // owner, not compressed
+        0x00, 0x01, 0x00, 0x01, // A IN
+        0x00, 0x00, 0x00, 0x1e, // TTL 30
+        0x00, 0x04, 192, 168, 10, 101,
+    ];
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(a, b, c, d))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn meta(
+        frame: u64,
+        secs: f64,
+        src: IpAddr,
+        sport: u16,
+        dst: IpAddr,
+        dport: u16,
+        port_kind: PortKind,
+    ) -> MessageMeta {
+        let micros = (secs * 1e6).round() as i64;
+        MessageMeta {
+            file: 0,
+            frame,
+            ts: Timestamp::new(
+                1_700_000_000 + micros / 1_000_000,
+                (micros % 1_000_000) as u32 * 1000,
+            ),
+            src,
+            dst,
+            sport,
+            dport,
+            transport: Transport::Udp,
+            port_kind,
+            cut: false,
+        }
+    }
+
+    /// Feeds messages in order and returns every transaction.
+    fn pair(msgs: &[(MessageMeta, &[u8])]) -> Vec<Transaction> {
+        let mut p = Pairer::new(Config::default());
+        let mut out = Vec::new();
+        for (m, bytes) in msgs {
+            let msg = dns::Message::parse(bytes).expect("test message has a header");
+            p.on_message(*m, &msg, &mut |t| out.push(t));
+        }
+        p.finish(&mut |t| out.push(t));
+        out
+    }
+
+    fn frame_of(m: &Option<StoredMessage>) -> Option<u64> {
+        m.as_ref().map(|s| s.meta.frame)
+    }
+
+    const CLIENT: u16 = 59672;
+
+    #[test]
+    fn query_and_response_pair_with_rtt() {
+        let c = v4(127, 0, 0, 1);
+        let t = pair(&[
+            (meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53), &QUERY_A),
+            (
+                meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
+                &RESPONSE_A,
+            ),
+        ]);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].status, Status::Answered);
+        assert_eq!(frame_of(&t[0].response), Some(2));
+        assert_eq!(t[0].rtt_micros(), Some(200));
+    }
+
+    #[test]
+    fn three_tries_five_seconds_apart_are_one_lookup_timed_from_the_first() {
+        // tshark starts a new transaction at the third try (10 s after the
+        // first); we measure the window from the latest try.
+        let c = v4(10, 0, 0, 2);
+        let s = v4(10, 0, 0, 1);
+        let t = pair(&[
+            (meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53), &QUERY_A),
+            (meta(2, 5.0, c, CLIENT, s, 53, PortKind::Dns53), &QUERY_A),
+            (meta(3, 10.0, c, CLIENT, s, 53, PortKind::Dns53), &QUERY_A),
+            (
+                meta(4, 10.01, s, 53, c, CLIENT, PortKind::Dns53),
+                &RESPONSE_A,
+            ),
+        ]);
+        assert_eq!(t.len(), 1, "{t:?}");
+        let frames: Vec<u64> = t[0].retransmissions.iter().map(|a| a.frame).collect();
+        assert_eq!(frames, [2, 3]);
+        assert_eq!(t[0].status, Status::Answered);
+        assert_eq!(t[0].rtt_micros(), Some(10_010_000));
+    }
+
+    #[test]
+    fn same_id_other_question_is_not_a_retransmission() {
+        let c = v4(10, 0, 0, 2);
+        let s = v4(10, 0, 0, 1);
+        let mut aaaa = QUERY_A;
+        aaaa[30] = 28; // QTYPE AAAA
+        let t = pair(&[
+            (meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53), &QUERY_A),
+            (meta(2, 1.0, c, CLIENT, s, 53, PortKind::Dns53), &aaaa),
+        ]);
+        assert_eq!(t.len(), 2);
+        assert!(t.iter().all(|x| x.retransmissions.is_empty()));
+    }
+
+    #[test]
+    fn mdns_response_from_another_host_answers_the_question() {
+        // Query to the group from 192.168.0.2; a responder (192.168.0.7)
+        // answers to the group, ID 0, no question: paired by question.
+        let group = v4(224, 0, 0, 251);
+        let asker = v4(192, 168, 0, 2);
+        let responder = v4(192, 168, 0, 7);
+        let answer = mdns_answer_a();
+        let t = pair(&[
+            (
+                meta(1, 0.0, asker, 5353, group, 5353, PortKind::Mdns),
+                &MDNS_QUERY_A,
+            ),
+            (
+                meta(2, 0.0005, responder, 5353, group, 5353, PortKind::Mdns),
+                &answer,
+            ),
+        ]);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!(t[0].status, Status::Answered);
+        assert_eq!(frame_of(&t[0].query), Some(1));
+        assert_eq!(frame_of(&t[0].response), Some(2));
+        assert_eq!(t[0].rtt_micros(), Some(500));
+        assert!(!t[0].question_mismatch);
+    }
+
+    #[test]
+    fn mdns_response_for_another_name_is_an_announcement_not_an_answer() {
+        // tshark pairs these two (same conversation, ID 0); the response's
+        // record is for another name.
+        let group = v4(224, 0, 0, 251);
+        let host = v4(192, 168, 0, 2);
+        let t = pair(&[
+            (
+                meta(1, 0.0, host, 5353, group, 5353, PortKind::Mdns),
+                &MDNS_QUERY_A,
+            ),
+            (
+                meta(3, 0.0005, host, 5353, group, 5353, PortKind::Mdns),
+                &MDNS_UNRELATED,
+            ),
+        ]);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert_eq!(t[0].status, Status::Unanswered);
+        assert_eq!(t[1].status, Status::Announcement);
+        assert_eq!(Status::Announcement.as_str(), "announcement");
+    }
+
+    #[test]
+    fn mdns_qu_then_qm_is_a_retransmission_and_ipv4_does_not_answer_ipv6() {
+        let group = v4(224, 0, 0, 251);
+        let host = v4(192, 168, 0, 2);
+        let mut qu = MDNS_QUERY_A;
+        qu[37] |= 0x80; // QCLASS: unicast-response bit (RFC 6762 §5.4)
+        let v6_group: IpAddr = "ff02::fb".parse().unwrap_or(group);
+        let v6_host: IpAddr = "fe80::1".parse().unwrap_or(host);
+        let answer = mdns_answer_a();
+        let t = pair(&[
+            (meta(1, 0.0, host, 5353, group, 5353, PortKind::Mdns), &qu),
+            (
+                meta(2, 0.0001, v6_host, 5353, v6_group, 5353, PortKind::Mdns),
+                &qu,
+            ),
+            (
+                meta(3, 1.0, host, 5353, group, 5353, PortKind::Mdns),
+                &MDNS_QUERY_A,
+            ),
+            (
+                meta(4, 1.2, v6_host, 5353, v6_group, 5353, PortKind::Mdns),
+                &answer,
+            ),
+        ]);
+        assert_eq!(t.len(), 2, "{t:?}");
+        let v4 = &t[0];
+        assert_eq!(frame_of(&v4.query), Some(1));
+        assert_eq!(v4.retransmissions.len(), 1, "QM repeat of the QU question");
+        assert_eq!(v4.retransmissions[0].frame, 3);
+        assert_eq!(v4.status, Status::Unanswered);
+        let v6 = &t[1];
+        assert_eq!(frame_of(&v6.query), Some(2));
+        assert_eq!(frame_of(&v6.response), Some(4));
+    }
+
+    #[test]
+    fn llmnr_unicast_answer_pairs_with_the_multicast_query() {
+        let client = v4(192, 168, 10, 233);
+        let group = v4(224, 0, 0, 252);
+        let responder = v4(192, 168, 10, 101);
+        let t = pair(&[
+            (
+                meta(1, 0.0, client, 54022, group, 5355, PortKind::Llmnr),
+                &LLMNR_QUERY,
+            ),
+            (
+                meta(2, 0.0014, responder, 5355, client, 54022, PortKind::Llmnr),
+                &LLMNR_RESPONSE,
+            ),
+        ]);
+        assert_eq!(t.len(), 1, "{t:?}");
+        assert_eq!(t[0].status, Status::Answered);
+        assert_eq!(t[0].rtt_micros(), Some(1400));
+        assert!(!t[0].question_mismatch, "HS2011 = hs2011 (RFC 4343)");
+    }
+
+    #[test]
+    fn icmp_quoting_a_response_joins_that_response_transaction() {
+        let c = v4(10, 0, 0, 2);
+        let s = v4(10, 0, 0, 1);
+        let mut p = Pairer::new(Config::default());
+        let mut out = Vec::new();
+        let q = dns::Message::parse(&QUERY_A).expect("header");
+        let r = dns::Message::parse(&RESPONSE_A).expect("header");
+        p.on_message(
+            meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53),
+            &q,
+            &mut |t| out.push(t),
+        );
+        p.on_message(
+            meta(2, 0.1, s, 53, c, CLIENT, PortKind::Dns53),
+            &r,
+            &mut |t| out.push(t),
+        );
+        let note = IcmpNote {
+            frame: 3,
+            ts: Timestamp::new(1_700_000_000, 200_000_000),
+            reporter: c,
+            kind: "port unreachable",
+        };
+        // The quote: the response from the server to the client (ID, flags QR).
+        assert!(p.on_icmp_error(note, (s, 53), (c, CLIENT), &RESPONSE_A[..8]));
+        // A quote of a query nobody sent matches nothing.
+        assert!(!p.on_icmp_error(note, (c, 1), (s, 53), &QUERY_A[..8]));
+        p.finish(&mut |t| out.push(t));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].icmp_errors.len(), 1);
+        assert_eq!(out[0].icmp_errors[0].frame, 3);
+    }
+
+    /// QUERY_A / RESPONSE_A with the ID set to `id`.
+    fn with_id(bytes: &[u8], id: u16) -> Vec<u8> {
+        let mut b = bytes.to_vec();
+        b[..2].copy_from_slice(&id.to_be_bytes());
+        b
+    }
+
+    #[test]
+    fn bounded_in_order_queue_writes_finished_transactions_past_an_open_one() {
+        let (c, s) = (v4(127, 0, 0, 1), v4(127, 0, 0, 53));
+        let mut p = Pairer::new(Config {
+            max_in_order: 4,
+            ..Config::default()
+        });
+        let mut out = Vec::new();
+        let mut max_held = 0;
+        // Frame 1: a query that is never answered; then 20 answered lookups.
+        let lost = with_id(&QUERY_A, 1);
+        let m = meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53);
+        p.on_message(m, &dns::Message::parse(&lost).unwrap(), &mut |t| {
+            out.push(t)
+        });
+        for i in 0..20u16 {
+            let (q, r) = (with_id(&QUERY_A, 100 + i), with_id(&RESPONSE_A, 100 + i));
+            let t = 0.01 * f64::from(i + 1);
+            let f = 2 + 2 * u64::from(i);
+            let mq = meta(f, t, c, CLIENT, s, 53, PortKind::Dns53);
+            let mr = meta(f + 1, t + 0.001, s, 53, c, CLIENT, PortKind::Dns53);
+            p.on_message(mq, &dns::Message::parse(&q).unwrap(), &mut |t| out.push(t));
+            p.on_message(mr, &dns::Message::parse(&r).unwrap(), &mut |t| out.push(t));
+            max_held = max_held.max(p.open());
+        }
+        assert!(max_held <= 6, "held {max_held} transactions");
+        assert!(
+            out.len() >= 15,
+            "finished ones are written while frame 1 is open"
+        );
+        assert!(out.iter().all(|t| t.status == Status::Answered));
+        p.finish(&mut |t| out.push(t));
+        assert_eq!(out.len(), 21);
+        let pos = out
+            .iter()
+            .position(|t| frame_of(&t.query) == Some(1))
+            .expect("frame 1 written");
+        assert!(pos >= 15, "written after those that finished behind it");
+        assert_eq!(out[pos].status, Status::Unanswered);
+        // The others came out in their own order.
+        let firsts: Vec<u64> = out
+            .iter()
+            .filter_map(|t| frame_of(&t.query))
+            .filter(|&f| f != 1)
+            .collect();
+        assert_eq!(firsts.len(), 20);
+        assert!(firsts.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn late_duplicate_after_early_write_is_a_duplicate_not_unsolicited() {
+        let (c, s) = (v4(127, 0, 0, 1), v4(127, 0, 0, 53));
+        let mut p = Pairer::new(Config {
+            max_in_order: 1,
+            ..Config::default()
+        });
+        let mut out = Vec::new();
+        let lost = with_id(&QUERY_A, 1);
+        let msgs: Vec<(MessageMeta, Vec<u8>)> = vec![
+            (meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53), lost),
+            (
+                meta(2, 0.1, c, CLIENT, s, 53, PortKind::Dns53),
+                with_id(&QUERY_A, 7),
+            ),
+            (
+                meta(3, 0.2, s, 53, c, CLIENT, PortKind::Dns53),
+                with_id(&RESPONSE_A, 7),
+            ),
+            (
+                meta(4, 0.3, c, CLIENT, s, 53, PortKind::Dns53),
+                with_id(&QUERY_A, 8),
+            ),
+            (
+                meta(5, 0.4, s, 53, c, CLIENT, PortKind::Dns53),
+                with_id(&RESPONSE_A, 8),
+            ),
+            (
+                meta(6, 0.5, s, 53, c, CLIENT, PortKind::Dns53),
+                with_id(&RESPONSE_A, 7),
+            ),
+        ];
+        for (m, b) in &msgs {
+            p.on_message(*m, &dns::Message::parse(b).unwrap(), &mut |t| out.push(t));
+        }
+        p.finish(&mut |t| out.push(t));
+        let dup = out
+            .iter()
+            .find(|t| frame_of(&t.response) == Some(6))
+            .expect("frame 6 reported");
+        assert_eq!(dup.status, Status::Duplicate);
+        assert_eq!(p.counts().duplicates, 1);
+        assert_eq!(p.counts().unsolicited, 0);
+        assert_eq!(p.counts().transactions, 3);
+    }
+
+    #[test]
+    fn question_only_keeps_header_and_question() {
+        let c = v4(127, 0, 0, 1);
+        let cfg = Config {
+            question_only: true,
+            ..Config::default()
+        };
+        let mut p = Pairer::new(cfg);
+        let mut out = Vec::new();
+        let q = dns::Message::parse(&QUERY_A).expect("header");
+        let r = dns::Message::parse(&RESPONSE_A).expect("header");
+        p.on_message(
+            meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &q,
+            &mut |t| out.push(t),
+        );
+        p.on_message(
+            meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
+            &r,
+            &mut |t| out.push(t),
+        );
+        p.finish(&mut |t| out.push(t));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].status, Status::Answered);
+        // The query had nothing past its question: kept whole.
+        assert_eq!(
+            out[0].query.as_ref().map(|m| &m.bytes[..]),
+            Some(&QUERY_A[..])
+        );
+        // The response: its first 33 bytes, ANCOUNT rewritten to 0.
+        let kept = &out[0].response.as_ref().expect("response").bytes;
+        assert_eq!(kept.len(), 33);
+        assert_eq!(&kept[4..12], &[0, 1, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&kept[12..], &RESPONSE_A[12..33]);
+        assert_eq!(&kept[..4], &RESPONSE_A[..4]);
+        let walked = dns::Message::parse(kept).expect("header").trailing();
+        assert_eq!(walked, Ok(0), "the copy is a well-formed message");
+    }
 }

@@ -135,12 +135,7 @@ impl<'a> Iterator for EdnsOptions<'a> {
                     offset,
                 )
             })?;
-            Ok(EdnsOption {
-                code,
-                data,
-                offset,
-                msg: self.msg,
-            })
+            Ok(EdnsOption { code, data, offset })
         })();
         match res {
             Ok(o) => {
@@ -164,7 +159,6 @@ pub struct EdnsOption<'a> {
     pub data: &'a [u8],
     /// Offset of the option (its code) in the message.
     pub offset: usize,
-    msg: &'a [u8],
 }
 
 /// Option codes (IANA "DNS EDNS0 Option Codes").
@@ -313,14 +307,14 @@ impl<'a> EdnsOption<'a> {
 
     /// The client-subnet option as `(family, source prefix, scope prefix, address bytes)`.
     fn client_subnet(&self) -> Result<(u16, u8, u8, &'a [u8]), Error> {
-        let mut r = Reader::clamped(
-            self.msg,
-            self.data_offset(),
-            self.data_offset() + self.data.len(),
-        );
-        let family = r.u16()?;
-        let source = r.u8()?;
-        let scope = r.u8()?;
+        let at = |mut e: Error| {
+            e.offset = clamp16(self.data_offset() + usize::from(e.offset));
+            e
+        };
+        let mut r = Reader::new(self.data, 0);
+        let family = r.u16().map_err(at)?;
+        let source = r.u8().map_err(at)?;
+        let scope = r.u8().map_err(at)?;
         let addr = r.rest();
         let max = match family {
             1 => 32,
@@ -335,6 +329,17 @@ impl<'a> EdnsOption<'a> {
         }
         Ok((family, source, scope, addr))
     }
+}
+
+/// Writes `bytes` as lowercase hex, a space between bytes (dig's NSID and unknown options).
+fn hex_spaced(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            f.write_str(" ")?;
+        }
+        write!(f, "{b:02x}")?;
+    }
+    Ok(())
 }
 
 /// Writes `bytes` as lowercase hex.
@@ -359,9 +364,9 @@ fn printable(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
 }
 
 impl fmt::Display for EdnsOption<'_> {
-    /// dig-like: `NSID: 6e73 ("ns")`, `CLIENT-SUBNET: 192.0.2.0/24/0`, `COOKIE: <hex>`,
+    /// dig-like: `NSID: 6e 73 ("ns")`, `CLIENT-SUBNET: 192.0.2.0/24/0`, `COOKIE: <hex>`,
     /// `PADDING: 12 bytes`, `EDE: 18 (Prohibited): "text"`, `TCP-KEEPALIVE: 30.0 secs`;
-    /// unknown codes `OPT=65001: <hex>`. A malformed value falls back to hex.
+    /// unknown codes `OPT=65001: ab cd ("..")`. A malformed value falls back to hex.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.name() {
             Some(n) => write!(f, "{n}:")?,
@@ -373,9 +378,9 @@ impl fmt::Display for EdnsOption<'_> {
             return hex(f, d);
         }
         match self.code {
-            code::NSID => {
+            code::NSID if !d.is_empty() => {
                 f.write_str(" ")?;
-                hex(f, d)?;
+                hex_spaced(f, d)?;
                 f.write_str(" (\"")?;
                 printable(f, d)?;
                 f.write_str("\")")
@@ -395,7 +400,8 @@ impl fmt::Display for EdnsOption<'_> {
                     for (d, s) in a.iter_mut().zip(addr) {
                         *d = *s;
                     }
-                    write!(f, " {}/{source}/{scope}", Ipv6Addr::from(a))
+                    let a = super::rdata::Ipv6(Ipv6Addr::from(a));
+                    write!(f, " {a}/{source}/{scope}")
                 }
             }
             code::COOKIE => {
@@ -452,7 +458,10 @@ impl fmt::Display for EdnsOption<'_> {
             _ => {
                 if !d.is_empty() {
                     f.write_str(" ")?;
-                    hex(f, d)?;
+                    hex_spaced(f, d)?;
+                    f.write_str(" (\"")?;
+                    printable(f, d)?;
+                    f.write_str("\")")?;
                 }
                 Ok(())
             }
@@ -506,13 +515,13 @@ mod tests {
         assert_eq!(
             shown,
             [
-                "NSID: 6e73 (\"ns\")",
+                "NSID: 6e 73 (\"ns\")",
                 "COOKIE: 0123456789abcdef",
                 "CLIENT-SUBNET: 192.0.2.0/24/0",
                 "PADDING: 3 bytes",
                 "EDE: 18 (Prohibited): \"nope\"",
                 "TCP-KEEPALIVE: 30.0 secs",
-                "OPT=65001: ab",
+                "OPT=65001: ab (\".\")",
             ]
         );
         let first = opt.options().next().unwrap().unwrap();
@@ -524,6 +533,96 @@ mod tests {
             opt.to_string().split("; ").take(2).collect::<Vec<_>>(),
             ["version: 0, flags: do", "udp: 1232"]
         );
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// BIND 9.18 answering `dig +nsid +cookie=0123456789abcdef t.test A`: dig printed
+    /// `; NSID: 6e 73 ("ns")` and `; COOKIE: 0123456789abcdef010000006b026be96bc23e9ee9d8fa3c`.
+    #[test]
+    fn bind_response_with_nsid_and_cookie() {
+        let bytes = unhex(concat!(
+            "322e84000001000100010002017404746573740000010001c00c000100010000012c0004c000",
+            "0201c00c000200010000012c0006036e7331c00cc034000100010000012c0004c0000235",
+            // 0x4a OPT: root, udp 1232, TTL 0, RDLENGTH 0x22
+            "00002904d0000000000022",
+            "000300026e73", // NSID "ns"
+            "000a0018",     // COOKIE, 24 bytes: client 8 + server 16
+            "0123456789abcdef010000006b026be96bc23e9ee9d8fa3c"
+        ));
+        let msg = Message::parse(&bytes).unwrap();
+        let opt = msg.opt().unwrap().unwrap();
+        assert_eq!(
+            (opt.udp_payload_size, opt.version, opt.dnssec_ok),
+            (1232, 0, false)
+        );
+        assert_eq!(opt.offset, 0x4a);
+        let shown: Vec<String> = opt.options().map(|o| o.unwrap().to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "NSID: 6e 73 (\"ns\")",
+                "COOKIE: 0123456789abcdef010000006b026be96bc23e9ee9d8fa3c"
+            ]
+        );
+        assert_eq!(
+            opt.to_string(),
+            "version: 0, flags:; udp: 1232; NSID: 6e 73 (\"ns\"); COOKIE: 0123456789abcdef010000006b026be96bc23e9ee9d8fa3c"
+        );
+    }
+
+    /// BIND 9.18 refusing a query for a zone with `allow-query { none; }`: REFUSED with
+    /// `; EDE: 18 (Prohibited)`.
+    #[test]
+    fn bind_refusal_with_extended_error() {
+        let bytes = unhex(concat!(
+            "6f8e80050001000000000001",         // REFUSED, AR 1
+            "0464656e790474657374000001000100", // deny.test. A IN
+            "002904d0000000000006",             // OPT, RDLENGTH 6
+            "000f00020012"                      // EDE info 18, no text
+        ));
+        let msg = Message::parse(&bytes).unwrap();
+        assert_eq!(msg.rcode(), Rcode::REFUSED);
+        let opt = msg.opt().unwrap().unwrap();
+        let ede = opt.options().next().unwrap().unwrap();
+        assert_eq!(ede.name(), Some("EDE"));
+        assert_eq!(ede.to_string(), "EDE: 18 (Prohibited)");
+    }
+
+    /// dig's query with `+subnet=192.0.2.0/24 +expire +keepalive +ednsopt=65001:abcd
+    /// +padding=128`; dig printed `CLIENT-SUBNET: 192.0.2.0/24/0` and `OPT=65001: ab cd ("..")`.
+    #[test]
+    fn dig_query_with_many_options() {
+        let mut bytes = unhex(concat!(
+            "2ca90020000100000000000101740474657374000001000100",
+            "002904d000000000005d",   // OPT, RDLENGTH 93
+            "0008000700011800c00002", // ECS family 1 /24 scope 0, 192.0.2
+            "00090000",               // EXPIRE, empty
+            "000b0000",               // TCP-KEEPALIVE, empty
+            "fde90002abcd",           // 65001
+            "000c0040"                // PADDING, 64 zero bytes
+        ));
+        bytes.extend_from_slice(&[0; 64]);
+        let msg = Message::parse(&bytes).unwrap();
+        let opt = msg.opt().unwrap().unwrap();
+        let shown: Vec<String> = opt.options().map(|o| o.unwrap().to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "CLIENT-SUBNET: 192.0.2.0/24/0",
+                "EXPIRE:",
+                "TCP-KEEPALIVE:",
+                "OPT=65001: ab cd (\"..\")",
+                "PADDING: 64 bytes"
+            ]
+        );
+        let codes: Vec<u16> = opt.options().map(|o| o.unwrap().code).collect();
+        assert_eq!(codes, [8, 9, 11, 65001, 12]);
     }
 
     #[test]

@@ -170,13 +170,17 @@ impl<'a> Message<'a> {
     /// The OPT record of the additional section, if there is one.
     ///
     /// `Some(Err)` when the OPT owner is not root, when there are two OPTs
-    /// ([`ErrorKind::MultipleOpt`] at the second), or when the walk fails before the end
-    /// of an additional section that is not empty (an OPT may hide past the error).
+    /// ([`ErrorKind::MultipleOpt`] at the second), or when the walk fails before reaching an
+    /// OPT while ARCOUNT > 0 (an OPT may hide past the error). An OPT found before a later
+    /// walk error is returned.
     pub fn opt(&self) -> Option<Result<Opt<'a>, Error>> {
         let mut found: Option<Opt<'a>> = None;
         for rec in self.additional() {
             let rec = match rec {
                 Ok(r) => r,
+                // An OPT already found is still the best answer (rcode, DO) even though a
+                // second one could hide past the error.
+                Err(_) if found.is_some() => break,
                 Err(e) if self.header.arcount > 0 => return Some(Err(e)),
                 Err(_) => return None,
             };
@@ -200,6 +204,17 @@ impl<'a> Message<'a> {
             Some(Ok(o)) => o.rcode(self.header.rcode()),
             _ => self.header.rcode(),
         }
+    }
+
+    /// Whether the counts could fit in the message at all: each question needs at least 5
+    /// bytes and each record 11 (a root owner plus the fixed fields). `false` means the
+    /// walk will end in [`ErrorKind::CountBeyondData`]; this is the O(1) check for "ANCOUNT
+    /// = 500 but only 3 records fit".
+    pub fn counts_plausible(&self) -> bool {
+        let h = self.header;
+        let records = usize::from(h.ancount) + usize::from(h.nscount) + usize::from(h.arcount);
+        let needed = usize::from(h.qdcount) * MIN_QUESTION_LEN + records * MIN_RECORD_LEN;
+        needed <= self.bytes.len().saturating_sub(HEADER_LEN)
     }
 
     /// Walks everything and returns the number of bytes after the last section, or the
@@ -292,11 +307,10 @@ impl<'a> Iterator for Entries<'a> {
                 }
             }
         };
-        let min = match self.section {
-            Section::Question => MIN_QUESTION_LEN,
-            _ => MIN_RECORD_LEN,
-        };
-        if self.msg.len().saturating_sub(self.pos) < min {
+        // The message ends exactly where an entry should start: the count is the problem.
+        // With some bytes left, parsing them gives the more precise error (a label past the
+        // end, a missing TYPE, ...); `Message::counts_plausible` is the O(1) size check.
+        if self.pos >= self.msg.len() {
             let e = Error::new(
                 ErrorKind::CountBeyondData {
                     section: self.section,
@@ -377,32 +391,33 @@ mod tests {
     use super::*;
     use crate::dns::rdata::Rdata;
     use crate::dns::types::Class;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
 
-    /// `dig @127.0.0.1 -p 5300 www.example.com A` answered by BIND 9 from a test zone:
-    /// a CNAME to example.com, its A record, NS in authority, an A glue and OPT.
+    /// BIND 9.18 (named on 127.0.0.1, test zone t.test) answering `www.t.test. A` with
+    /// EDNS: a CNAME to t.test., its A record, NS in authority, the glue A and OPT.
     const RESPONSE: &[u8] = &[
-        0x8d, 0x3c, // ID
-        0x85, 0x00, // QR AA RD, NOERROR
+        0x12, 0x34, // ID
+        0x84, 0x00, // QR AA, opcode QUERY, NOERROR
         0x00, 0x01, 0x00, 0x02, 0x00, 0x01, 0x00, 0x02, // QD 1 AN 2 NS 1 AR 2
-        // 0x0c question: www.example.com. A IN
-        3, b'w', b'w', b'w', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0,
-        0x00, 0x01, 0x00, 0x01,
-        // 0x21 answer 1: www.example.com. 300 IN CNAME example.com.
+        // 0x0c question: www.t.test. A IN
+        3, b'w', b'w', b'w', 1, b't', 4, b't', b'e', b's', b't', 0, 0x00, 0x01, 0x00, 0x01,
+        // 0x1c answer 1: www.t.test. 300 IN CNAME t.test. (owner -> 0x0c, target -> 0x10)
         0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x02, 0xc0, 0x10,
-        // 0x2f answer 2: example.com. 300 IN A 192.0.2.1
+        // 0x2a answer 2: t.test. 300 IN A 192.0.2.1
         0xc0, 0x10, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 1,
-        // 0x3f authority: example.com. 300 IN NS ns1.example.com.
+        // 0x3a authority: t.test. 300 IN NS ns1.t.test. (ns1 at 0x46, then -> 0x10)
         0xc0, 0x10, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x06, 3, b'n', b's', b'1',
-        0xc0, 0x10, // 0x51 additional: ns1.example.com. 300 IN A 192.0.2.53
-        0xc0, 0x4b, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 53,
-        // 0x61 OPT: udp 1232, no flags, no options
+        0xc0, 0x10, // 0x4c additional: ns1.t.test. 300 IN A 192.0.2.53 (owner -> 0x46)
+        0xc0, 0x46, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 53,
+        // 0x5c OPT: root, udp 1232, ext-rcode 0, version 0, no flags, no options
         0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     ];
 
     #[test]
     fn walks_a_full_response_in_wire_order() {
         let m = Message::parse(RESPONSE).unwrap();
-        assert_eq!(m.header().id, 0x8d3c);
+        assert_eq!(m.header().id, 0x1234);
         let mut it = m.entries();
         let mut shown = Vec::new();
         for e in it.by_ref() {
@@ -414,11 +429,11 @@ mod tests {
         assert_eq!(
             shown,
             [
-                "Q www.example.com.\t\tIN\tA",
-                "ANSWER www.example.com.\t300\tIN\tCNAME\texample.com.",
-                "ANSWER example.com.\t300\tIN\tA\t192.0.2.1",
-                "AUTHORITY example.com.\t300\tIN\tNS\tns1.example.com.",
-                "ADDITIONAL ns1.example.com.\t300\tIN\tA\t192.0.2.53",
+                "Q www.t.test.\t\tIN\tA",
+                "ANSWER www.t.test.\t300\tIN\tCNAME\tt.test.",
+                "ANSWER t.test.\t300\tIN\tA\t192.0.2.1",
+                "AUTHORITY t.test.\t300\tIN\tNS\tns1.t.test.",
+                "ADDITIONAL ns1.t.test.\t300\tIN\tA\t192.0.2.53",
                 "ADDITIONAL .\t0\tCLASS1232\tOPT\tversion: 0, flags:; udp: 1232",
             ]
         );
@@ -432,14 +447,43 @@ mod tests {
         assert_eq!(m.authority().count(), 1);
         assert_eq!(m.additional().count(), 2);
         let ns = m.authority().next().unwrap().unwrap();
-        assert_eq!(ns.offset, 0x3f);
+        assert_eq!(ns.offset, 0x3a);
         match ns.data().unwrap() {
-            Rdata::Ns(n) => assert_eq!(n.to_string(), "ns1.example.com."),
+            Rdata::Ns(n) => assert_eq!(n.to_string(), "ns1.t.test."),
             other => panic!("{other:?}"),
         }
         let opt = m.opt().unwrap().unwrap();
         assert_eq!(opt.udp_payload_size, 1232);
         assert_eq!(m.rcode(), Rcode::NOERROR);
+    }
+
+    #[test]
+    fn counts_plausibility_is_o1() {
+        assert!(Message::parse(RESPONSE).unwrap().counts_plausible());
+        let mut v = RESPONSE.to_vec();
+        v[6] = 0x01; // ANCOUNT 0x0102 = 258 records cannot fit in 103 bytes
+        v[7] = 0x02;
+        let m = Message::parse(&v).unwrap();
+        assert!(!m.counts_plausible());
+        // The walk still yields everything that is there before it reports the shortfall.
+        let items: Vec<_> = m.entries().collect();
+        assert_eq!(items.iter().filter(|e| e.is_ok()).count(), 6);
+        assert!(matches!(
+            items.last().unwrap().unwrap_err().kind,
+            ErrorKind::CountBeyondData {
+                section: Section::Answer,
+                count: 258,
+                parsed: 5
+            }
+        ));
+    }
+
+    #[test]
+    fn opt_before_a_later_error_is_still_returned() {
+        let mut v = RESPONSE.to_vec();
+        v[11] = 3; // ARCOUNT 3: a third additional record that is not there
+        let m = Message::parse(&v).unwrap();
+        assert_eq!(m.opt().unwrap().unwrap().udp_payload_size, 1232);
     }
 
     #[test]
@@ -452,9 +496,8 @@ mod tests {
 
     #[test]
     fn count_beyond_data_reports_the_section() {
-        // Same response with ANCOUNT 5 instead of 2: the walk reads 2 answers, then the
-        // authority NS and the additional A and OPT as answers 3-5... so use a cut message.
-        let mut v = RESPONSE[..0x3f].to_vec();
+        // The response cut after its two answers, with ANCOUNT 5.
+        let mut v = RESPONSE[..0x3a].to_vec();
         v[7] = 5; // ANCOUNT 5, message ends after 2 answers
         let m = Message::parse(&v).unwrap();
         let items: Vec<_> = m.entries().collect();
@@ -467,19 +510,19 @@ mod tests {
                     count: 5,
                     parsed: 2
                 },
-                0x3f
+                0x3a
             )
         );
         assert_eq!(
             items[3].unwrap_err().to_string(),
-            "byte 0x003f: ANCOUNT says 5 answer records but the message ends after 2"
+            "byte 0x003a: ANCOUNT says 5 answer records but the message ends after 2"
         );
     }
 
     #[test]
     fn query_with_too_many_questions() {
         // QDCOUNT 2, one question present.
-        let mut v = RESPONSE[..0x21].to_vec();
+        let mut v = RESPONSE[..0x1c].to_vec();
         v[2] = 0x01;
         v[5] = 2;
         v[7] = 0;
@@ -502,14 +545,13 @@ mod tests {
     #[test]
     fn walk_fuses_on_first_error() {
         let mut v = RESPONSE.to_vec();
-        v[0x2d] = 0xc0; // CNAME target pointer -> 0xc03f? keep valid; break answer 2 owner
-        v[0x2f] = 0x80; // reserved label type at answer 2's owner
+        v[0x2a] = 0x80; // reserved label type at answer 2's owner
         let m = Message::parse(&v).unwrap();
         let mut it = m.entries();
         assert!(it.next().unwrap().is_ok());
         assert!(it.next().unwrap().is_ok());
         let e = it.next().unwrap().unwrap_err();
-        assert_eq!(e, Error::new(ErrorKind::ReservedLabelType(0x80), 0x2f));
+        assert_eq!(e, Error::new(ErrorKind::ReservedLabelType(0x80), 0x2a));
         assert!(it.next().is_none());
         assert!(it.is_failed());
         assert_eq!(it.trailing(), 0);
@@ -519,15 +561,465 @@ mod tests {
     }
 
     #[test]
+    fn label_past_end_in_a_question_stops_the_walk() {
+        // A query whose QNAME label claims 9 bytes but the datagram ends after 3.
+        let m = [
+            0xab, 0xcd, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, // query, QDCOUNT 1
+            9, b'e', b'x', b'a', // 0x0c: label of 9, 3 present
+        ];
+        let msg = Message::parse(&m).unwrap();
+        let mut it = msg.entries();
+        assert_eq!(
+            it.next(),
+            Some(Err(Error::new(
+                ErrorKind::Truncated {
+                    needed: 10,
+                    available: 4
+                },
+                0x0c
+            )))
+        );
+        assert_eq!(it.next(), None);
+        assert_eq!(msg.first_question().unwrap().unwrap_err().offset, 0x0c);
+    }
+
+    #[test]
+    fn sections_without_questions() {
+        // A NOTIFY-style message with QDCOUNT 0 and one answer (root, A, 4 bytes).
+        let m = [
+            0, 1, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0, // QD 0, AN 1
+            0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 1, // 0x0c: ". 60 IN A 10.0.0.1"
+        ];
+        let msg = Message::parse(&m).unwrap();
+        assert!(msg.first_question().is_none());
+        assert_eq!(msg.questions().count(), 0);
+        let r = msg.answers().next().unwrap().unwrap();
+        assert_eq!(r.to_string(), ".\t60\tIN\tA\t10.0.0.1");
+        assert_eq!(msg.trailing(), Ok(0));
+    }
+
+    #[test]
     fn multiple_opt_is_reported_at_the_second() {
         let mut v = RESPONSE.to_vec();
         v[11] = 3;
-        v.extend_from_slice(&RESPONSE[0x61..]);
+        v.extend_from_slice(&RESPONSE[0x5c..]);
         let m = Message::parse(&v).unwrap();
         assert_eq!(
             m.opt(),
             Some(Err(Error::new(ErrorKind::MultipleOpt, RESPONSE.len())))
         );
+    }
+
+    /// Walks everything a renderer would touch and checks the invariants: no panic, every
+    /// error offset within the message, every displayed name and RDATA ASCII without
+    /// control characters, names within the 255-octet bound.
+    fn exercise(bytes: &[u8]) {
+        let len = bytes.len();
+        let clean = |s: &str| s.bytes().all(|b| (0x20..0x7f).contains(&b));
+        let m = match Message::parse(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                assert!(usize::from(e.offset) <= len);
+                return;
+            }
+        };
+        let check_name = |n: &crate::dns::name::Name<'_>| {
+            let s = n.to_string();
+            assert!(clean(&s), "{s:?}");
+            assert!(n.wire_len() <= 255);
+            assert!(n.parts().count() <= 255 + 127);
+        };
+        let mut walk = m.entries();
+        for e in walk.by_ref() {
+            match e {
+                Err(e) => {
+                    assert!(usize::from(e.offset) <= len, "{e}");
+                    assert!(e.to_string().is_ascii());
+                }
+                Ok(Entry::Question(q)) => {
+                    check_name(&q.name);
+                    let _ = q.to_string();
+                }
+                Ok(Entry::Record(_, r)) => {
+                    check_name(&r.name);
+                    assert!(r.end() <= len);
+                    match r.data() {
+                        Ok(d) => {
+                            let s = d.to_string();
+                            assert!(clean(&s), "{s:?}");
+                        }
+                        Err(e) => assert!(usize::from(e.offset) <= len, "{e}"),
+                    }
+                    let _ = r.to_string();
+                }
+            }
+        }
+        assert!(walk.offset() <= len);
+        match m.opt() {
+            Some(Ok(o)) => {
+                for opt in o.options() {
+                    match opt {
+                        Ok(opt) => assert!(clean(&opt.to_string())),
+                        Err(e) => assert!(usize::from(e.offset) <= len),
+                    }
+                }
+                assert!(clean(&o.to_string()));
+            }
+            Some(Err(e)) => assert!(usize::from(e.offset) <= len),
+            None => {}
+        }
+        let _ = m.rcode();
+        let _ = m.trailing();
+    }
+
+    /// The real BIND responses of `testdata/bind918.txt`, as mutation seeds.
+    fn seeds() -> &'static [Vec<u8>] {
+        static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+        SEEDS.get_or_init(|| {
+            include_str!("testdata/bind918.txt")
+                .lines()
+                .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(|l| {
+                    (0..l.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(&l[i..i + 2], 16).unwrap())
+                        .collect()
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn seeds_walk_cleanly() {
+        let seeds = seeds();
+        assert_eq!(seeds.len(), 62);
+        for s in seeds {
+            exercise(s);
+            assert_eq!(Message::parse(s).unwrap().trailing(), Ok(0));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..600)) {
+            exercise(&bytes);
+        }
+
+        #[test]
+        fn header_then_arbitrary_body_never_panics(
+            counts in vec(0u8..4, 4),
+            body in vec(prop_oneof![Just(0u8), Just(0xc0), 1u8..64, any::<u8>()], 0..400),
+        ) {
+            let mut m = vec![0x12, 0x34, 0x81, 0x80];
+            for c in counts {
+                m.extend_from_slice(&[0, c]);
+            }
+            m.extend_from_slice(&body);
+            exercise(&m);
+        }
+
+        #[test]
+        fn mutated_real_messages_never_panic(
+            pick in any::<prop::sample::Index>(),
+            edits in vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            cut in any::<prop::sample::Index>(),
+            do_cut in any::<bool>(),
+        ) {
+            let mut m = pick.get(seeds()).clone();
+            for (at, b) in edits {
+                let i = at.index(m.len());
+                m[i] = b;
+            }
+            if do_cut {
+                m.truncate(cut.index(m.len() + 1));
+            }
+            exercise(&m);
+        }
+
+        /// Test-only encoder: the name's tail is written first at 0x0c, then the head with a
+        /// pointer to it; parsing the second name gives back the same labels.
+        #[test]
+        fn name_round_trip_with_compression(
+            labels in vec(vec(any::<u8>(), 1..64), 0..6),
+            split in any::<prop::sample::Index>(),
+        ) {
+            let k = split.index(labels.len() + 1);
+            let mut m = vec![0u8; 12];
+            for l in &labels[k..] {
+                m.push(l.len() as u8);
+                m.extend_from_slice(l);
+            }
+            m.push(0);
+            let second = m.len();
+            for l in &labels[..k] {
+                m.push(l.len() as u8);
+                m.extend_from_slice(l);
+            }
+            m.extend_from_slice(&[0xc0, 0x0c]);
+            let total: usize = labels.iter().map(|l| l.len() + 1).sum::<usize>() + 1;
+            match crate::dns::name::Name::parse(&m, second) {
+                Ok((n, next)) => {
+                    prop_assert!(total <= 255);
+                    prop_assert_eq!(next, m.len());
+                    prop_assert_eq!(n.labels().collect::<Vec<_>>(), labels.iter().map(|l| &l[..]).collect::<Vec<_>>());
+                    prop_assert_eq!(n.wire_len(), total);
+                    prop_assert!(n.has_pointer());
+                }
+                Err(e) => {
+                    prop_assert!(total > 255);
+                    prop_assert_eq!(e.kind, ErrorKind::NameTooLong);
+                }
+            }
+        }
+    }
+
+    /// The shared corpus of real captures, if present (see COMMON.md for the two paths).
+    fn corpus_dir() -> Option<std::path::PathBuf> {
+        let local =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/public");
+        [
+            local,
+            std::path::PathBuf::from("/work/shared/corpus/public"),
+        ]
+        .into_iter()
+        .find(|p| p.is_dir())
+    }
+
+    /// Differential test against tshark over every UDP DNS payload of the shared corpus:
+    /// header fields always agree; when both sides read the message cleanly, the first
+    /// question and every A/AAAA address agree too. Known deliberate differences: tshark
+    /// prints names without the trailing dot and with its own escaping, so only plain
+    /// names are compared.
+    #[test]
+    #[ignore = "runs tshark on every corpus capture (20-60 s); cargo test -- --ignored"]
+    fn corpus_agrees_with_tshark() {
+        let Some(dir) = corpus_dir() else {
+            println!("SKIP: corpus_agrees_with_tshark: corpus not found");
+            return;
+        };
+        if std::process::Command::new("tshark")
+            .arg("-v")
+            .output()
+            .is_err()
+        {
+            println!("SKIP: corpus_agrees_with_tshark: tshark not found");
+            return;
+        }
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".tshark.tsv"))
+            .collect();
+        files.sort();
+        let (mut messages, mut compared, mut ours_failed) = (0, 0, 0);
+        // tshark dominates the run time: run it for all files up front, 2 at a time.
+        let outputs: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let chunks: Vec<_> = files
+                .chunks(files.len().div_ceil(2).max(1))
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|tsv| {
+                                let capture = tsv.to_string_lossy();
+                                let capture = capture.trim_end_matches(".tshark.tsv");
+                                std::process::Command::new("tshark")
+                                    .args(["-r", capture, "-Y", "dns && udp && !icmp && !icmpv6"])
+                                    .args([
+                                        "-T",
+                                        "fields",
+                                        "-e",
+                                        "frame.number",
+                                        "-e",
+                                        "udp.payload",
+                                    ])
+                                    .output()
+                                    .map(|o| o.stdout)
+                                    .unwrap_or_default()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            chunks.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        for (tsv, stdout) in files.iter().zip(outputs) {
+            let capture = tsv
+                .to_string_lossy()
+                .trim_end_matches(".tshark.tsv")
+                .to_string();
+            let payloads: std::collections::HashMap<String, Vec<u8>> =
+                String::from_utf8_lossy(&stdout)
+                    .lines()
+                    .filter_map(|l| {
+                        let (n, hex) = l.split_once('\t')?;
+                        let hex = hex.trim();
+                        if hex.is_empty() || hex.len() % 2 != 0 {
+                            return None;
+                        }
+                        let bytes = (0..hex.len())
+                            .step_by(2)
+                            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+                            .collect::<Result<Vec<u8>, _>>()
+                            .ok()?;
+                        Some((n.to_string(), bytes))
+                    })
+                    .collect();
+            let table = std::fs::read_to_string(tsv).unwrap();
+            let mut rows = table.lines();
+            let head: Vec<&str> = rows.next().unwrap().split('\t').collect();
+            let col = |name: &str| head.iter().position(|h| *h == name).unwrap();
+            let (c_frame, c_id, c_qr, c_op, c_rc) = (
+                col("frame.number"),
+                col("dns.id"),
+                col("dns.flags.response"),
+                col("dns.flags.opcode"),
+                col("dns.flags.rcode"),
+            );
+            let c_counts = [
+                col("dns.count.queries"),
+                col("dns.count.answers"),
+                col("dns.count.auth_rr"),
+                col("dns.count.add_rr"),
+            ];
+            let (c_qname, c_qtype, c_a, c_aaaa, c_bad) = (
+                col("dns.qry.name"),
+                col("dns.qry.type"),
+                col("dns.a"),
+                col("dns.aaaa"),
+                col("_ws.malformed"),
+            );
+            for row in rows {
+                let f: Vec<&str> = row.split('\t').collect();
+                let get = |c: usize| f.get(c).copied().unwrap_or("");
+                let Some(bytes) = payloads.get(get(c_frame)) else {
+                    continue;
+                };
+                // One DNS message per UDP datagram: skip rows with several values.
+                if get(c_id).contains(',') || get(c_id).is_empty() {
+                    continue;
+                }
+                let Ok(m) = Message::parse(bytes) else {
+                    continue;
+                };
+                messages += 1;
+                let ctx = format!("{} frame {}", capture, get(c_frame));
+                let h = m.header();
+                assert_eq!(format!("{:#06x}", h.id), get(c_id), "{ctx}");
+                assert_eq!(u8::from(h.qr()).to_string(), get(c_qr), "{ctx}");
+                assert_eq!(h.opcode().0.to_string(), get(c_op), "{ctx}");
+                if !get(c_rc).is_empty() {
+                    assert_eq!(h.rcode().0.to_string(), get(c_rc), "{ctx}");
+                }
+                let counts = [h.qdcount, h.ancount, h.nscount, h.arcount];
+                for (c, v) in c_counts.iter().zip(counts) {
+                    // tshark names UPDATE counts differently (zones, prerequisites, ...).
+                    if !get(*c).is_empty() {
+                        assert_eq!(v.to_string(), get(*c), "{ctx}");
+                    }
+                }
+                let mut walk = m.entries();
+                let entries: Vec<_> = walk.by_ref().collect();
+                if let Some(Err(e)) = entries.iter().find(|e| e.is_err()) {
+                    ours_failed += 1;
+                    if std::env::var_os("DNS_CORPUS_VERBOSE").is_some() {
+                        println!("REJECT {ctx} tshark-malformed={:?}: {e}", get(c_bad));
+                    }
+                    continue;
+                }
+                if std::env::var_os("DNS_CORPUS_VERBOSE").is_some() {
+                    for e in entries.iter().flatten() {
+                        if let Entry::Record(_, r) = e {
+                            if let Err(err) = r.data() {
+                                println!(
+                                    "RDATA {ctx} tshark-malformed={:?} {}: {err}",
+                                    get(c_bad),
+                                    r.rtype
+                                );
+                            }
+                        }
+                    }
+                }
+                if !get(c_bad).is_empty() {
+                    continue;
+                }
+                compared += 1;
+                let mut qnames = Vec::new();
+                let mut qtypes = Vec::new();
+                let (mut a, mut aaaa) = (Vec::new(), Vec::new());
+                let (mut cnames, mut nss, mut mxs) = (Vec::new(), Vec::new(), Vec::new());
+                let plain = |n: &crate::dns::name::Name<'_>| {
+                    let s = n.to_string();
+                    let ok = s.len() > 1
+                        && s.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'
+                        });
+                    ok.then(|| s.trim_end_matches('.').to_string())
+                };
+                for e in entries.into_iter().flatten() {
+                    match e {
+                        Entry::Question(q) => {
+                            qnames.push(q.name.to_string());
+                            qtypes.push(q.qtype.0.to_string());
+                        }
+                        Entry::Record(_, r) => match r.data() {
+                            Ok(Rdata::A(x)) => a.push(x.to_string()),
+                            Ok(Rdata::Aaaa(x)) => aaaa.push(x.to_string()),
+                            Ok(Rdata::Cname(n)) => cnames.push(plain(&n)),
+                            Ok(Rdata::Ns(n)) => nss.push(plain(&n)),
+                            Ok(Rdata::Mx { exchange, .. }) => mxs.push(plain(&exchange)),
+                            _ => {}
+                        },
+                    }
+                }
+                if let Some(q) = qnames.first() {
+                    let plain = q
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+                    if plain && q != "." {
+                        let theirs = get(c_qname).split(',').next().unwrap_or("");
+                        assert_eq!(q.trim_end_matches('.'), theirs, "{ctx}");
+                    }
+                    assert_eq!(
+                        Some(qtypes[0].as_str()),
+                        get(c_qtype).split(',').next(),
+                        "{ctx}"
+                    );
+                }
+                let list = |c: usize| -> Vec<String> {
+                    get(c)
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(|s| {
+                            s.parse::<std::net::IpAddr>()
+                                .map_or(s.to_string(), |ip| ip.to_string())
+                        })
+                        .collect()
+                };
+                assert_eq!(a, list(c_a), "{ctx}");
+                assert_eq!(aaaa, list(c_aaaa), "{ctx}");
+                for (ours, c) in [
+                    (cnames, "dns.cname"),
+                    (nss, "dns.ns"),
+                    (mxs, "dns.mx.mail_exchange"),
+                ] {
+                    let theirs = list(col(c));
+                    if ours.len() == theirs.len() {
+                        for (o, t) in ours.iter().zip(&theirs) {
+                            if let Some(o) = o {
+                                assert_eq!(o, t, "{ctx} {c}");
+                            }
+                        }
+                    } else {
+                        panic!("{ctx} {c}: {ours:?} vs {theirs:?}");
+                    }
+                }
+            }
+        }
+        println!("corpus: {messages} messages, {compared} compared in full, {ours_failed} rejected by us");
+        assert!(messages > 0);
     }
 
     #[test]

@@ -298,14 +298,34 @@ impl<'a> Name<'a> {
     }
 }
 
-/// Writes one label byte in presentation format, as BIND's `dns_name_totext` does:
-/// `"().;\` get a backslash, other bytes outside 0x21..=0x7e become `\DDD`.
+/// Writes one label byte in presentation format, as dig prints names (BIND's
+/// `dns_name_totext` in master-file style): `"().;\@$` get a backslash, other bytes
+/// outside 0x21..=0x7e become `\DDD`.
 pub(crate) fn write_label_byte(f: &mut fmt::Formatter<'_>, b: u8) -> fmt::Result {
     match b {
-        b'"' | b'(' | b')' | b'.' | b';' | b'\\' => write!(f, "\\{}", b as char),
-        0x21..=0x7e => write!(f, "{}", b as char),
+        b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$' => write!(f, "\\{}", b as char),
+        0x21..=0x7e => fmt::Write::write_char(f, b as char),
         _ => write!(f, "\\{b:03}"),
     }
+}
+
+/// Whether a label byte is printed as itself.
+fn is_plain(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e) && !matches!(b, b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$')
+}
+
+/// Writes one label in presentation format: with one call when no byte needs an
+/// escape (nearly always), else byte by byte.
+pub(crate) fn write_label(f: &mut fmt::Formatter<'_>, label: &[u8]) -> fmt::Result {
+    if label.iter().all(|&b| is_plain(b)) {
+        if let Ok(text) = core::str::from_utf8(label) {
+            return f.write_str(text);
+        }
+    }
+    for &b in label {
+        write_label_byte(f, b)?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Name<'_> {
@@ -314,9 +334,7 @@ impl fmt::Display for Name<'_> {
         let mut any = false;
         for label in self.labels() {
             any = true;
-            for &b in label {
-                write_label_byte(f, b)?;
-            }
+            write_label(f, label)?;
             f.write_str(".")?;
         }
         if !any {
@@ -636,10 +654,14 @@ mod tests {
             4, b'a', b'.', b'b', b'\\', // a\.b\\
             5, b'(', b' ', 0x7f, 0xff, b'"', // \( \032 \127 \255 \"
             3, b'W', b'w', b'W', // case preserved
+            4, b'@', b'$', b';', b'-', // master-file specials as dig prints them
             0,
         ]);
         let (n, _) = Name::parse(&m, 12).unwrap();
-        assert_eq!(n.to_string(), "a\\.b\\\\.\\(\\032\\127\\255\\\".WwW.");
+        assert_eq!(
+            n.to_string(),
+            "a\\.b\\\\.\\(\\032\\127\\255\\\".WwW.\\@\\$\\;-."
+        );
         assert!(n.to_string().is_ascii());
     }
 

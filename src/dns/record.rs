@@ -28,7 +28,6 @@ pub struct Record<'a> {
     pub rdata_offset: usize,
     /// Offset of the record's first byte (its owner name).
     pub offset: usize,
-    msg: &'a [u8],
 }
 
 impl<'a> Record<'a> {
@@ -60,15 +59,14 @@ impl<'a> Record<'a> {
                 rdata,
                 rdata_offset,
                 offset,
-                msg,
             },
             r.pos(),
         ))
     }
 
-    /// The message the record lives in.
+    /// The message the record lives in (the owner name carries it).
     pub fn message(&self) -> &'a [u8] {
-        self.msg
+        self.name.message()
     }
 
     /// Offset just after the record.

@@ -6,7 +6,9 @@
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use crate::dns::{self, Entry, Section};
+use std::cell::RefCell;
+
+use crate::dns::{self, Entries, Entry, Section};
 use crate::error::Diagnostic;
 use crate::meta::MessageMeta;
 use crate::txn::Transaction;
@@ -55,6 +57,7 @@ impl Serialize for MessageJson<'_> {
             Err(e) => {
                 m.serialize_entry("messageOctetsHEX", &Hex(self.bytes))?;
                 m.serialize_entry("error", &ErrorJson(e))?;
+                m.serialize_entry("lint", &LintJson::of(self.bytes, dialect(meta)))?;
                 return m.end();
             }
         };
@@ -74,13 +77,18 @@ impl Serialize for MessageJson<'_> {
         m.serialize_entry("ANCOUNT", &h.ancount)?;
         m.serialize_entry("NSCOUNT", &h.nscount)?;
         m.serialize_entry("ARCOUNT", &h.arcount)?;
-        m.serialize_entry("opcodeName", &format_args!("{}", h.opcode()).to_string())?;
-        m.serialize_entry("rcodeName", &rcode.to_string())?;
-        m.serialize_entry("questionRRs", &SectionJson(msg, Section::Question))?;
-        m.serialize_entry("answerRRs", &SectionJson(msg, Section::Answer))?;
-        m.serialize_entry("authorityRRs", &SectionJson(msg, Section::Authority))?;
-        m.serialize_entry("additionalRRs", &SectionJson(msg, Section::Additional))?;
-        let mut entries = msg.entries();
+        m.serialize_entry("opcodeName", &Display(&h.opcode()))?;
+        m.serialize_entry("rcodeName", &Display(&rcode))?;
+        // One walk serves the four sections (they come in wire order), then goes on
+        // to the first error or the end.
+        let walk = RefCell::new(msg.entries());
+        m.serialize_entry("questionRRs", &SectionJson(&walk, Section::Question))?;
+        m.serialize_entry("answerRRs", &SectionJson(&walk, Section::Answer))?;
+        m.serialize_entry("authorityRRs", &SectionJson(&walk, Section::Authority))?;
+        m.serialize_entry("additionalRRs", &SectionJson(&walk, Section::Additional))?;
+        let lint = crate::dns_lint::lint_with(&msg, dialect(meta));
+        m.serialize_entry("lint", &LintJson(lint))?;
+        let mut entries = walk.into_inner();
         let walk_error = entries.by_ref().find_map(Result::err);
         match walk_error {
             Some(e) => m.serialize_entry("error", &ErrorJson(e))?,
@@ -95,6 +103,43 @@ impl Serialize for MessageJson<'_> {
     }
 }
 
+/// Lint findings (`dns::lint`): `[{offset, length, code, severity, message}]`.
+pub struct LintJson(pub Vec<crate::dns_lint::Finding>);
+
+impl LintJson {
+    /// The findings of a message's bytes (none when the header does not parse).
+    pub fn of(bytes: &[u8], dialect: crate::dns_lint::Dialect) -> Self {
+        Self(
+            dns::Message::parse(bytes)
+                .map_or_else(|_| Vec::new(), |m| crate::dns_lint::lint_with(&m, dialect)),
+        )
+    }
+}
+
+/// The lint rules for a message: mDNS (port 5353) has its own.
+pub fn dialect(meta: &MessageMeta) -> crate::dns_lint::Dialect {
+    match meta.port_kind {
+        crate::net::PortKind::Mdns => crate::dns_lint::Dialect::Multicast,
+        _ => crate::dns_lint::Dialect::Unicast,
+    }
+}
+
+impl Serialize for LintJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for f in &self.0 {
+            seq.serialize_element(&serde_json::json!({
+                "offset": f.offset,
+                "length": f.len,
+                "code": f.code(),
+                "severity": f.severity().as_str(),
+                "message": f.to_string(),
+            }))?;
+        }
+        seq.end()
+    }
+}
+
 struct ErrorJson(dns::Error);
 
 impl Serialize for ErrorJson {
@@ -106,23 +151,31 @@ impl Serialize for ErrorJson {
     }
 }
 
-/// One section of a message, in wire order; stops quietly at the first error
-/// (the error itself is reported once, on the message).
-struct SectionJson<'a>(dns::Message<'a>, Section);
+/// One section of a message: takes the section's entries from a walk shared by
+/// the four sections, in wire order; stops quietly at the first error (the error
+/// itself is reported once, on the message, and stays in the walk for it).
+struct SectionJson<'w, 'a>(&'w RefCell<Entries<'a>>, Section);
 
-impl Serialize for SectionJson<'_> {
+impl Serialize for SectionJson<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(None)?;
-        for entry in self.0.entries() {
+        loop {
+            // Peek on a copy: an entry of a later section (or an error) is left for
+            // the next section (or for the message's error).
+            let entry = {
+                let mut walk = self.0.borrow_mut();
+                let mut ahead = walk.clone();
+                match ahead.next() {
+                    Some(Ok(e)) if e.section() == self.1 => {
+                        *walk = ahead;
+                        e
+                    }
+                    _ => break,
+                }
+            };
             match entry {
-                Ok(Entry::Question(q)) if self.1 == Section::Question => {
-                    seq.serialize_element(&QuestionJson(q))?;
-                }
-                Ok(Entry::Record(section, r)) if section == self.1 => {
-                    seq.serialize_element(&RecordJson(r))?;
-                }
-                Ok(_) => {}
-                Err(_) => break,
+                Entry::Question(q) => seq.serialize_element(&QuestionJson(q))?,
+                Entry::Record(_, r) => seq.serialize_element(&RecordJson(r))?,
             }
         }
         seq.end()
@@ -179,8 +232,18 @@ impl Serialize for RecordJson<'_> {
         match r.data() {
             Ok(dns::Rdata::Unknown { .. }) => {}
             Ok(data) => {
-                let key = format!("rdata{}", r.rtype);
-                m.serialize_entry(&key, &Display(&data))?;
+                // "rdata" + the mnemonic, on the stack (a known type always has one).
+                let mut key = [0u8; 32];
+                let name = r.rtype.name().unwrap_or("Unknown");
+                let len = 5 + name.len();
+                if let Some(dst) = key.get_mut(..len) {
+                    let (head, tail) = dst.split_at_mut(5);
+                    head.copy_from_slice(b"rdata");
+                    tail.copy_from_slice(name.as_bytes());
+                }
+                let key =
+                    std::str::from_utf8(key.get(..len).unwrap_or_default()).unwrap_or("rdata");
+                m.serialize_entry(key, &Display(&data))?;
             }
             Err(e) => m.serialize_entry("rdataError", &ErrorJson(e))?,
         }
@@ -373,6 +436,7 @@ impl Serialize for SummaryJson<'_> {
         m.serialize_entry("answered", &x.pairing.answered)?;
         m.serialize_entry("unanswered", &x.pairing.unanswered)?;
         m.serialize_entry("unsolicited", &x.pairing.unsolicited)?;
+        m.serialize_entry("announcements", &x.pairing.announcements)?;
         m.serialize_entry("retransmissions", &x.pairing.retransmissions)?;
         m.serialize_entry("duplicateResponses", &x.pairing.duplicates)?;
         m.serialize_entry("questionMismatches", &x.pairing.question_mismatches)?;

@@ -4,7 +4,9 @@
 //! draw them; they never look at frames, links or the environment (the colour
 //! decision is made once, in `app`).
 
+pub mod explain;
 pub mod hex;
+pub mod html;
 pub mod json;
 pub mod table;
 
@@ -83,6 +85,7 @@ impl Summary {
         p.answered += c.answered;
         p.unanswered += c.unanswered;
         p.unsolicited += c.unsolicited;
+        p.announcements += c.announcements;
         p.retransmissions += c.retransmissions;
         p.duplicates += c.duplicates;
         p.question_mismatches += c.question_mismatches;
@@ -101,6 +104,9 @@ impl Summary {
                 ", {} transactions: {} answered, {} unanswered, {} unsolicited",
                 p.transactions, p.answered, p.unanswered, p.unsolicited
             ));
+            if p.announcements > 0 {
+                s.push_str(&format!(", {} mDNS announcements", p.announcements));
+            }
             if p.retransmissions > 0 {
                 s.push_str(&format!(", {} retransmissions", p.retransmissions));
             }
@@ -151,6 +157,8 @@ pub struct JsonSink {
     listing: Listing,
     items: u64,
     diagnostics: Vec<Diagnostic>,
+    /// Each item is serialized here first (see `NdjsonSink::buf`).
+    buf: Vec<u8>,
 }
 
 /// Diagnostics kept for the JSON document; beyond this they are only counted.
@@ -163,7 +171,15 @@ impl JsonSink {
             listing,
             items: 0,
             diagnostics: Vec::new(),
+            buf: Vec::with_capacity(16 * 1024),
         }
+    }
+
+    fn item<T: Serialize>(&mut self, data: &T) -> io::Result<()> {
+        self.start_item()?;
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, data)?;
+        self.out.write_all(&self.buf)
     }
 
     fn start_item(&mut self) -> io::Result<()> {
@@ -183,15 +199,11 @@ impl JsonSink {
 
 impl Sink for JsonSink {
     fn message(&mut self, files: &Files, meta: &MessageMeta, bytes: &[u8]) -> io::Result<()> {
-        self.start_item()?;
-        serde_json::to_writer(&mut self.out, &json::MessageJson { files, meta, bytes })?;
-        Ok(())
+        self.item(&json::MessageJson { files, meta, bytes })
     }
 
     fn transaction(&mut self, files: &Files, txn: &Transaction) -> io::Result<()> {
-        self.start_item()?;
-        serde_json::to_writer(&mut self.out, &json::TransactionJson { files, txn })?;
-        Ok(())
+        self.item(&json::TransactionJson { files, txn })
     }
 
     fn diagnostic(&mut self, _files: &Files, diag: &Diagnostic) -> io::Result<()> {
@@ -238,17 +250,27 @@ impl Sink for JsonSink {
 /// NDJSON: one `{"type": ..., "data": ...}` event per line, written as it happens.
 pub struct NdjsonSink {
     out: Box<dyn Write>,
+    /// One event is serialized here, then written with one call: serde_json's many
+    /// small writes then go to a `Vec` (inlined) instead of through `dyn Write`.
+    buf: Vec<u8>,
 }
 
 impl NdjsonSink {
     pub fn new(out: Box<dyn Write>) -> Self {
-        Self { out }
+        Self {
+            out,
+            buf: Vec::with_capacity(16 * 1024),
+        }
     }
 
     fn event<T: Serialize>(&mut self, kind: &str, data: &T) -> io::Result<()> {
-        write!(self.out, "{{\"type\":\"{kind}\",\"data\":")?;
-        serde_json::to_writer(&mut self.out, data)?;
-        self.out.write_all(b"}\n")
+        self.buf.clear();
+        self.buf.extend_from_slice(b"{\"type\":\"");
+        self.buf.extend_from_slice(kind.as_bytes());
+        self.buf.extend_from_slice(b"\",\"data\":");
+        serde_json::to_writer(&mut self.buf, data)?;
+        self.buf.extend_from_slice(b"}\n");
+        self.out.write_all(&self.buf)
     }
 }
 

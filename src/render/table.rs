@@ -167,7 +167,7 @@ fn endpoint(addr: IpAddr, port: u16) -> String {
     }
 }
 
-fn endpoints(from: (IpAddr, u16), to: (IpAddr, u16), transport: Transport) -> String {
+pub(crate) fn endpoints(from: (IpAddr, u16), to: (IpAddr, u16), transport: Transport) -> String {
     let mut s = format!("{} → {}", endpoint(from.0, from.1), endpoint(to.0, to.1));
     if transport == Transport::Tcp {
         s.push_str(" tcp");
@@ -175,14 +175,14 @@ fn endpoints(from: (IpAddr, u16), to: (IpAddr, u16), transport: Transport) -> St
     s
 }
 
-fn relative_time(files: &Files, meta: &MessageMeta) -> String {
+pub(crate) fn relative_time(files: &Files, meta: &MessageMeta) -> String {
     let start = files.first_ts(meta.file).unwrap_or(meta.ts);
     let micros = meta.ts.micros_since(&start);
     format!("{:.6}", micros as f64 / 1e6)
 }
 
 /// "www.example.com. AAAA" (the class only when it is not IN).
-fn question_text(msg: &dns::Message<'_>) -> String {
+pub(crate) fn question_text(msg: &dns::Message<'_>) -> String {
     match msg.first_question() {
         Some(Ok(q)) => {
             let mut s = format!("{} {}", q.name, q.qtype);
@@ -209,7 +209,7 @@ fn shorten(mut s: String) -> String {
 
 /// The answer section, one compact line per record: addresses bare, anything
 /// else with its type (`CNAME x.example.`, `MX 10 mail.example.`).
-fn answers_text(msg: &dns::Message<'_>) -> String {
+pub(crate) fn answers_text(msg: &dns::Message<'_>) -> String {
     let mut lines = Vec::new();
     let mut total = 0usize;
     for entry in msg.entries() {
@@ -239,7 +239,7 @@ fn answers_text(msg: &dns::Message<'_>) -> String {
     lines.join("\n")
 }
 
-fn flags_text(h: &dns::Header) -> String {
+pub(crate) fn flags_text(h: &dns::Header) -> String {
     let mut f = Vec::new();
     for (on, name) in [
         (h.aa(), "aa"),
@@ -317,7 +317,8 @@ impl Sink for TableSink {
         };
         row.push(Cell::new(frames));
         row.push(Cell::new(relative_time(files, meta)));
-        let (client, server) = if txn.query.is_some() {
+        // An mDNS announcement goes from its sender to the group: show it so.
+        let (client, server) = if txn.query.is_some() || txn.status == Status::Announcement {
             ((meta.src, meta.sport), (meta.dst, meta.dport))
         } else {
             ((meta.dst, meta.dport), (meta.src, meta.sport))
@@ -370,6 +371,17 @@ impl Sink for TableSink {
             (Status::Unsolicited, Some(r)) => {
                 let text = format!("unsolicited {}", r.rcode());
                 self.paint(Cell::new(text), Color::Yellow)
+            }
+            (Status::Duplicate, Some(r)) => {
+                let text = format!("duplicate response {}", r.rcode());
+                self.paint(Cell::new(text), Color::Yellow)
+            }
+            (Status::Announcement, Some(r)) => {
+                let mut text = format!("mDNS announcement {}", r.rcode());
+                for n in &notes {
+                    let _ = write!(text, "\n{n}");
+                }
+                Cell::new(text)
             }
             _ => {
                 let mut text = if txn.censored {

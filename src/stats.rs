@@ -1,0 +1,775 @@
+//! Aggregate statistics over a capture, for `dnslens stats`: counts, breakdowns,
+//! top names and latency percentiles, in memory that does not grow with the file.
+//!
+//! What is counted where:
+//! - per DNS *message* (as it is read): messages by opcode and by transport, queries by
+//!   QTYPE and by query name, responses by RCODE (extended by EDNS), NXDOMAIN responses by
+//!   query name, NOERROR responses with no answer (NODATA or referral);
+//! - per *transaction* (as the pairer closes it): status (answered, unanswered, censored,
+//!   unsolicited), server and client, and the round-trip time of each answered one.
+//!
+//! Bounds (each table is capped; what happens past a cap is counted and shown):
+//! - [`Tally`] (QTYPE, RCODE, opcode, servers, clients): at most `cap` distinct keys;
+//!   further keys are summed into one `other` count.
+//! - [`NameCounts`] (top names): names are keyed by their lowercased wire labels, built in
+//!   one reused buffer (no allocation per packet unless the name is new). Counts are exact
+//!   until `cap` distinct names have been seen. When the table is full, the half with the
+//!   smallest counts is dropped (lossy counting). After that a name's shown count may be
+//!   short by at most `max_error` (the largest count ever dropped), and a name that is not
+//!   in the table was seen at most `max_error` times.
+//! - [`Histogram`]: log-linear buckets over microseconds (exact below 128 µs, then 64
+//!   buckets per power of two); percentiles are exact to within 0.8 % (see
+//!   [`Histogram::percentile`]). Latency is kept per server and per QTYPE for the first
+//!   `latency_groups` of each; later ones go to an `other` group.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
+use std::net::IpAddr;
+
+use crate::dns::{self, Rcode, Rtype};
+use crate::hash::FastState;
+use crate::meta::MessageMeta;
+use crate::net::Transport;
+use crate::txn::{Status, Transaction};
+
+/// Distinct names per top-name table before pruning.
+pub const DEFAULT_NAME_CAP: usize = 50_000;
+/// Distinct keys per breakdown (servers, clients, QTYPEs, ...) before `other`.
+pub const DEFAULT_TALLY_CAP: usize = 10_000;
+/// Servers (and QTYPEs) with their own latency histograms before `other`.
+pub const DEFAULT_LATENCY_GROUPS: usize = 1_000;
+
+/// Values below this are counted exactly (one bucket per microsecond).
+const LINEAR_LIMIT: u64 = 128;
+/// Buckets per power of two above [`LINEAR_LIMIT`] (2^6).
+const SUB_BUCKETS: u64 = 64;
+const SUB_BITS: u32 = 6;
+
+/// A latency histogram over microseconds with bounded relative error.
+///
+/// Buckets: one per value below 128 µs; above, each power-of-two range
+/// `[2^k, 2^(k+1))` is cut into 64 equal buckets of width `2^(k-6)`. Memory grows with
+/// the largest value seen: 8 bytes × (128 + 64 per power of two above 128 µs), so 10 KB
+/// for a 10 s maximum, whatever the number of values.
+#[derive(Clone, Debug, Default)]
+pub struct Histogram {
+    counts: Vec<u64>,
+    total: u64,
+    min: u64,
+    max: u64,
+    sum: u128,
+}
+
+impl Histogram {
+    fn index(v: u64) -> usize {
+        if v < LINEAR_LIMIT {
+            return v as usize;
+        }
+        let k = 63 - v.leading_zeros(); // k >= 7
+        let shift = k - SUB_BITS;
+        let sub = (v >> shift) - SUB_BUCKETS; // 0..64
+        (LINEAR_LIMIT + u64::from(k - 7) * SUB_BUCKETS + sub) as usize
+    }
+
+    /// The values a bucket holds: `(lowest, width)`.
+    fn bucket(idx: usize) -> (u64, u64) {
+        let idx = idx as u64;
+        if idx < LINEAR_LIMIT {
+            return (idx, 1);
+        }
+        let j = idx - LINEAR_LIMIT;
+        let k = j / SUB_BUCKETS + 7;
+        let m = j % SUB_BUCKETS + SUB_BUCKETS;
+        let shift = k - u64::from(SUB_BITS);
+        (m << shift, 1 << shift)
+    }
+
+    pub fn record(&mut self, micros: u64) {
+        let idx = Self::index(micros);
+        if self.counts.len() <= idx {
+            self.counts.resize(idx + 1, 0);
+        }
+        if let Some(c) = self.counts.get_mut(idx) {
+            *c += 1;
+        }
+        if self.total == 0 || micros < self.min {
+            self.min = micros;
+        }
+        self.max = self.max.max(micros);
+        self.total += 1;
+        self.sum += u128::from(micros);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.total
+    }
+
+    pub fn max(&self) -> Option<u64> {
+        (self.total > 0).then_some(self.max)
+    }
+
+    pub fn min(&self) -> Option<u64> {
+        (self.total > 0).then_some(self.min)
+    }
+
+    /// Mean in microseconds.
+    pub fn mean(&self) -> Option<f64> {
+        (self.total > 0).then(|| self.sum as f64 / self.total as f64)
+    }
+
+    /// The `p`-th percentile (0 < p ≤ 100) by nearest rank: the value of rank
+    /// `ceil(p/100 × n)` in sorted order. Below 128 µs it is exact; above, it is the
+    /// middle of the value's bucket, clamped to the exact minimum and maximum, so within
+    /// half a bucket width: at most 1/128 (0.8 %) of the true value.
+    pub fn percentile(&self, p: f64) -> Option<u64> {
+        if self.total == 0 {
+            return None;
+        }
+        let rank = ((p / 100.0) * self.total as f64).ceil().max(1.0) as u64;
+        let rank = rank.min(self.total);
+        let mut seen = 0;
+        for (idx, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= rank {
+                let (lo, width) = Self::bucket(idx);
+                let mid = lo + width / 2;
+                return Some(mid.clamp(self.min, self.max));
+            }
+        }
+        Some(self.max)
+    }
+
+    /// Counts over power-of-two ranges of microseconds, `[lo, hi)`: `[0, 1)`, `[1, 2)`,
+    /// `[2, 4)`, ... from the first range holding a value to the last one.
+    pub fn log2_buckets(&self) -> Vec<(u64, u64, u64)> {
+        let mut coarse: Vec<u64> = Vec::new();
+        for (idx, &c) in self.counts.iter().enumerate() {
+            if c == 0 {
+                continue;
+            }
+            let (lo, _) = Self::bucket(idx);
+            let ci = if lo == 0 {
+                0
+            } else {
+                (64 - lo.leading_zeros()) as usize
+            };
+            if coarse.len() <= ci {
+                coarse.resize(ci + 1, 0);
+            }
+            if let Some(slot) = coarse.get_mut(ci) {
+                *slot += c;
+            }
+        }
+        let first = coarse.iter().position(|&c| c > 0).unwrap_or(0);
+        coarse
+            .iter()
+            .enumerate()
+            .skip(first)
+            .map(|(ci, &c)| {
+                let (lo, hi) = if ci == 0 {
+                    (0, 1)
+                } else {
+                    (
+                        1u64 << (ci - 1),
+                        1u64.checked_shl(ci as u32).unwrap_or(u64::MAX),
+                    )
+                };
+                (lo, hi, c)
+            })
+            .collect()
+    }
+}
+
+/// Counts per key, for at most `cap` distinct keys; the rest are summed in `other`.
+#[derive(Clone, Debug)]
+pub struct Tally<K> {
+    map: HashMap<K, u64, FastState>,
+    cap: usize,
+    other: u64,
+    total: u64,
+}
+
+impl<K: Hash + Eq + Ord + Clone> Tally<K> {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            map: HashMap::default(),
+            cap,
+            other: 0,
+            total: 0,
+        }
+    }
+
+    pub fn add(&mut self, key: K) {
+        self.add_n(key, 1);
+    }
+
+    pub fn add_n(&mut self, key: K, n: u64) {
+        self.total += n;
+        if let Some(c) = self.map.get_mut(&key) {
+            *c += n;
+        } else if self.map.len() < self.cap {
+            self.map.insert(key, n);
+        } else {
+            self.other += n;
+        }
+    }
+
+    pub fn get(&self, key: &K) -> u64 {
+        self.map.get(key).copied().unwrap_or(0)
+    }
+
+    /// Keys past the cap, summed.
+    pub fn other(&self) -> u64 {
+        self.other
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    pub fn distinct(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Keys by count, largest first (ties by key).
+    pub fn sorted(&self) -> Vec<(K, u64)> {
+        let mut v: Vec<(K, u64)> = self.map.iter().map(|(k, c)| (k.clone(), *c)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+}
+
+/// A domain name as its lowercased wire labels (`len, bytes...` per label, no root byte).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WireName<'a>(pub &'a [u8]);
+
+impl fmt::Display for WireName<'_> {
+    /// Presentation format, absolute, escaped as `dns::Name` escapes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        if rest.is_empty() {
+            return f.write_str(".");
+        }
+        while let [len, tail @ ..] = rest {
+            let len = usize::from(*len);
+            let (label, next) = tail.split_at(len.min(tail.len()));
+            dns::name::write_label(f, label)?;
+            f.write_str(".")?;
+            rest = next;
+        }
+        Ok(())
+    }
+}
+
+/// Query counts per name (ASCII case-insensitive), bounded; see the module docs.
+#[derive(Clone, Debug)]
+pub struct NameCounts {
+    map: HashMap<Box<[u8]>, u64, FastState>,
+    cap: usize,
+    /// The largest count dropped by pruning: shown counts may be short by this much.
+    max_error: u64,
+    /// Times the table was pruned.
+    prunings: u64,
+    total: u64,
+    buf: Vec<u8>,
+}
+
+impl NameCounts {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            map: HashMap::default(),
+            cap: cap.max(2),
+            max_error: 0,
+            prunings: 0,
+            total: 0,
+            buf: Vec::with_capacity(256),
+        }
+    }
+
+    pub fn add(&mut self, name: &dns::Name<'_>) {
+        self.buf.clear();
+        for label in name.labels() {
+            self.buf.push(label.len() as u8);
+            self.buf.extend(label.iter().map(u8::to_ascii_lowercase));
+        }
+        self.total += 1;
+        if let Some(c) = self.map.get_mut(self.buf.as_slice()) {
+            *c += 1;
+            return;
+        }
+        if self.map.len() >= self.cap {
+            self.prune();
+        }
+        self.map.insert(self.buf.clone().into_boxed_slice(), 1);
+    }
+
+    /// Drops the half of the table with the smallest counts.
+    fn prune(&mut self) {
+        let mut counts: Vec<u64> = self.map.values().copied().collect();
+        let keep = self.cap / 2;
+        let drop = counts.len().saturating_sub(keep);
+        if drop == 0 {
+            return;
+        }
+        let (_, &mut threshold, _) = counts.select_nth_unstable(drop - 1);
+        // Drop everything below the threshold, then entries at it until `keep` remain.
+        let below = counts.iter().filter(|&&c| c < threshold).count();
+        let mut at_threshold_to_drop = drop - below;
+        self.map.retain(|_, c| {
+            if *c < threshold {
+                false
+            } else if *c == threshold && at_threshold_to_drop > 0 {
+                at_threshold_to_drop -= 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.max_error = self.max_error.max(threshold);
+        self.prunings += 1;
+    }
+
+    /// Names counted, repeats included.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    pub fn distinct(&self) -> usize {
+        self.map.len()
+    }
+
+    /// 0 while every count is exact.
+    pub fn max_error(&self) -> u64 {
+        self.max_error
+    }
+
+    pub fn prunings(&self) -> u64 {
+        self.prunings
+    }
+
+    /// The `n` most counted names, as (lowercased wire labels, count), largest first,
+    /// ties by name. (Which of several names tied at the cut-off make it is decided in
+    /// wire order, so that no string is built for names that are not shown.)
+    pub fn top(&self, n: usize) -> Vec<(&[u8], u64)> {
+        let mut v: Vec<(&[u8], u64)> = self.map.iter().map(|(k, c)| (&k[..], *c)).collect();
+        if n < v.len() {
+            v.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            v.truncate(n);
+        }
+        let mut named: Vec<(String, &[u8], u64)> = v
+            .into_iter()
+            .map(|(k, c)| (WireName(k).to_string(), k, c))
+            .collect();
+        named.sort_unstable_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+        named.into_iter().map(|(_, k, c)| (k, c)).collect()
+    }
+}
+
+/// Messages per transport and IP version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Transports {
+    pub udp4: u64,
+    pub udp6: u64,
+    pub tcp4: u64,
+    pub tcp6: u64,
+}
+
+/// Transactions by how they ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub transactions: u64,
+    pub answered: u64,
+    /// No response within the window (censored ones excluded).
+    pub unanswered: u64,
+    /// No response yet when the capture ended, still inside the window.
+    pub censored: u64,
+    pub unsolicited: u64,
+    /// mDNS responses that answer no captured query (RFC 6762 announcements).
+    pub announcements: u64,
+    /// Transactions with at least one retransmitted query.
+    pub retransmitted: u64,
+    /// Retransmitted query messages.
+    pub retransmissions: u64,
+    pub duplicate_responses: u64,
+    pub question_mismatches: u64,
+    /// Closed early because too many transactions were open.
+    pub evicted: u64,
+}
+
+/// Latency histograms: overall, per server, per QTYPE.
+#[derive(Clone, Debug)]
+pub struct Latency {
+    pub overall: Histogram,
+    pub by_server: Groups<(IpAddr, u16)>,
+    pub by_qtype: Groups<u16>,
+}
+
+/// Histograms per key for at most `cap` keys; later keys share `other`.
+#[derive(Clone, Debug)]
+pub struct Groups<K> {
+    map: HashMap<K, Histogram, FastState>,
+    cap: usize,
+    pub other: Histogram,
+}
+
+impl<K: Hash + Eq + Ord + Clone> Groups<K> {
+    fn new(cap: usize) -> Self {
+        Self {
+            map: HashMap::default(),
+            cap,
+            other: Histogram::default(),
+        }
+    }
+
+    fn record(&mut self, key: K, micros: u64) {
+        if let Some(h) = self.map.get_mut(&key) {
+            h.record(micros);
+        } else if self.map.len() < self.cap {
+            let mut h = Histogram::default();
+            h.record(micros);
+            self.map.insert(key, h);
+        } else {
+            self.other.record(micros);
+        }
+    }
+
+    /// Groups by count, largest first (ties by key).
+    pub fn sorted(&self) -> Vec<(&K, &Histogram)> {
+        let mut v: Vec<(&K, &Histogram)> = self.map.iter().collect();
+        v.sort_by(|a, b| b.1.count().cmp(&a.1.count()).then_with(|| a.0.cmp(b.0)));
+        v
+    }
+}
+
+impl Latency {
+    fn new(groups: usize) -> Self {
+        Self {
+            overall: Histogram::default(),
+            by_server: Groups::new(groups),
+            by_qtype: Groups::new(groups),
+        }
+    }
+
+    fn record(&mut self, server: (IpAddr, u16), qtype: u16, micros: u64) {
+        self.overall.record(micros);
+        self.by_server.record(server, micros);
+        self.by_qtype.record(qtype, micros);
+    }
+}
+
+/// Table sizes.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    pub name_cap: usize,
+    pub tally_cap: usize,
+    pub latency_groups: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            name_cap: DEFAULT_NAME_CAP,
+            tally_cap: DEFAULT_TALLY_CAP,
+            latency_groups: DEFAULT_LATENCY_GROUPS,
+        }
+    }
+}
+
+/// Everything `stats` aggregates.
+#[derive(Clone, Debug)]
+pub struct Stats {
+    /// Queries by QTYPE (of the first question).
+    pub qtypes: Tally<u16>,
+    /// Responses by RCODE (extended by EDNS).
+    pub rcodes: Tally<u16>,
+    /// Messages by opcode.
+    pub opcodes: Tally<u8>,
+    pub transports: Transports,
+    /// NOERROR responses with an empty answer section (NODATA, or a referral).
+    pub no_data: u64,
+    /// Transactions by server (address, port).
+    pub servers: Tally<(IpAddr, u16)>,
+    /// Transactions by client address.
+    pub clients: Tally<IpAddr>,
+    /// Queries by name.
+    pub names: NameCounts,
+    /// NXDOMAIN responses by name.
+    pub nxdomain_names: NameCounts,
+    pub status: StatusCounts,
+    /// RTTs of every answered transaction.
+    pub latency: Latency,
+    /// RTTs of answered transactions whose query was sent once.
+    pub latency_clean: Latency,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self::new(Config::default())
+    }
+}
+
+impl Stats {
+    pub fn new(cfg: Config) -> Self {
+        Self {
+            qtypes: Tally::new(cfg.tally_cap),
+            rcodes: Tally::new(cfg.tally_cap),
+            opcodes: Tally::new(cfg.tally_cap),
+            transports: Transports::default(),
+            no_data: 0,
+            servers: Tally::new(cfg.tally_cap),
+            clients: Tally::new(cfg.tally_cap),
+            names: NameCounts::new(cfg.name_cap),
+            nxdomain_names: NameCounts::new(cfg.name_cap),
+            status: StatusCounts::default(),
+            latency: Latency::new(cfg.latency_groups),
+            latency_clean: Latency::new(cfg.latency_groups),
+        }
+    }
+
+    /// Counts one DNS message whose header parsed.
+    pub fn on_message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>) {
+        let h = msg.header();
+        let v6 = meta.src.is_ipv6();
+        let t = &mut self.transports;
+        match (meta.transport, v6) {
+            (Transport::Udp, false) => t.udp4 += 1,
+            (Transport::Udp, true) => t.udp6 += 1,
+            (Transport::Tcp, false) => t.tcp4 += 1,
+            (Transport::Tcp, true) => t.tcp6 += 1,
+        }
+        self.opcodes.add(h.opcode().0);
+        let question = match msg.first_question() {
+            Some(Ok(q)) => Some(q),
+            _ => None,
+        };
+        if h.qr() {
+            // The extended RCODE needs the OPT record, at the end of the message: walk
+            // only when there is an additional section to find it in.
+            let rcode = if h.arcount > 0 {
+                msg.rcode()
+            } else {
+                h.rcode()
+            };
+            self.rcodes.add(rcode.0);
+            if rcode == Rcode::NXDOMAIN {
+                if let Some(q) = &question {
+                    self.nxdomain_names.add(&q.name);
+                }
+            } else if rcode == Rcode::NOERROR && h.ancount == 0 {
+                self.no_data += 1;
+            }
+        } else if let Some(q) = &question {
+            self.qtypes.add(q.qtype.0);
+            self.names.add(&q.name);
+        }
+    }
+
+    /// Counts one closed transaction.
+    pub fn on_transaction(&mut self, t: &Transaction) {
+        let s = &mut self.status;
+        if t.status == Status::Duplicate {
+            // A late second response, reported on its own once its transaction was
+            // out (big captures): a duplicate, not a transaction.
+            s.duplicate_responses += 1;
+            return;
+        }
+        s.transactions += 1;
+        match t.status {
+            Status::Answered => s.answered += 1,
+            Status::Unanswered if t.censored => s.censored += 1,
+            Status::Unanswered => s.unanswered += 1,
+            Status::Unsolicited => s.unsolicited += 1,
+            Status::Announcement => s.announcements += 1,
+            Status::Duplicate => {}
+        }
+        if !t.retransmissions.is_empty() {
+            s.retransmitted += 1;
+        }
+        s.retransmissions += t.retransmissions.len() as u64;
+        s.duplicate_responses += t.duplicates.len() as u64;
+        s.question_mismatches += u64::from(t.question_mismatch);
+        s.evicted += u64::from(t.evicted);
+
+        let (server, client) = match (&t.query, &t.response) {
+            (Some(q), _) => ((q.meta.dst, q.meta.dport), q.meta.src),
+            // An announcement is sent to the group: its sender is the "server".
+            (None, Some(r)) => ((r.meta.src, r.meta.sport), r.meta.dst),
+            (None, None) => return,
+        };
+        self.servers.add(server);
+        self.clients.add(client);
+
+        let Some(rtt) = t.rtt_micros() else {
+            return;
+        };
+        let rtt = u64::try_from(rtt).unwrap_or(0);
+        let qtype = t
+            .first()
+            .and_then(|m| dns::Message::parse(&m.bytes).ok())
+            .and_then(|m| m.first_question())
+            .and_then(Result::ok)
+            .map_or(0, |q| q.qtype.0);
+        self.latency.record(server, qtype, rtt);
+        if t.retransmissions.is_empty() {
+            self.latency_clean.record(server, qtype, rtt);
+        }
+    }
+}
+
+/// `Rtype` mnemonic for a QTYPE key.
+pub fn qtype_name(v: u16) -> String {
+    Rtype(v).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_buckets_round_trip_and_cover_every_value() {
+        let mut prev_end = 0;
+        for idx in 0..3000 {
+            let (lo, width) = Histogram::bucket(idx);
+            assert_eq!(lo, prev_end, "bucket {idx} starts where the last ended");
+            assert_eq!(Histogram::index(lo), idx);
+            assert_eq!(Histogram::index(lo + width - 1), idx);
+            prev_end = lo + width;
+        }
+        assert_eq!(Histogram::index(127), 127);
+        assert_eq!(Histogram::index(128), 128);
+        assert_eq!(Histogram::index(129), 128);
+        assert_eq!(Histogram::index(130), 129);
+        // The largest value still has a bucket.
+        let (lo, _) = Histogram::bucket(Histogram::index(u64::MAX));
+        assert!(lo > u64::MAX / 2);
+    }
+
+    #[test]
+    fn small_values_give_exact_percentiles() {
+        let mut h = Histogram::default();
+        for v in 1..=100 {
+            h.record(v);
+        }
+        assert_eq!(h.percentile(50.0), Some(50));
+        assert_eq!(h.percentile(90.0), Some(90));
+        assert_eq!(h.percentile(99.0), Some(99));
+        assert_eq!(h.percentile(100.0), Some(100));
+        assert_eq!(h.max(), Some(100));
+        assert_eq!(h.min(), Some(1));
+        assert_eq!(h.count(), 100);
+        assert_eq!(Histogram::default().percentile(50.0), None);
+    }
+
+    #[test]
+    fn percentiles_stay_within_one_percent() {
+        // A spread of values from 1 µs to 30 s.
+        let mut values: Vec<u64> = (0..20_000u64)
+            .map(|i| 1 + (i * i * 7919 + i * 31) % 30_000_000)
+            .collect();
+        let mut h = Histogram::default();
+        for &v in &values {
+            h.record(v);
+        }
+        values.sort_unstable();
+        for p in [1.0, 10.0, 50.0, 90.0, 99.0, 99.9, 100.0] {
+            let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
+            let exact = values[rank - 1];
+            let got = h.percentile(p).unwrap();
+            let err = (got as f64 - exact as f64).abs() / exact as f64;
+            assert!(err <= 1.0 / 128.0, "p{p}: {got} vs {exact} ({err})");
+        }
+        assert_eq!(h.max(), values.last().copied());
+    }
+
+    #[test]
+    fn log2_buckets_sum_to_the_count() {
+        let mut h = Histogram::default();
+        for v in [0, 1, 3, 200, 250, 5000, 5000] {
+            h.record(v);
+        }
+        let b = h.log2_buckets();
+        assert_eq!(b.iter().map(|x| x.2).sum::<u64>(), 7);
+        assert_eq!(b[0], (0, 1, 1));
+        assert_eq!(b[1], (1, 2, 1));
+        assert_eq!(b[2], (2, 4, 1));
+        let last = b.last().unwrap();
+        assert_eq!(*last, (4096, 8192, 2));
+        assert!(b
+            .iter()
+            .any(|&(lo, hi, c)| lo == 128 && hi == 256 && c == 2));
+    }
+
+    #[test]
+    fn tally_sums_keys_past_the_cap() {
+        let mut t = Tally::new(2);
+        for k in [1u16, 2, 3, 1, 4] {
+            t.add(k);
+        }
+        assert_eq!(t.get(&1), 2);
+        assert_eq!(t.get(&2), 1);
+        assert_eq!(t.other(), 2);
+        assert_eq!(t.total(), 5);
+        assert_eq!(t.sorted(), vec![(1, 2), (2, 1)]);
+    }
+
+    /// A message with one question for `name` (wire labels), for name tests.
+    fn query(name: &[u8]) -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+        m.extend_from_slice(name);
+        m.extend_from_slice(&[0, 1, 0, 1]);
+        m
+    }
+
+    fn add(c: &mut NameCounts, bytes: &[u8]) {
+        let m = query(bytes);
+        let msg = dns::Message::parse(&m).unwrap();
+        let q = msg.first_question().unwrap().unwrap();
+        c.add(&q.name);
+    }
+
+    #[test]
+    fn names_are_counted_case_insensitively() {
+        let mut c = NameCounts::new(10);
+        add(&mut c, b"\x03WWW\x07Example\x00");
+        add(&mut c, b"\x03www\x07example\x00");
+        add(&mut c, b"\x04mail\x07example\x00");
+        add(&mut c, b"\x00");
+        let top = c.top(10);
+        assert_eq!(WireName(top[0].0).to_string(), "www.example.");
+        assert_eq!(top[0].1, 2);
+        assert_eq!(c.distinct(), 3);
+        assert_eq!(c.total(), 4);
+        assert_eq!(c.max_error(), 0);
+        let names: Vec<String> = top.iter().map(|t| WireName(t.0).to_string()).collect();
+        assert_eq!(
+            names,
+            ["www.example.", ".", "mail.example."].map(String::from)
+        );
+    }
+
+    #[test]
+    fn odd_bytes_are_escaped_in_names() {
+        assert_eq!(WireName(b"\x03a.b\x02\x01z").to_string(), "a\\.b.\\001z.");
+        assert_eq!(WireName(b"").to_string(), ".");
+    }
+
+    #[test]
+    fn a_full_name_table_drops_its_smallest_half() {
+        let mut c = NameCounts::new(4);
+        for _ in 0..5 {
+            add(&mut c, b"\x03top\x00");
+        }
+        add(&mut c, b"\x01a\x00");
+        add(&mut c, b"\x01b\x00");
+        add(&mut c, b"\x01c\x00");
+        assert_eq!(c.max_error(), 0);
+        add(&mut c, b"\x01d\x00"); // full: prune to 2, then insert d
+        assert_eq!(c.prunings(), 1);
+        assert_eq!(c.max_error(), 1);
+        assert_eq!(c.distinct(), 3);
+        assert_eq!(WireName(c.top(1)[0].0).to_string(), "top.");
+        assert_eq!(c.top(1)[0].1, 5);
+        assert_eq!(c.total(), 9);
+    }
+}
