@@ -406,7 +406,11 @@ impl<'a> Rdata<'a> {
                 signature: r.rest(),
             },
             Rtype::NSEC => Rdata::Nsec {
-                next: r.rdata_name(rtype)?,
+                // RFC 4034 §4.1.1 forbids compressing the Next Domain Name,
+                // but Multicast DNS compresses it (RFC 6762 §18.14) and
+                // Apple's responder does: follow the (checked, backward)
+                // pointer rather than reject the record.
+                next: r.name()?,
                 types: TypeBitmap::parse(&mut r, rtype)?,
             },
             Rtype::NSEC3 => {
@@ -1978,5 +1982,26 @@ mod tests {
         assert_eq!(SigTime(0).to_string(), "19700101000000");
         assert_eq!(SigTime(951_782_400).to_string(), "20000229000000");
         assert_eq!(SigTime(u32::MAX).to_string(), "21060207062815");
+    }
+
+    /// Formerly an error: in Multicast DNS the NSEC Next Domain Name is
+    /// compressed (RFC 6762 §18.14), as Apple's responder writes it
+    /// (`zeek__radiotap.pcap` frame 3, `nDPI__iphone.pcap`).
+    #[test]
+    fn mdns_nsec_next_name_may_be_compressed() {
+        let msg = [
+            0x00, 0x00, 0x84, 0x00, // ID 0, QR AA
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, // AN=1
+            4, b'h', b'o', b's', b't', 5, b'l', b'o', b'c', b'a', b'l', 0, // 12: host.local.
+            0x00, 0x2f, 0x80, 0x01, // NSEC, cache-flush | IN
+            0x00, 0x00, 0x00, 0x78, // TTL 120
+            0x00, 0x08, // RDLENGTH
+            0xc0, 0x0c, // next domain name: pointer to host.local.
+            0x00, 0x04, 0x40, 0x00, 0x00, 0x08, // window 0, 4 bytes: A, AAAA
+        ];
+        let m = Message::parse(&msg).unwrap();
+        let rec = m.answers().next().unwrap().unwrap();
+        let data = rec.data().unwrap();
+        assert_eq!(data.to_string(), "host.local. A AAAA");
     }
 }
