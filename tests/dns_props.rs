@@ -1146,7 +1146,7 @@ fn issue_7_pointer_hops_limit_holds_at_126_and_fails_at_127() {
     assert!(name.is_root());
     assert_eq!(next, start + 2);
     let (m, start) = pointer_chain(dns::name::MAX_POINTER_HOPS + 1);
-    let e = Name::parse(&m, start).err().expect("127 hops are refused");
+    let e = Name::parse(&m, start).expect_err("127 hops are refused");
     assert_eq!(e.kind, dns::ErrorKind::TooManyPointers);
     assert!(usize::from(e.offset) < m.len());
 }
@@ -1168,7 +1168,7 @@ fn issue_7_name_of_255_octets_passes_256_fails() {
     let (name, next) = Name::parse(&ok, 12).expect("255 octets");
     assert_eq!((name.wire_len(), next), (255, ok.len()));
     let long = build(62);
-    let e = Name::parse(&long, 12).err().expect("256 octets");
+    let e = Name::parse(&long, 12).expect_err("256 octets");
     assert_eq!(e.kind, dns::ErrorKind::NameTooLong);
 }
 
@@ -1186,7 +1186,7 @@ fn issue_7_name_over_255_through_pointers_fails() {
         m.extend_from_slice(&(0xc000 | prev as u16).to_be_bytes());
         prev = at;
     }
-    let e = Name::parse(&m, prev).err().expect("4 x 64 + 1 octets");
+    let e = Name::parse(&m, prev).expect_err("4 x 64 + 1 octets");
     assert_eq!(e.kind, dns::ErrorKind::NameTooLong);
 }
 

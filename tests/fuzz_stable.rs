@@ -138,6 +138,9 @@ fn mutate(rng: &mut Rng, input: &[u8], pool: &[Vec<u8>], max_len: usize) -> Vec<
     v
 }
 
+/// A target: its name, body, seeds and largest input.
+type Run<'a> = (&'a str, fn(&[u8]), &'a [Vec<u8>], usize);
+
 struct Outcome {
     execs: u64,
     crashes: Vec<PathBuf>,
@@ -191,7 +194,7 @@ fn fuzz_stable_mutation() {
     }
     let s = seeds::collect(&dirs);
     let captures: Vec<Vec<u8>> = s.captures.into_iter().map(|(_, b)| b).collect();
-    let runs: [(&str, fn(&[u8]), &[Vec<u8>], usize); 3] = [
+    let runs: [Run<'_>; 3] = [
         ("dns_message", targets::dns_message, &s.messages, 4096),
         ("name", targets::name, &s.names, 4096),
         ("capture_file", targets::capture_file, &captures, 64 * 1024),
