@@ -382,7 +382,7 @@ pub fn reference_name(msg: &[u8], start: usize) -> RefName {
     }
 }
 
-/// Presentation format of labels, BIND style: `"().;\` escaped with a
+/// Presentation format of labels, as dig prints them: `"().;\@$` escaped with a
 /// backslash, bytes outside `!`..=`~` as `\DDD`; root is `.`.
 pub fn reference_display(labels: &[&[u8]]) -> String {
     if labels.is_empty() {
@@ -392,7 +392,7 @@ pub fn reference_display(labels: &[&[u8]]) -> String {
     for l in labels {
         for &b in *l {
             match b {
-                b'"' | b'(' | b')' | b'.' | b';' | b'\\' => {
+                b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$' => {
                     s.push('\\');
                     s.push(b as char);
                 }
