@@ -21,9 +21,3 @@ pub mod progress;
 pub mod render;
 pub mod stats;
 pub mod txn;
-
-// TEMPORARY: `dns::lint` until src/dns/mod.rs may be edited (after the dns merge).
-#[path = "dns/layout.rs"]
-pub mod dns_layout;
-#[path = "dns/lint.rs"]
-pub mod dns_lint;

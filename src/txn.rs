@@ -27,9 +27,8 @@
 //! nothing earlier is still open, so memory is bounded by the transactions open in
 //! one window of capture time (and by `max_open`), not by the file's size.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
@@ -220,7 +219,7 @@ fn question_only_into(msg: &dns::Message<'_>, out: &mut Vec<u8>) {
 
 impl QuestionKey {
     fn new(name: &dns::Name<'_>, qtype: dns::Rtype, qclass: u16) -> Self {
-        let mut h = DefaultHasher::new();
+        let mut h = FastState::FIXED.build_hasher();
         name.hash_lowercase(&mut h);
         Self {
             name_hash: h.finish(),
@@ -362,7 +361,7 @@ pub struct Pairer {
     /// When the parked transactions are next checked for closing.
     next_park_sweep: Timestamp,
     /// Answers written out early, remembered by a hash of key and question.
-    tombstones: HashMap<u64, Timestamp>,
+    tombstones: HashMap<u64, Timestamp, FastState>,
     tombstone_queue: VecDeque<(Timestamp, u64)>,
     /// Newest slot for each key; older ones chain through `prev_same_key`.
     newest: HashMap<Key, u64, FastState>,
@@ -383,7 +382,7 @@ impl Pairer {
             base: 0,
             parked: BTreeMap::new(),
             next_park_sweep: Timestamp::default(),
-            tombstones: HashMap::new(),
+            tombstones: HashMap::default(),
             tombstone_queue: VecDeque::new(),
             newest: HashMap::default(),
             now: Timestamp::default(),
@@ -534,7 +533,7 @@ impl Pairer {
 
     /// The tombstone hash of a transaction: its key and question.
     fn tombstone_hash(key: &Key, question: &Option<QuestionKey>) -> u64 {
-        let mut h = DefaultHasher::new();
+        let mut h = FastState::FIXED.build_hasher();
         key.hash(&mut h);
         question
             .map(|q| (q.name_hash, q.qtype, q.qclass))

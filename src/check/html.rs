@@ -10,9 +10,11 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::dns::{self, Entry, Section};
-use crate::meta::StoredMessage;
+use crate::dns;
+use crate::dns::layout::{self as dns_layout, Kind};
+use crate::meta::{MessageMeta, StoredMessage};
 use crate::render::html::{esc, message_details, page_head, PAGE_END};
+use crate::render::json;
 use crate::render::table::{answers_text, endpoints, question_text};
 use crate::txn::{Status, Transaction};
 
@@ -140,158 +142,47 @@ fn transaction_row(txn: &Transaction) -> String {
     )
 }
 
-/// The message's bytes, field by field: offset, bytes, field, value. A student
-/// sees which bytes say what; a malformed message ends with where it broke.
-pub fn annotated_bytes(bytes: &[u8]) -> String {
-    let mut rows: Vec<(usize, usize, String, String)> = Vec::new();
-    let mut end;
-    let field = |rows: &mut Vec<_>, start: usize, len: usize, name: &str, value: String| {
-        rows.push((start, len, name.to_string(), value));
-    };
-    match dns::Message::parse(bytes) {
-        Err(e) => {
-            let mut s = String::from("<table class=\"fields\">");
-            let _ = write!(
-                s,
-                "<tr><td colspan=\"4\" class=\"bad\">malformed: {}</td></tr></table>",
-                esc(e)
-            );
-            return s;
-        }
-        Ok(msg) => {
-            let h = msg.header();
-            field(&mut rows, 0, 2, "ID", format!("0x{:04x}", h.id));
-            let flags = u16::from_be_bytes([
-                bytes.get(2).copied().unwrap_or(0),
-                bytes.get(3).copied().unwrap_or(0),
-            ]);
-            field(
-                &mut rows,
-                2,
-                2,
-                "flags",
-                format!(
-                    "QR={} opcode={} AA={} TC={} RD={} RA={} Z={} AD={} CD={} RCODE={}",
-                    u8::from(h.qr()),
-                    h.opcode(),
-                    u8::from(h.aa()),
-                    u8::from(h.tc()),
-                    u8::from(h.rd()),
-                    u8::from(h.ra()),
-                    u8::from(h.z()),
-                    u8::from(h.ad()),
-                    u8::from(h.cd()),
-                    flags & 0x000f
-                ),
-            );
-            field(&mut rows, 4, 2, "QDCOUNT", h.qdcount.to_string());
-            field(&mut rows, 6, 2, "ANCOUNT", h.ancount.to_string());
-            field(&mut rows, 8, 2, "NSCOUNT", h.nscount.to_string());
-            field(&mut rows, 10, 2, "ARCOUNT", h.arcount.to_string());
-            end = dns::HEADER_LEN;
-            let mut entries = msg.entries();
-            for entry in entries.by_ref() {
-                match entry {
-                    Ok(Entry::Question(q)) => {
-                        let next = dns::Question::parse(bytes, q.offset)
-                            .map(|(_, n)| n)
-                            .unwrap_or(q.offset);
-                        let name_end = next.saturating_sub(4).max(q.offset);
-                        field(
-                            &mut rows,
-                            q.offset,
-                            name_end - q.offset,
-                            "QNAME",
-                            q.name.to_string(),
-                        );
-                        field(&mut rows, name_end, 2, "QTYPE", q.qtype.to_string());
-                        field(&mut rows, name_end + 2, 2, "QCLASS", q.qclass.to_string());
-                        end = next;
-                    }
-                    Ok(Entry::Record(section, r)) => {
-                        let fixed = r.rdata_offset.saturating_sub(10).max(r.offset);
-                        let sec = match section {
-                            Section::Answer => "answer",
-                            Section::Authority => "authority",
-                            Section::Additional => "additional",
-                            Section::Question => "question",
-                        };
-                        field(
-                            &mut rows,
-                            r.offset,
-                            fixed - r.offset,
-                            &format!("{sec} NAME"),
-                            r.name.to_string(),
-                        );
-                        field(&mut rows, fixed, 2, "TYPE", r.rtype.to_string());
-                        field(&mut rows, fixed + 2, 2, "CLASS", r.class.to_string());
-                        field(&mut rows, fixed + 4, 4, "TTL", r.ttl.to_string());
-                        field(
-                            &mut rows,
-                            fixed + 8,
-                            2,
-                            "RDLENGTH",
-                            r.rdata.len().to_string(),
-                        );
-                        let data = if r.rtype == dns::Rtype::OPT {
-                            dns::Opt::from_record(&r)
-                                .map(|o| format!("EDNS {o}"))
-                                .unwrap_or_else(|e| format!("(bad OPT: {e})"))
-                        } else {
-                            r.data()
-                                .map(|d| d.to_string())
-                                .unwrap_or_else(|e| format!("(bad RDATA: {e})"))
-                        };
-                        field(&mut rows, r.rdata_offset, r.rdata.len(), "RDATA", data);
-                        end = r.rdata_offset + r.rdata.len();
-                    }
-                    Err(e) => {
-                        let at = usize::from(e.offset);
-                        rows.push((at, 0, "error".into(), format!("malformed: {e}")));
-                        end = bytes.len();
-                        break;
-                    }
-                }
-            }
-            if entries.is_complete() && end < bytes.len() {
-                let n = bytes.len() - end;
-                rows.push((
-                    end,
-                    n,
-                    "trailing".into(),
-                    format!("{n} bytes after the last section"),
-                ));
-            }
-        }
-    }
+/// The message's bytes, field by field, as `dnslens explain` lays them out
+/// (`dns_layout::explain`): offset, bytes, field path, value and what it means,
+/// with the parser's error and the lint findings in place. Group rows (a whole
+/// header, question or record) are headings.
+pub fn annotated_bytes(meta: &MessageMeta, bytes: &[u8]) -> String {
+    let fields = dns_layout::explain(bytes, json::dialect(meta));
     let mut s = String::from(
-        "<table class=\"fields\"><tr><th>Offset</th><th>Bytes</th><th>Field</th><th>Value</th></tr>",
+        "<table class=\"fields\"><tr><th>Offset</th><th>Bytes</th><th>Field</th>\
+         <th>Value</th><th>Meaning</th></tr>",
     );
-    for (start, len, name, value) in rows {
+    for f in &fields {
         let slice = bytes
-            .get(start..start.saturating_add(len).min(bytes.len()))
+            .get(f.offset..f.offset.saturating_add(f.len).min(bytes.len()))
             .unwrap_or(&[]);
         let mut hex = String::new();
-        for (i, b) in slice.iter().take(32).enumerate() {
-            if i > 0 {
-                hex.push(' ');
+        if f.kind != Kind::Group {
+            for (i, b) in slice.iter().take(32).enumerate() {
+                if i > 0 {
+                    hex.push(' ');
+                }
+                let _ = write!(hex, "{b:02x}");
             }
-            let _ = write!(hex, "{b:02x}");
+            if slice.len() > 32 {
+                let _ = write!(hex, " … (+{})", slice.len() - 32);
+            }
         }
-        if slice.len() > 32 {
-            let _ = write!(hex, " … (+{})", slice.len() - 32);
-        }
-        let class = if name == "error" || name == "trailing" {
-            " class=\"bad\""
-        } else {
-            ""
+        let class = match f.kind {
+            Kind::Group => " class=\"group\"",
+            Kind::Error | Kind::Trailing | Kind::Unparsed => " class=\"bad\"",
+            Kind::Lint => " class=\"warn\"",
+            _ => "",
         };
         let _ = write!(
             s,
-            "<tr{class}><td class=\"num\">0x{start:04x}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}</td></tr>",
+            "<tr{class}><td class=\"num\">0x{:04x}</td><td class=\"mono\">{}</td>\
+             <td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td></tr>",
+            f.offset,
             esc(hex),
-            esc(name),
-            esc(value)
+            esc(&f.path),
+            esc(&f.value),
+            esc(&f.meaning)
         );
     }
     s.push_str("</table>");
@@ -406,7 +297,7 @@ impl ReportSink for HtmlReport {
                                         s,
                                         "<div class=\"frame\"><h4>{}: frame {f}</h4>{}{}</div>",
                                         esc(rule),
-                                        annotated_bytes(&m.bytes),
+                                        annotated_bytes(&m.meta, &m.bytes),
                                         message_details("fields and hex", &m.meta, &m.bytes)
                                     );
                                 }
@@ -451,9 +342,26 @@ impl ReportSink for HtmlReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Timestamp;
+    use crate::net::{PortKind, Transport};
+
+    fn meta() -> MessageMeta {
+        MessageMeta {
+            file: 0,
+            frame: 1,
+            ts: Timestamp { secs: 0, nanos: 0 },
+            src: [127, 0, 0, 1].into(),
+            dst: [127, 0, 0, 1].into(),
+            sport: 40000,
+            dport: 53,
+            transport: Transport::Udp,
+            port_kind: PortKind::Dns53,
+            cut: false,
+        }
+    }
 
     #[test]
-    fn annotated_bytes_name_every_field_with_its_offset() {
+    fn annotated_bytes_lay_out_fields_and_escape_names() {
         // A query: ID 0x1234, flags 0x0100 (RD), QDCOUNT 1; "a<b>." A IN.
         let msg: &[u8] = &[
             0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // header
@@ -461,12 +369,17 @@ mod tests {
             0x00, 0x01, // QTYPE A  (offset 0x11)
             0x00, 0x01, // QCLASS IN (offset 0x13)
         ];
-        let s = annotated_bytes(msg);
-        assert!(s.contains("<td class=\"num\">0x0000</td><td class=\"mono\">12 34</td><td>ID</td><td class=\"mono\">0x1234</td>"), "{s}");
-        assert!(s.contains("<td class=\"num\">0x000c</td><td class=\"mono\">03 61 3c 62 00</td><td>QNAME</td><td class=\"mono\">a&lt;b.</td>"), "{s}");
-        assert!(s.contains("<td class=\"num\">0x0011</td><td class=\"mono\">00 01</td><td>QTYPE</td><td class=\"mono\">A</td>"), "{s}");
-        assert!(s.contains("RD=1"));
-        assert!(!s.contains("a<b"));
+        let s = annotated_bytes(&meta(), msg);
+        assert!(
+            s.contains("<td class=\"num\">0x0000</td><td class=\"mono\">12 34</td>"),
+            "{s}"
+        );
+        assert!(
+            s.contains("<td class=\"num\">0x0011</td><td class=\"mono\">00 01</td>"),
+            "{s}"
+        );
+        assert!(s.contains("a&lt;b."), "{s}");
+        assert!(!s.contains("a<b"), "{s}");
     }
 
     #[test]
@@ -478,17 +391,22 @@ mod tests {
             0x00, 0x01, // QCLASS IN
             0xff, 0xfe, // two trailing bytes
         ];
-        let s = annotated_bytes(msg);
+        let s = annotated_bytes(&meta(), msg);
         assert!(
-            s.contains("<td class=\"mono\">01 00</td><td>QTYPE</td>"),
+            s.contains("<td class=\"num\">0x000f</td><td class=\"mono\">01 00</td>"),
             "{s}"
         );
-        assert!(s.contains("2 bytes after the last section"), "{s}");
+        assert!(
+            s.contains(
+                "<tr class=\"bad\"><td class=\"num\">0x0013</td><td class=\"mono\">ff fe</td>"
+            ),
+            "{s}"
+        );
     }
 
     #[test]
     fn malformed_header_is_said() {
-        let s = annotated_bytes(&[0x00, 0x01, 0x02]);
-        assert!(s.contains("malformed"), "{s}");
+        let s = annotated_bytes(&meta(), &[0x00, 0x01, 0x02]);
+        assert!(s.contains("class=\"bad\""), "{s}");
     }
 }

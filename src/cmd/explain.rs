@@ -3,7 +3,7 @@
 //!
 //! Each file is read whole with [`app::analyze`] (explain is for lab-sized captures), its
 //! messages are filtered by `--frame` and `--id` (both must match when both are given; any
-//! of several values of one flag), and each is laid out by [`dns_layout::explain`] and
+//! of several values of one flag), and each is laid out by [`dns::layout::explain`] and
 //! written as text or JSON. A `--frame` or `--id` that selects nothing in any file is
 //! reported on stderr and makes the exit code 2, as does a file that cannot be read.
 
@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::app::{self, Settings};
 use crate::cli::{ExplainArgs, Format};
-use crate::dns_layout; // TEMPORARY path: dns::layout
+use crate::dns;
 use crate::error::{Error, ExitCode};
 use crate::render::explain::{self as view, ExplanationJson};
 use crate::render::{self, json::DiagnosticJson, FileInfo, Files, Listing, JSON_VERSION};
@@ -106,7 +106,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
             fsel.iter().for_each(|&i| frame_hit[i] = true);
             isel.iter().for_each(|&i| id_hit[i] = true);
             frames_shown.push(m.meta.frame);
-            let fields = dns_layout::explain(&m.bytes, render::json::dialect(&m.meta));
+            let fields = dns::layout::explain(&m.bytes, render::json::dialect(&m.meta));
             let doc = ExplanationJson {
                 file: &name,
                 meta: &m.meta,
@@ -234,7 +234,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns_layout::Kind;
+    use dns::layout::Kind;
     use std::path::Path;
 
     /// Every message of every corpus capture: rows inside the message, leaf rows covering
@@ -265,7 +265,7 @@ mod tests {
             };
             for m in &a.messages {
                 messages += 1;
-                let fields = dns_layout::explain(&m.bytes, render::json::dialect(&m.meta));
+                let fields = dns::layout::explain(&m.bytes, render::json::dialect(&m.meta));
                 let n = m.bytes.len();
                 let mut covered = vec![0u8; n];
                 for f in &fields {

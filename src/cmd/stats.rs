@@ -276,8 +276,9 @@ fn range_label(lo: u64, hi: u64) -> String {
 /// Every row of the report, in output order.
 pub fn rows(s: &Stats, summary: &Summary, top: usize) -> Vec<Row> {
     let mut rows = Vec::new();
-    let totals: [(&str, u64); 11] = [
+    let totals: [(&str, u64); 12] = [
         ("files", summary.files),
+        ("unreadableFiles", summary.unreadable_files),
         ("frames", summary.frames),
         ("nonDnsFrames", summary.non_dns_frames),
         ("messages", summary.messages),

@@ -16,12 +16,12 @@
 
 use core::fmt::Write as _;
 
+use super::lint::{self as lints, Finding};
 use crate::dns::header::flag;
 use crate::dns::{
     CharStrings, Class, Entry, Error, ErrorKind, Header, Message, Name, NamePart, Opcode, Opt,
     Question, Rcode, Rdata, Record, Rtype, Section, HEADER_LEN,
 };
-use crate::dns_lint::{self as lints, Finding}; // TEMPORARY path: dns::lint
 
 /// What kind of field a row is: renderers colour by it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1400,6 +1400,8 @@ impl Builder<'_> {
     fn partial_entry(&mut self, s: Section, i: usize, at: usize, e: Error) {
         let path = format!("{}[{i}]", section_path(s));
         let stop = usize::from(e.offset).min(self.bytes.len());
+        // Fixed fields shown after the name (3 for a record: up to its RDLENGTH).
+        let mut fixed_shown = 0;
         if !matches!(e.kind, ErrorKind::CountBeyondData { .. }) && at < stop {
             self.push(
                 at,
@@ -1512,10 +1514,29 @@ impl Builder<'_> {
                     };
                     self.push(pos, n, format!("{path}.{f}"), kind, value, meaning);
                     pos += n;
+                    fixed_shown += 1;
                 }
             }
         }
-        self.error(format!("{path}.error"), &e);
+        let rdlength = self.be16(stop).map(usize::from);
+        match (s, fixed_shown, e.kind, rdlength) {
+            // The RDATA is shorter than RDLENGTH says: mark the RDLENGTH, say how short.
+            (Section::Question, ..) => self.error(format!("{path}.error"), &e),
+            (_, 3, ErrorKind::Truncated { .. }, Some(claimed)) => {
+                let left = self.bytes.len() - stop - 2;
+                self.error(format!("{path}.rdlength"), &e);
+                if let Some(last) = self.rows.last_mut() {
+                    last.len = 2;
+                    let _ = write!(
+                        last.meaning,
+                        ": RDLENGTH says {claimed} byte{} of RDATA follow, but the message \
+                         has {left} more",
+                        plural(claimed)
+                    );
+                }
+            }
+            _ => self.error(format!("{path}.error"), &e),
+        }
         let marked = self.rows.last().map_or(stop, |r| r.offset + r.len);
         self.unparsed(marked.max(stop));
     }
@@ -1646,6 +1667,28 @@ mod tests {
         assert!(f
             .iter()
             .any(|f| f.path == "answer[1].rdata.address" && f.value == "9.9.9.9"));
+    }
+
+    #[test]
+    fn rdata_shorter_than_rdlength_marks_the_rdlength() {
+        // Answer: root owner, A, IN, TTL 60, RDLENGTH 8 but only 4 bytes follow.
+        let mut m = vec![0, 1, 0x85, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+        m.extend_from_slice(&[0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 8, 1, 2, 3, 4]);
+        let f = explain(&m, lints::Dialect::Unicast);
+        let e = f.iter().find(|f| f.kind == Kind::Error).unwrap();
+        assert_eq!((e.offset, e.len), (0x15, 2));
+        assert_eq!(e.path, "answer[0].rdlength");
+        assert!(
+            e.meaning
+                .ends_with("RDLENGTH says 8 bytes of RDATA follow, but the message has 4 more"),
+            "{}",
+            e.meaning
+        );
+        let last = f.last().unwrap();
+        assert_eq!(
+            (last.kind, last.offset, last.len),
+            (Kind::Unparsed, 0x17, 4)
+        );
     }
 
     #[test]

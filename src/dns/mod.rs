@@ -39,11 +39,15 @@
 //!   the RFC 3597 form `\# 4 0A000001`.
 //!
 //! Lint-like findings (Z bit set, trailing bytes, QDCOUNT ≠ 1, …) are not errors here:
-//! they are data ([`Header::z`], [`Entries::trailing`]) for the layers above to judge.
+//! they are data ([`Header::z`], [`Entries::trailing`]), which [`lint::lint`] turns into
+//! findings with offsets and explanations for the layers above to judge. [`layout::explain`]
+//! lays a message out field by field for students (`dnslens explain`).
 
 pub mod edns;
 pub mod error;
 pub mod header;
+pub mod layout;
+pub mod lint;
 pub mod message;
 pub mod name;
 pub mod question;

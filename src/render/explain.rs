@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
-use crate::dns_layout::{Field, Kind}; // TEMPORARY path: dns::layout
+use crate::dns::layout::{Field, Kind};
 use crate::meta::MessageMeta;
 use crate::net::Transport;
 
@@ -433,7 +433,7 @@ mod tests {
         m.push(0);
         m.extend_from_slice(&[0, 16, 0, 1, 0, 0, 0, 60, 0, 201, 200]);
         m.extend(std::iter::repeat_n(b'"', 200));
-        let fields = crate::dns_layout::explain(&m, Default::default());
+        let fields = crate::dns::layout::explain(&m, Default::default());
         let mut out = Vec::new();
         write_text(&mut out, &["t".into()], &m, &fields, false).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -201,6 +201,7 @@ svg.hist .axis { stroke: #555; }
 svg.hist text { font: 11px system-ui, sans-serif; text-anchor: middle; fill: #333; }
 dl.summary { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; }
 dl.summary dt { color: #555; } dl.summary dd { margin: 0; }
+tr.group > td { background: #eef0f5 !important; font-weight: 600; }
 ";
 
 /// The page head: doctype, charset, CSP (no scripts, nothing remote), style.

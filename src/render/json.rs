@@ -86,7 +86,7 @@ impl Serialize for MessageJson<'_> {
         m.serialize_entry("answerRRs", &SectionJson(&walk, Section::Answer))?;
         m.serialize_entry("authorityRRs", &SectionJson(&walk, Section::Authority))?;
         m.serialize_entry("additionalRRs", &SectionJson(&walk, Section::Additional))?;
-        let lint = crate::dns_lint::lint_with(&msg, dialect(meta));
+        let lint = dns::lint::lint_with(&msg, dialect(meta));
         m.serialize_entry("lint", &LintJson(lint))?;
         let mut entries = walk.into_inner();
         let walk_error = entries.by_ref().find_map(Result::err);
@@ -104,23 +104,23 @@ impl Serialize for MessageJson<'_> {
 }
 
 /// Lint findings (`dns::lint`): `[{offset, length, code, severity, message}]`.
-pub struct LintJson(pub Vec<crate::dns_lint::Finding>);
+pub struct LintJson(pub Vec<dns::lint::Finding>);
 
 impl LintJson {
     /// The findings of a message's bytes (none when the header does not parse).
-    pub fn of(bytes: &[u8], dialect: crate::dns_lint::Dialect) -> Self {
+    pub fn of(bytes: &[u8], dialect: dns::lint::Dialect) -> Self {
         Self(
             dns::Message::parse(bytes)
-                .map_or_else(|_| Vec::new(), |m| crate::dns_lint::lint_with(&m, dialect)),
+                .map_or_else(|_| Vec::new(), |m| dns::lint::lint_with(&m, dialect)),
         )
     }
 }
 
 /// The lint rules for a message: mDNS (port 5353) has its own.
-pub fn dialect(meta: &MessageMeta) -> crate::dns_lint::Dialect {
+pub fn dialect(meta: &MessageMeta) -> dns::lint::Dialect {
     match meta.port_kind {
-        crate::net::PortKind::Mdns => crate::dns_lint::Dialect::Multicast,
-        _ => crate::dns_lint::Dialect::Unicast,
+        crate::net::PortKind::Mdns => dns::lint::Dialect::Multicast,
+        _ => dns::lint::Dialect::Unicast,
     }
 }
 

@@ -336,13 +336,15 @@ fn check_page_lists_submissions_and_annotates_failing_frames() {
     );
     assert!(summary.contains(">PASS</td>") && summary.contains(">FAIL</td>"));
     assert!(summary.contains(">UNREADABLE</td>"));
-    // The failing rule names frame 1; its bytes are annotated field by field,
-    // with the little-endian QTYPE on its own row.
+    // The failing rule names frame 1; its bytes are annotated field by field
+    // (explain's layout), the little-endian QTYPE on its own row with the lint
+    // finding that names the mistake.
     assert!(page.contains("Frames named by failing rules"));
     assert!(
-        page.contains("<td class=\"mono\">01 00</td><td>QTYPE</td>"),
+        page.contains("<td class=\"mono\">01 00</td><td class=\"mono\">question[0].qtype</td>"),
         "{page}"
     );
+    assert!(page.contains("lint.qtype-byte-swapped"), "{page}");
 }
 
 #[test]

@@ -195,12 +195,19 @@ impl Tmux {
 
     /// Runs `shell` in a new 120x20 terminal.
     fn run(&self, shell: &str) {
-        let out = self.cmd(&["new-session", "-d", "-x", "120", "-y", "20", shell]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        // When the previous command's session has just ended, its server may still
+        // be exiting, and a new session then fails with "server exited
+        // unexpectedly": try again after a moment.
+        let mut tries = 0;
+        loop {
+            let out = self.cmd(&["new-session", "-d", "-x", "120", "-y", "20", shell]);
+            if out.status.success() {
+                return;
+            }
+            tries += 1;
+            assert!(tries < 20, "{}", String::from_utf8_lossy(&out.stderr));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 
     /// The screen as text.
