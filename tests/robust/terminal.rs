@@ -1,6 +1,7 @@
 //! Terminal safety: names and TXT strings carrying control characters, ANSI
-//! escapes, C1 controls and UTF-8 are shown escaped in tables (nothing a
-//! terminal would act on reaches stdout), and JSON stays valid UTF-8.
+//! escapes, C1 controls and UTF-8 are shown escaped in tables and in the
+//! explain view (nothing a terminal would act on reaches stdout), and JSON
+//! stays valid UTF-8.
 
 use super::gen::{self, PcapWriter, CLIENT, SERVER};
 use super::{bin, TempDir};
@@ -66,7 +67,12 @@ fn issue_7_hostile_names_and_txt_are_escaped_in_tables() {
     let dir = TempDir::new("terminal");
     let p = dir.path("evil.pcap");
     std::fs::write(&p, evil_capture()).unwrap();
-    for args in [vec![], vec!["messages"], vec!["--color", "always"]] {
+    for args in [
+        vec![],
+        vec!["messages"],
+        vec!["explain"],
+        vec!["--color", "always"],
+    ] {
         let out = bin().args(&args).arg(&p).output().expect("run");
         assert_eq!(out.status.code(), Some(0));
         let stdout = String::from_utf8(out.stdout).expect("table is UTF-8");
@@ -81,7 +87,10 @@ fn issue_7_hostile_names_and_txt_are_escaped_in_tables() {
         }
         assert_terminal_safe(&stderr, "stderr");
         // The escapes are visible as presentation format.
-        assert!(stdout.contains("\\027[31mred\\027[0m"), "{stdout}");
+        assert!(
+            stdout.contains("\\027[31mred\\027[0m"),
+            "{args:?}: {stdout}"
+        );
         assert!(
             stdout.contains("\\013b\\010c\\008d\\127") || stdout.contains("\\013b"),
             "{stdout}"
