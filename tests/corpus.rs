@@ -1918,10 +1918,12 @@ fn run_oracle(files: Vec<(String, PathBuf, PathBuf, Mode)>, label: &str) -> (Vec
 /// Each kind of input issue 3 lists, and a real capture of the corpus that
 /// shows it. The corpus test fails if one of them is gone, yields no DNS or
 /// differs from tshark unexplained. (The samples cover SLL2 from `-i any`, TCP,
-/// IPv4 and IPv6 fragments and ICMP errors without the corpus.) Not in any real
-/// capture we have: OpenBSD LOOP (108), plain 802.11 (105), Geneve, and the
-/// 0x88A8/0x9100 VLAN tags: the net layer's unit tests cover them on
-/// hand-built frames.
+/// IPv4 and IPv6 fragments and ICMP errors without the corpus, and
+/// `samples/tunnels.pcap` and `samples/qinq.pcap`, tested in
+/// `tests/cli/tunnels.rs`, cover Geneve, VXLAN, GRE carrying Ethernet and
+/// IPv4, IP-in-IP, and two VLAN tags, 0x88A8 then 0x8100.) Not in any real
+/// capture we have: OpenBSD LOOP (108), plain 802.11 (105) and the 0x9100
+/// VLAN tag: the net layer's unit tests cover them on hand-built frames.
 const COVERAGE: &[(&str, &str)] = &[
     ("Ethernet", "zeek__dns-caa.pcap"),
     ("Ethernet + 802.1Q VLAN", "dnscap__vlan11.pcap"),

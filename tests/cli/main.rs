@@ -10,5 +10,6 @@ mod malformed;
 mod pairing;
 mod samples;
 mod stats;
+mod tunnels;
 mod util;
 mod world;
