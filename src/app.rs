@@ -309,6 +309,7 @@ pub fn read_with(
             want_transactions,
             detail: None,
             frame_not_dns: false,
+            evicted_reported: false,
             progress: Some(&mut progress),
         };
         run.read(&mut reader);
@@ -352,6 +353,8 @@ struct FileRun<'r> {
     detail: Option<Detail>,
     /// The decoder reported the current frame as carrying no DNS.
     frame_not_dns: bool,
+    /// The first early close of open transactions (a bound) was reported.
+    evicted_reported: bool,
     /// Progress on stderr (`list` only).
     progress: Option<&'r mut Progress>,
 }
@@ -472,6 +475,25 @@ impl FileRun<'_> {
         }
     }
 
+    /// One diagnostic per file when the pairer's bounds close transactions
+    /// early; the summary counts them all (`evicted`).
+    fn report_eviction(&mut self, frame: u64) {
+        let cfg = self.settings.txn;
+        self.diagnostic(Diagnostic {
+            file: self.file,
+            frame: Some(frame),
+            layer: Layer::Pairing,
+            file_offset: None,
+            dns_offset: None,
+            message: format!(
+                "more than {} transactions or {} MiB open at once: the oldest are closed early, \
+                 marked evicted (further evictions are only counted)",
+                cfg.max_open,
+                cfg.max_open_bytes >> 20
+            ),
+        });
+    }
+
     fn on_net_event(&mut self, ev: NetEvent<'_>) {
         if self.io_error.is_some() {
             return;
@@ -589,6 +611,10 @@ impl FileRun<'_> {
                         });
                         if let Some(e) = io_error {
                             self.io_error.get_or_insert(e);
+                        }
+                        if !self.evicted_reported && self.pairer.counts().evicted > 0 {
+                            self.evicted_reported = true;
+                            self.report_eviction(p.frame);
                         }
                     }
                 }
@@ -733,10 +759,33 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
     } else {
         Input::Path(path.to_path_buf())
     };
-    let mut reader = open_input(&input)?;
+    let reader = open_input(&input)?;
+    Ok(analyze_capture(reader, &input.display(), settings))
+}
+
+/// Like [`analyze`], for capture bytes from any reader (a file already in
+/// memory, a fuzzer's input). `name` stands for the file in diagnostics.
+/// Fails only when the bytes are not a capture (or cannot be read at all).
+pub fn analyze_reader<R: Read + 'static>(
+    input: R,
+    name: &str,
+    settings: &Settings,
+) -> Result<Analysis, Error> {
+    let path = PathBuf::from(name);
+    let reader = CaptureReader::new(input).map_err(|e| match e {
+        capture::OpenError::Io(source) => Error::Io { path, source },
+        other => Error::NotACapture {
+            path,
+            detail: other.to_string(),
+        },
+    })?;
+    Ok(analyze_capture(reader, name, settings))
+}
+
+fn analyze_capture(mut reader: CaptureReader, name: &str, settings: &Settings) -> Analysis {
     let mut files = Files::default();
     files.list.push(FileInfo {
-        path: input.display(),
+        path: name.to_string(),
         ..FileInfo::default()
     });
     let mut summary = Summary {
@@ -759,12 +808,13 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
             want_transactions: true,
             detail: Some(Detail::default()),
             frame_not_dns: false,
+            evicted_reported: false,
             progress: None,
         };
         run.read(&mut reader);
         run.detail.take().unwrap_or_default()
     };
-    Ok(Analysis {
+    Analysis {
         info: files.list.pop().unwrap_or_default(),
         format: Some(format),
         messages: sink.messages,
@@ -773,7 +823,7 @@ pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
         icmp_errors: detail.icmp_errors,
         diagnostics: sink.diagnostics,
         summary,
-    })
+    }
 }
 
 /// `dnslens check`: grades every capture (folders searched recursively) against the

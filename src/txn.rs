@@ -41,6 +41,23 @@ use crate::net::{PortKind, Transport};
 pub const DEFAULT_TIMEOUT_SECS: f64 = 10.0;
 /// Default cap on transactions held open at once.
 pub const DEFAULT_MAX_OPEN: usize = 1_000_000;
+/// Default cap on the bytes held by open transactions (stored messages, attempt
+/// lists, and a fixed cost per transaction): with the other bounds, a run stays
+/// under 100 MB (docs/robustness.md).
+pub const DEFAULT_MAX_OPEN_BYTES: usize = 16 << 20;
+/// Retransmissions, duplicates and ICMP errors listed per transaction; more
+/// are counted (`Counts`) but not listed.
+pub const MAX_ATTEMPTS_LISTED: usize = 1000;
+/// Open transactions with one pairing key (client, ports, server, ID) that a
+/// lookup walks, newest first. Real clients have one or two; a capture that
+/// piles up more (same ID and ports, different questions) would otherwise make
+/// every lookup walk them all: quadratic time (issue 7).
+pub const MAX_SAME_KEY_WALK: usize = 64;
+/// What one open transaction costs besides its message bytes (the boxed slot,
+/// its queue and map entries), for the byte budget.
+const SLOT_OVERHEAD: usize = 512;
+/// What one listed attempt costs.
+const ATTEMPT_COST: usize = size_of::<Attempt>();
 /// Default number of transactions held back to keep the output in order.
 pub const DEFAULT_MAX_IN_ORDER: usize = 10_000;
 /// How long, in capture time, a reported answer is remembered compactly so that
@@ -56,6 +73,9 @@ pub struct Config {
     pub timeout_micros: i64,
     /// Beyond this many open transactions the oldest is closed early (`evicted`).
     pub max_open: usize,
+    /// Beyond this many bytes held by open transactions the oldest is closed
+    /// early (`evicted`).
+    pub max_open_bytes: usize,
     /// Output is in order of each transaction's first message; when more than
     /// this many finished transactions wait behind one still open, they are
     /// written anyway and the open one later (memory stays bounded on big
@@ -72,6 +92,7 @@ impl Default for Config {
         Self {
             timeout_micros: (DEFAULT_TIMEOUT_SECS * 1e6) as i64,
             max_open: DEFAULT_MAX_OPEN,
+            max_open_bytes: DEFAULT_MAX_OPEN_BYTES,
             max_in_order: DEFAULT_MAX_IN_ORDER,
             question_only: false,
         }
@@ -328,12 +349,15 @@ pub struct Counts {
 
 pub struct Pairer {
     cfg: Config,
-    slots: VecDeque<Slot>,
+    /// Boxed: a `VecDeque` keeps up to twice its length in capacity, and a
+    /// slot is some 400 bytes; boxed, spare capacity costs 8 bytes a slot and
+    /// every slot's memory is counted in `held_bytes` (issue 7).
+    slots: VecDeque<Box<Slot>>,
     /// Sequence number of `slots[0]`.
     base: u64,
     /// Open transactions taken out of the in-order queue (see
     /// `Config::max_in_order`), written when they close.
-    parked: BTreeMap<u64, Slot>,
+    parked: BTreeMap<u64, Box<Slot>>,
     /// When the parked transactions are next checked for closing.
     next_park_sweep: Timestamp,
     /// Answers written out early, remembered by a hash of key and question.
@@ -346,6 +370,8 @@ pub struct Pairer {
     counts: Counts,
     /// Holds the reduced copy of the current message (`Config::question_only`).
     scratch: Vec<u8>,
+    /// Bytes held by the open transactions, as `Config::max_open_bytes` counts them.
+    held_bytes: usize,
 }
 
 impl Pairer {
@@ -362,11 +388,17 @@ impl Pairer {
             now: Timestamp::default(),
             counts: Counts::default(),
             scratch: Vec::new(),
+            held_bytes: 0,
         }
     }
 
     pub fn counts(&self) -> Counts {
         self.counts
+    }
+
+    /// Bytes held by the open transactions (see `Config::max_open_bytes`).
+    pub fn held_bytes(&self) -> usize {
+        self.held_bytes
     }
 
     /// Transactions currently held (open, or waiting to be written in order).
@@ -448,7 +480,10 @@ impl Pairer {
         };
         match open.and_then(|seq| self.slot_mut(seq)) {
             Some(slot) => {
-                slot.txn.icmp_errors.push(note);
+                if slot.txn.icmp_errors.len() < MAX_ATTEMPTS_LISTED {
+                    slot.txn.icmp_errors.push(note);
+                    self.held_bytes += size_of::<IcmpNote>();
+                }
                 true
             }
             None => false,
@@ -472,7 +507,7 @@ impl Pairer {
             let censored = slot.txn.status == Status::Unanswered
                 && slot.txn.icmp_errors.is_empty()
                 && self.now.micros_since(&slot.last_query) < self.cfg.timeout_micros;
-            self.emit(seq, slot, censored, false, out);
+            self.emit(seq, *slot, censored, false, out);
         }
         self.newest.clear();
         self.tombstones.clear();
@@ -481,15 +516,18 @@ impl Pairer {
 
     fn slot(&self, seq: u64) -> Option<&Slot> {
         match seq.checked_sub(self.base) {
-            Some(idx) => self.slots.get(usize::try_from(idx).ok()?),
-            None => self.parked.get(&seq),
+            Some(idx) => self.slots.get(usize::try_from(idx).ok()?).map(|b| &**b),
+            None => self.parked.get(&seq).map(|b| &**b),
         }
     }
 
     fn slot_mut(&mut self, seq: u64) -> Option<&mut Slot> {
         match seq.checked_sub(self.base) {
-            Some(idx) => self.slots.get_mut(usize::try_from(idx).ok()?),
-            None => self.parked.get_mut(&seq),
+            Some(idx) => self
+                .slots
+                .get_mut(usize::try_from(idx).ok()?)
+                .map(|b| &mut **b),
+            None => self.parked.get_mut(&seq).map(|b| &mut **b),
         }
     }
 
@@ -519,7 +557,12 @@ impl Pairer {
     /// without allocating; chains are almost always one slot long).
     fn find(&self, key: &Key, pred: impl Fn(&Slot) -> bool) -> Option<u64> {
         let mut next = self.newest.get(key).copied();
+        let mut walked = 0;
         while let Some(seq) = next {
+            walked += 1;
+            if walked > MAX_SAME_KEY_WALK {
+                return None;
+            }
             let slot = self.slot(seq)?;
             if pred(slot) {
                 return Some(seq);
@@ -553,13 +596,18 @@ impl Pairer {
         });
         if let Some(seq) = retransmission_of {
             let now = self.now;
+            let mut added = 0;
             if let Some(slot) = self.slot_mut(seq) {
-                slot.txn.retransmissions.push(Attempt {
-                    frame: meta.frame,
-                    ts: meta.ts,
-                });
+                if slot.txn.retransmissions.len() < MAX_ATTEMPTS_LISTED {
+                    slot.txn.retransmissions.push(Attempt {
+                        frame: meta.frame,
+                        ts: meta.ts,
+                    });
+                    added = ATTEMPT_COST;
+                }
                 slot.last_query = now.max(meta.ts);
             }
+            self.held_bytes += added;
             self.counts.retransmissions += 1;
             return;
         }
@@ -628,6 +676,7 @@ impl Pairer {
                 if mismatch {
                     self.counts.question_mismatches += 1;
                 }
+                self.held_bytes += bytes.len();
             }
             return;
         }
@@ -637,12 +686,17 @@ impl Pairer {
                 && s.answered_at.is_some_and(|t| self.within_window(t))
         });
         if let Some(seq) = duplicate_of {
+            let mut added = 0;
             if let Some(slot) = self.slot_mut(seq) {
-                slot.txn.duplicates.push(Attempt {
-                    frame: meta.frame,
-                    ts: meta.ts,
-                });
+                if slot.txn.duplicates.len() < MAX_ATTEMPTS_LISTED {
+                    slot.txn.duplicates.push(Attempt {
+                        frame: meta.frame,
+                        ts: meta.ts,
+                    });
+                    added = ATTEMPT_COST;
+                }
             }
+            self.held_bytes += added;
             self.counts.duplicates += 1;
             return;
         }
@@ -692,7 +746,8 @@ impl Pairer {
     ) {
         let seq = self.base + self.slots.len() as u64;
         let prev_same_key = self.newest.insert(key, seq);
-        self.slots.push_back(Slot {
+        self.held_bytes += cost(&txn);
+        self.slots.push_back(Box::new(Slot {
             key,
             question,
             mdns,
@@ -700,7 +755,7 @@ impl Pairer {
             last_query: ts.max(self.now),
             answered_at: None,
             prev_same_key,
-        });
+        }));
     }
 
     fn is_closed(&self, slot: &Slot) -> bool {
@@ -713,8 +768,10 @@ impl Pairer {
 
     fn emit_closed(&mut self, out: &mut dyn FnMut(Transaction)) {
         self.expire_tombstones();
+        // Over a bound, the oldest go first: parked ones are older than any queued.
+        self.evict_parked(out);
         while let Some(front) = self.slots.front() {
-            let over_cap = self.open() > self.cfg.max_open;
+            let over_cap = self.over_cap();
             let closed = self.is_closed(front);
             let behind = self.slots.len() > self.cfg.max_in_order;
             if !over_cap && !closed && !behind {
@@ -726,11 +783,11 @@ impl Pairer {
             let seq = self.base;
             self.base += 1;
             if closed || over_cap {
-                self.emit(seq, slot, false, over_cap && !closed, out);
+                self.emit(seq, *slot, false, over_cap && !closed, out);
             } else if slot.txn.status == Status::Answered {
                 // Still within its duplicate window: write it now and remember
                 // it compactly (a tombstone).
-                self.emit(seq, slot, false, false, out);
+                self.emit(seq, *slot, false, false, out);
             } else {
                 self.parked.insert(seq, slot);
             }
@@ -744,13 +801,7 @@ impl Pairer {
     /// evicts the oldest beyond `max_open`. Checked at most every 100 ms of
     /// capture time, so the cost per message stays small.
     fn sweep_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
-        while self.open() > self.cfg.max_open {
-            let Some((seq, slot)) = self.parked.pop_first() else {
-                break;
-            };
-            let closed = self.is_closed(&slot);
-            self.emit(seq, slot, false, !closed, out);
-        }
+        self.evict_parked(out);
         if self.now < self.next_park_sweep {
             return;
         }
@@ -764,8 +815,24 @@ impl Pairer {
             .collect();
         for seq in done {
             if let Some(slot) = self.parked.remove(&seq) {
-                self.emit(seq, slot, false, false, out);
+                self.emit(seq, *slot, false, false, out);
             }
+        }
+    }
+
+    /// Whether a bound on open transactions (count or bytes) is exceeded.
+    fn over_cap(&self) -> bool {
+        self.open() > self.cfg.max_open || self.held_bytes > self.cfg.max_open_bytes
+    }
+
+    /// Closes parked transactions, oldest first, while over a bound.
+    fn evict_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
+        while self.over_cap() {
+            let Some((seq, slot)) = self.parked.pop_first() else {
+                break;
+            };
+            let closed = self.is_closed(&slot);
+            self.emit(seq, *slot, false, !closed, out);
         }
     }
 
@@ -777,6 +844,7 @@ impl Pairer {
         evicted: bool,
         out: &mut dyn FnMut(Transaction),
     ) {
+        self.held_bytes = self.held_bytes.saturating_sub(cost(&slot.txn));
         if self.newest.get(&slot.key) == Some(&seq) {
             // An older slot with the same key may still be open.
             match slot.prev_same_key.filter(|&p| self.slot(p).is_some()) {
@@ -812,6 +880,15 @@ impl Pairer {
         }
         out(txn);
     }
+}
+
+/// What an open transaction costs against `Config::max_open_bytes`.
+fn cost(txn: &Transaction) -> usize {
+    SLOT_OVERHEAD
+        + txn.query.as_ref().map_or(0, |m| m.bytes.len())
+        + txn.response.as_ref().map_or(0, |m| m.bytes.len())
+        + (txn.retransmissions.len() + txn.duplicates.len()) * ATTEMPT_COST
+        + txn.icmp_errors.len() * size_of::<IcmpNote>()
 }
 
 #[cfg(test)]

@@ -78,6 +78,9 @@ pub(crate) struct Pool {
     next_seq: u64,
     /// Capture second of the last expiry scan (scan at most once a second).
     last_scan: i64,
+    /// Why the oldest datagram was just evicted to make room (the bound
+    /// `max`), for the caller to report; see [`Pool::take_evicted`].
+    evicted: Option<String>,
 }
 
 impl Pool {
@@ -89,6 +92,7 @@ impl Pool {
             spare: Vec::new(),
             next_seq: 0,
             last_scan: i64::MIN,
+            evicted: None,
         }
     }
 
@@ -133,6 +137,11 @@ impl Pool {
                 // Evict the oldest datagram to make room.
                 if let Some(old) = self.open.iter().min_by_key(|(_, d)| d.seq).map(|(k, _)| *k) {
                     self.forget(&old);
+                    self.evicted = Some(format!(
+                        "{}: evicted incomplete, {} datagrams were being reassembled at once (the bound); fragmented datagram dropped",
+                        old.describe(),
+                        self.max
+                    ));
                 }
             }
             let buf = self.spare.pop().unwrap_or_default();
@@ -166,6 +175,11 @@ impl Pool {
             }
         }
         FragResult::Pending
+    }
+
+    /// The eviction the last [`Pool::insert`] made to stay within `max`, if any.
+    pub(crate) fn take_evicted(&mut self) -> Option<String> {
+        self.evicted.take()
     }
 
     /// Drops datagrams older than the timeout (capture time).

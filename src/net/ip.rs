@@ -93,7 +93,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
             };
             let src = IpAddr::V6(h.source_addr());
             let dst = IpAddr::V6(h.destination_addr());
-            for ext in v6.extensions().clone() {
+            for ext in validated_v6_exts(v6.extensions()) {
                 let Ipv6ExtensionSlice::Fragment(f) = ext else {
                     continue;
                 };
@@ -140,6 +140,37 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
 }
 
 /// Skips IPv6 extension headers left at the start of a reassembled payload.
+/// The IPv6 extension headers etherparse validated, and no further.
+///
+/// etherparse 0.21's `Ipv6ExtensionSliceIter` trusts the next-header field of
+/// the last header it yields: when lax parsing stopped at a damaged extension
+/// header, one more `next()` reads that header with `from_slice_unchecked`
+/// past the end of the validated slice (out of bounds, undefined behaviour;
+/// found by the `capture_file` fuzz target, issue 7). So stop once the yielded
+/// headers cover the validated slice.
+fn validated_v6_exts<'a>(
+    exts: &etherparse::Ipv6ExtensionsSlice<'a>,
+) -> impl Iterator<Item = Ipv6ExtensionSlice<'a>> {
+    let total = exts.slice().len();
+    let mut seen = 0usize;
+    let mut iter = exts.clone().into_iter();
+    std::iter::from_fn(move || {
+        if seen >= total {
+            return None;
+        }
+        let ext = iter.next()?;
+        seen += match &ext {
+            Ipv6ExtensionSlice::HopByHop(h)
+            | Ipv6ExtensionSlice::Routing(h)
+            | Ipv6ExtensionSlice::DestinationOptions(h) => h.slice().len(),
+            Ipv6ExtensionSlice::Fragment(f) => f.slice().len(),
+            Ipv6ExtensionSlice::Authentication(a) => a.slice().len(),
+        }
+        .max(1);
+        Some(ext)
+    })
+}
+
 fn skip_v6_exts(mut proto: u8, mut b: &[u8]) -> (u8, &[u8]) {
     for _ in 0..8 {
         match proto {
@@ -236,10 +267,15 @@ impl Decoder {
             self.frags.forget(&key);
             return;
         }
-        match self
+        let result = self
             .frags
-            .insert(key, ctx.ts, f.offset, f.more, pkt.payload)
-        {
+            .insert(key, ctx.ts, f.offset, f.more, pkt.payload);
+        if let Some(msg) = self.frags.take_evicted() {
+            // issue 7: over the bound, a diagnostic for the evicted datagram.
+            self.stats.frag_dropped += 1;
+            self.report(ctx, None, msg, out);
+        }
+        match result {
             FragResult::Pending => {}
             FragResult::Dropped(msg) => {
                 self.stats.frag_dropped += 1;

@@ -169,11 +169,12 @@ pub struct Config {
     /// Buffered bytes per TCP flow direction (in order + out of order). Default
     /// 2 + 65535 + 65535; never less than one whole message (2 + 65535).
     pub max_tcp_buffer: usize,
-    /// Buffered TCP bytes over all flows. Default 64 MiB.
+    /// Memory of TCP buffers over all flows (allocated capacity, see issue 7).
+    /// Default 32 MiB, so that with the other bounds a run stays under 100 MB.
     pub max_tcp_total: usize,
     /// TCP flows idle longer than this (capture time) are closed. Default 120 s.
     pub tcp_timeout_secs: u32,
-    /// IP datagrams being reassembled at once; the oldest is dropped. Default 256,
+    /// IP datagrams being reassembled at once; the oldest is dropped. Default 64,
     /// minimum 1. Each holds at most 65 535 bytes.
     pub max_frag_datagrams: usize,
     /// A datagram not completed within this capture time is dropped. Default 30 s
@@ -188,9 +189,9 @@ impl Default for Config {
             heuristic: true,
             max_tcp_flows: 1024,
             max_tcp_buffer: 2 + 65_535 + 65_535,
-            max_tcp_total: 64 << 20,
+            max_tcp_total: 32 << 20,
             tcp_timeout_secs: 120,
-            max_frag_datagrams: 256,
+            max_frag_datagrams: 64,
             frag_timeout_secs: 30,
         }
     }

@@ -113,7 +113,11 @@ struct Flow {
     /// Segments beyond a hole: (sequence number, bytes), sorted by sequence.
     ooo: Vec<(u32, Vec<u8>)>,
     ooo_bytes: usize,
-    /// Bytes of this flow currently counted in `Streams::total`.
+    /// Capacity of the `ooo` buffers (recycled buffers can be much larger
+    /// than the segment they hold).
+    ooo_cap: usize,
+    /// Bytes of this flow currently counted in `Streams::total`: allocated
+    /// capacity ([`Flow::held`]), so that the bound is on real memory.
     accounted: usize,
     last_ts: Ts,
 }
@@ -121,6 +125,13 @@ struct Flow {
 impl Flow {
     fn buffered(&self) -> usize {
         self.buf.len() + self.ooo_bytes
+    }
+
+    /// Memory held: what `max_tcp_total` bounds (issue 7: counting lengths
+    /// let recycled 64 KiB buffers holding 1400-byte segments reach twice
+    /// the bound and more).
+    fn held(&self) -> usize {
+        self.buf.capacity() + self.ooo_cap
     }
 }
 
@@ -182,7 +193,7 @@ impl Streams {
             self.total,
             self.flows.values().map(|f| f.accounted).sum::<usize>()
         );
-        assert!(self.flows.values().all(|f| f.accounted == f.buffered()));
+        assert!(self.flows.values().all(|f| f.accounted == f.held()));
         self.total
     }
 
@@ -327,6 +338,7 @@ impl Streams {
                     synced: false,
                     ooo: Vec::new(),
                     ooo_bytes: 0,
+                    ooo_cap: 0,
                     accounted: 0,
                     last_ts: seg.ts,
                 },
@@ -351,6 +363,7 @@ impl Streams {
                     }
                 }
                 f.ooo_bytes = 0;
+                f.ooo_cap = 0;
                 f.synced = true;
                 f.next_seq = Some(seq);
             }
@@ -393,8 +406,8 @@ impl Streams {
             f.buf.clear();
             f.synced = false;
         }
-        self.total = self.total.saturating_sub(f.accounted) + f.buffered();
-        f.accounted = f.buffered();
+        self.total = self.total.saturating_sub(f.accounted) + f.held();
+        f.accounted = f.held();
         if seg.flags & FIN != 0 {
             if let Some(f) = self.flows.get_mut(&key) {
                 if !f.ooo.is_empty() {
@@ -436,6 +449,7 @@ impl Streams {
         v.extend_from_slice(data);
         let at = f.ooo.partition_point(|(s, _)| rel(*s) < rel(seq));
         f.ooo_bytes += v.len();
+        f.ooo_cap += v.capacity();
         f.ooo.insert(at, (seq, v));
     }
 
@@ -528,6 +542,7 @@ impl Streams {
             }
             let (_, mut v) = f.ooo.remove(0);
             f.ooo_bytes = f.ooo_bytes.saturating_sub(v.len());
+            f.ooo_cap = f.ooo_cap.saturating_sub(v.capacity());
             let skip = usize::try_from(-i64::from(rel)).unwrap_or(usize::MAX);
             if skip < v.len() {
                 f.next_seq = Some(next.wrapping_add((v.len() - skip) as u32));
