@@ -17,9 +17,12 @@
 //!   smallest counts is dropped (lossy counting). After that a name's shown count may be
 //!   short by at most `max_error` (the largest count ever dropped), and a name that is not
 //!   in the table was seen at most `max_error` times.
-//! - [`Histogram`]: log-linear buckets over microseconds (exact below 128 µs, then 64
-//!   buckets per power of two); percentiles are exact to within 0.8 % (see
-//!   [`Histogram::percentile`]). Latency is kept per server and per QTYPE for the first
+//! - [`Histogram`]: a count per distinct microsecond value, so percentiles are exact,
+//!   while the [`ExactBudget`] shared by every histogram of a [`Stats`] lasts (`exact_values`
+//!   distinct values in all); beside it, log-linear buckets (exact below 128 µs, then 64
+//!   buckets per power of two) that a histogram falls back to when the budget runs out:
+//!   percentiles within 0.8 % from then on, and the histogram says so
+//!   ([`Histogram::is_exact`]). Latency is kept per server and per QTYPE for the first
 //!   `latency_groups` of each; later ones go to an `other` group.
 
 use std::collections::HashMap;
@@ -39,6 +42,10 @@ pub const DEFAULT_NAME_CAP: usize = 50_000;
 pub const DEFAULT_TALLY_CAP: usize = 10_000;
 /// Servers (and QTYPEs) with their own latency histograms before `other`.
 pub const DEFAULT_LATENCY_GROUPS: usize = 1_000;
+/// Distinct (histogram, microsecond) values kept for exact percentiles, over all the
+/// histograms of one [`Stats`]: at most ~16 MB (a hash-table entry is 16 bytes plus
+/// its control byte, and tables double).
+pub const DEFAULT_EXACT_VALUES: usize = 512 * 1024;
 
 /// Values below this are counted exactly (one bucket per microsecond).
 const LINEAR_LIMIT: u64 = 128;
@@ -46,19 +53,41 @@ const LINEAR_LIMIT: u64 = 128;
 const SUB_BUCKETS: u64 = 64;
 const SUB_BITS: u32 = 6;
 
-/// A latency histogram over microseconds with bounded relative error.
+/// How many more distinct values the exact counts of a set of histograms may hold.
+#[derive(Clone, Copy, Debug)]
+pub struct ExactBudget(pub usize);
+
+/// A latency histogram over microseconds: exact percentiles while its values fit the
+/// shared [`ExactBudget`], bounded relative error after.
 ///
-/// Buckets: one per value below 128 µs; above, each power-of-two range
-/// `[2^k, 2^(k+1))` is cut into 64 equal buckets of width `2^(k-6)`. Memory grows with
-/// the largest value seen: 8 bytes × (128 + 64 per power of two above 128 µs), so 10 KB
-/// for a 10 s maximum, whatever the number of values.
-#[derive(Clone, Debug, Default)]
+/// Exact part: a count per distinct microsecond value (RTTs cluster, so a few thousand
+/// distinct values cover millions of transactions). Bucketed part, always kept: one
+/// bucket per value below 128 µs; above, each power-of-two range `[2^k, 2^(k+1))` is cut
+/// into 64 equal buckets of width `2^(k-6)`. Its memory grows with the largest value seen:
+/// 8 bytes × (128 + 64 per power of two above 128 µs), so 10 KB for a 10 s maximum,
+/// whatever the number of values.
+#[derive(Clone, Debug)]
 pub struct Histogram {
     counts: Vec<u64>,
+    /// Count per microsecond value; `None` once the budget ran out for this histogram.
+    exact: Option<HashMap<u64, u64, FastState>>,
     total: u64,
     min: u64,
     max: u64,
     sum: u128,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Self {
+            counts: Vec::new(),
+            exact: Some(HashMap::default()),
+            total: 0,
+            min: 0,
+            max: 0,
+            sum: 0,
+        }
+    }
 }
 
 impl Histogram {
@@ -85,7 +114,21 @@ impl Histogram {
         (m << shift, 1 << shift)
     }
 
-    pub fn record(&mut self, micros: u64) {
+    /// Counts one value. A value not seen before takes one unit of `budget` for the
+    /// exact counts; with none left, this histogram gives its units back and keeps
+    /// only its buckets from then on.
+    pub fn record(&mut self, micros: u64, budget: &mut ExactBudget) {
+        if let Some(exact) = &mut self.exact {
+            if let Some(c) = exact.get_mut(&micros) {
+                *c += 1;
+            } else if budget.0 > 0 {
+                budget.0 -= 1;
+                exact.insert(micros, 1);
+            } else {
+                budget.0 += exact.len();
+                self.exact = None;
+            }
+        }
         let idx = Self::index(micros);
         if self.counts.len() <= idx {
             self.counts.resize(idx + 1, 0);
@@ -118,26 +161,65 @@ impl Histogram {
         (self.total > 0).then(|| self.sum as f64 / self.total as f64)
     }
 
-    /// The `p`-th percentile (0 < p ≤ 100) by nearest rank: the value of rank
-    /// `ceil(p/100 × n)` in sorted order. Below 128 µs it is exact; above, it is the
-    /// middle of the value's bucket, clamped to the exact minimum and maximum, so within
-    /// half a bucket width: at most 1/128 (0.8 %) of the true value.
-    pub fn percentile(&self, p: f64) -> Option<u64> {
+    /// Whether [`Histogram::percentiles`] are exact (the budget lasted for this one).
+    pub fn is_exact(&self) -> bool {
+        self.exact.is_some()
+    }
+
+    /// The 1-based rank of the `p`-th percentile by nearest rank: `ceil(p/100 × n)`,
+    /// in integer arithmetic on hundredths of a percent, so no engine rounds it
+    /// differently (`p` has at most two decimals).
+    fn rank(&self, p: f64) -> u64 {
+        let hundredths = (p * 100.0).round().clamp(0.0, 10_000.0) as u128;
+        let rank = (hundredths * u128::from(self.total)).div_ceil(10_000);
+        (rank as u64).clamp(1, self.total)
+    }
+
+    /// The `p`-th percentiles (0 < p ≤ 100) by nearest rank: the value of rank
+    /// `ceil(p/100 × n)` in sorted order. Exact while [`Histogram::is_exact`]; after
+    /// that, see [`Histogram::percentile`].
+    pub fn percentiles<const N: usize>(&self, ps: [f64; N]) -> Option<[u64; N]> {
         if self.total == 0 {
             return None;
         }
-        let rank = ((p / 100.0) * self.total as f64).ceil().max(1.0) as u64;
-        let rank = rank.min(self.total);
+        let Some(exact) = &self.exact else {
+            return Some(ps.map(|p| self.bucket_percentile(p)));
+        };
+        let mut values: Vec<(u64, u64)> = exact.iter().map(|(&v, &c)| (v, c)).collect();
+        values.sort_unstable();
+        Some(ps.map(|p| {
+            let rank = self.rank(p);
+            let mut seen = 0;
+            values
+                .iter()
+                .find(|&&(_, c)| {
+                    seen += c;
+                    seen >= rank
+                })
+                .map_or(self.max, |&(v, _)| v)
+        }))
+    }
+
+    /// The `p`-th percentile; see [`Histogram::percentiles`].
+    pub fn percentile(&self, p: f64) -> Option<u64> {
+        self.percentiles([p]).map(|[v]| v)
+    }
+
+    /// The percentile from the buckets alone: below 128 µs it is exact; above, it is
+    /// the middle of the value's bucket, clamped to the exact minimum and maximum, so
+    /// within half a bucket width: at most 1/128 (0.8 %) of the true value.
+    fn bucket_percentile(&self, p: f64) -> u64 {
+        let rank = self.rank(p);
         let mut seen = 0;
         for (idx, &c) in self.counts.iter().enumerate() {
             seen += c;
             if seen >= rank {
                 let (lo, width) = Self::bucket(idx);
                 let mid = lo + width / 2;
-                return Some(mid.clamp(self.min, self.max));
+                return mid.clamp(self.min, self.max);
             }
         }
-        Some(self.max)
+        self.max
     }
 
     /// Counts over power-of-two ranges of microseconds, `[lo, hi)`: `[0, 1)`, `[1, 2)`,
@@ -422,16 +504,21 @@ impl<K: Hash + Eq + Ord + Clone> Groups<K> {
         }
     }
 
-    fn record(&mut self, key: K, micros: u64) {
+    fn record(&mut self, key: K, micros: u64, budget: &mut ExactBudget) {
         if let Some(h) = self.map.get_mut(&key) {
-            h.record(micros);
+            h.record(micros, budget);
         } else if self.map.len() < self.cap {
             let mut h = Histogram::default();
-            h.record(micros);
+            h.record(micros, budget);
             self.map.insert(key, h);
         } else {
-            self.other.record(micros);
+            self.other.record(micros, budget);
         }
+    }
+
+    /// Every histogram, `other` included.
+    fn all(&self) -> impl Iterator<Item = &Histogram> {
+        self.map.values().chain(std::iter::once(&self.other))
     }
 
     /// Groups by count, largest first (ties by key).
@@ -451,10 +538,18 @@ impl Latency {
         }
     }
 
-    fn record(&mut self, server: (IpAddr, u16), qtype: u16, micros: u64) {
-        self.overall.record(micros);
-        self.by_server.record(server, micros);
-        self.by_qtype.record(qtype, micros);
+    fn record(&mut self, server: (IpAddr, u16), qtype: u16, micros: u64, budget: &mut ExactBudget) {
+        self.overall.record(micros, budget);
+        self.by_server.record(server, micros, budget);
+        self.by_qtype.record(qtype, micros, budget);
+    }
+
+    /// Whether every percentile of these histograms is exact.
+    pub fn is_exact(&self) -> bool {
+        std::iter::once(&self.overall)
+            .chain(self.by_server.all())
+            .chain(self.by_qtype.all())
+            .all(Histogram::is_exact)
     }
 }
 
@@ -464,6 +559,8 @@ pub struct Config {
     pub name_cap: usize,
     pub tally_cap: usize,
     pub latency_groups: usize,
+    /// Distinct values for exact percentiles, over all latency histograms.
+    pub exact_values: usize,
 }
 
 impl Default for Config {
@@ -472,6 +569,7 @@ impl Default for Config {
             name_cap: DEFAULT_NAME_CAP,
             tally_cap: DEFAULT_TALLY_CAP,
             latency_groups: DEFAULT_LATENCY_GROUPS,
+            exact_values: DEFAULT_EXACT_VALUES,
         }
     }
 }
@@ -501,6 +599,8 @@ pub struct Stats {
     pub latency: Latency,
     /// RTTs of answered transactions whose query was sent once.
     pub latency_clean: Latency,
+    /// What is left for exact percentiles in `latency` and `latency_clean`.
+    exact_budget: ExactBudget,
 }
 
 impl Default for Stats {
@@ -524,6 +624,7 @@ impl Stats {
             status: StatusCounts::default(),
             latency: Latency::new(cfg.latency_groups),
             latency_clean: Latency::new(cfg.latency_groups),
+            exact_budget: ExactBudget(cfg.exact_values),
         }
     }
 
@@ -610,9 +711,10 @@ impl Stats {
             .and_then(|m| m.first_question())
             .and_then(Result::ok)
             .map_or(0, |q| q.qtype.0);
-        self.latency.record(server, qtype, rtt);
+        let budget = &mut self.exact_budget;
+        self.latency.record(server, qtype, rtt, budget);
         if t.retransmissions.is_empty() {
-            self.latency_clean.record(server, qtype, rtt);
+            self.latency_clean.record(server, qtype, rtt, budget);
         }
     }
 }
@@ -645,11 +747,17 @@ mod tests {
         assert!(lo > u64::MAX / 2);
     }
 
+    /// Plenty for any test here.
+    fn budget() -> ExactBudget {
+        ExactBudget(1 << 20)
+    }
+
     #[test]
     fn small_values_give_exact_percentiles() {
         let mut h = Histogram::default();
+        let b = &mut budget();
         for v in 1..=100 {
-            h.record(v);
+            h.record(v, b);
         }
         assert_eq!(h.percentile(50.0), Some(50));
         assert_eq!(h.percentile(90.0), Some(90));
@@ -661,32 +769,85 @@ mod tests {
         assert_eq!(Histogram::default().percentile(50.0), None);
     }
 
-    #[test]
-    fn percentiles_stay_within_one_percent() {
-        // A spread of values from 1 µs to 30 s.
-        let mut values: Vec<u64> = (0..20_000u64)
+    /// A spread of values from 1 µs to 30 s, with repeats.
+    fn spread() -> Vec<u64> {
+        (0..20_000u64)
             .map(|i| 1 + (i * i * 7919 + i * 31) % 30_000_000)
-            .collect();
+            .chain((0..5_000).map(|i| 900 + i % 50))
+            .collect()
+    }
+
+    /// ceil(p/100 × n) in integers: in floats, 99.9/100 × 25 000 is 24 975.000000000004.
+    fn nearest_rank(sorted: &[u64], p: f64) -> u64 {
+        let rank = ((p * 100.0).round() as usize * sorted.len()).div_ceil(10_000);
+        sorted[rank.max(1) - 1]
+    }
+
+    #[test]
+    fn percentiles_are_exact_within_the_budget() {
+        let mut values = spread();
         let mut h = Histogram::default();
+        let b = &mut budget();
         for &v in &values {
-            h.record(v);
+            h.record(v, b);
         }
+        assert!(h.is_exact());
         values.sort_unstable();
         for p in [1.0, 10.0, 50.0, 90.0, 99.0, 99.9, 100.0] {
-            let rank = ((p / 100.0) * values.len() as f64).ceil() as usize;
-            let exact = values[rank - 1];
+            assert_eq!(h.percentile(p), Some(nearest_rank(&values, p)), "p{p}");
+        }
+        let [p50, p99] = h.percentiles([50.0, 99.0]).unwrap();
+        assert_eq!(p50, nearest_rank(&values, 50.0));
+        assert_eq!(p99, nearest_rank(&values, 99.0));
+        assert_eq!(h.max(), values.last().copied());
+    }
+
+    #[test]
+    fn ranks_are_computed_without_float_rounding() {
+        // 0.29 × 100 is 28.999999999999996 in binary floating point: the rank is 29.
+        let mut h = Histogram::default();
+        let b = &mut budget();
+        for v in 1..=100 {
+            h.record(v, b);
+        }
+        assert_eq!(h.percentile(29.0), Some(29));
+        assert_eq!(h.percentile(0.0), Some(1));
+        assert_eq!(h.percentile(57.0), Some(57));
+    }
+
+    #[test]
+    fn past_the_budget_percentiles_stay_within_one_percent() {
+        let mut values = spread();
+        let mut h = Histogram::default();
+        let mut small = Histogram::default();
+        let b = &mut ExactBudget(1000);
+        small.record(7, b);
+        for &v in &values {
+            h.record(v, b);
+        }
+        // `h` ran out and gave its units back; `small` keeps its exact counts.
+        assert!(!h.is_exact());
+        assert_eq!(b.0, 999);
+        small.record(8, b);
+        assert!(small.is_exact());
+        assert_eq!(small.percentile(100.0), Some(8));
+        values.sort_unstable();
+        for p in [1.0, 10.0, 50.0, 90.0, 99.0, 99.9, 100.0] {
+            let exact = nearest_rank(&values, p);
             let got = h.percentile(p).unwrap();
             let err = (got as f64 - exact as f64).abs() / exact as f64;
             assert!(err <= 1.0 / 128.0, "p{p}: {got} vs {exact} ({err})");
         }
         assert_eq!(h.max(), values.last().copied());
+        assert_eq!(h.count(), values.len() as u64);
     }
 
     #[test]
     fn log2_buckets_sum_to_the_count() {
         let mut h = Histogram::default();
+        let budget = &mut budget();
         for v in [0, 1, 3, 200, 250, 5000, 5000] {
-            h.record(v);
+            h.record(v, budget);
         }
         let b = h.log2_buckets();
         assert_eq!(b.iter().map(|x| x.2).sum::<u64>(), 7);

@@ -135,6 +135,10 @@ pub struct LatencyMs {
     pub p99_ms: f64,
     pub max_ms: f64,
     pub mean_ms: f64,
+    /// Whether the percentiles are exact (nearest rank over every value); false past
+    /// the budget of `stats::DEFAULT_EXACT_VALUES` distinct values, where they come
+    /// from histogram buckets (within 0.8 %).
+    pub exact: bool,
 }
 
 fn ms(micros: u64) -> f64 {
@@ -143,12 +147,14 @@ fn ms(micros: u64) -> f64 {
 
 impl LatencyMs {
     fn of(h: &Histogram) -> Option<Self> {
+        let [p50, p90, p99] = h.percentiles([50.0, 90.0, 99.0])?;
         Some(Self {
-            p50_ms: ms(h.percentile(50.0)?),
-            p90_ms: ms(h.percentile(90.0)?),
-            p99_ms: ms(h.percentile(99.0)?),
+            p50_ms: ms(p50),
+            p90_ms: ms(p90),
+            p99_ms: ms(p99),
             max_ms: ms(h.max()?),
             mean_ms: h.mean()?.round() / 1000.0,
+            exact: h.is_exact(),
         })
     }
 }
@@ -351,7 +357,7 @@ pub fn rows(s: &Stats, summary: &Summary, top: usize) -> Vec<Row> {
 fn write_csv(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
     writeln!(
         out,
-        "table,key,count,percent,retransmitted,p50_ms,p90_ms,p99_ms,max_ms,mean_ms"
+        "table,key,count,percent,retransmitted,p50_ms,p90_ms,p99_ms,max_ms,mean_ms,exact"
     )?;
     for r in rows {
         write!(out, "{},{},{},", r.table, csv_field(&r.key), r.count)?;
@@ -362,10 +368,10 @@ fn write_csv(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
         match r.latency {
             Some(l) => writeln!(
                 out,
-                "{},{},{},{},{}",
-                l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.mean_ms
+                "{},{},{},{},{},{}",
+                l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.mean_ms, l.exact
             )?,
-            None => writeln!(out, ",,,,")?,
+            None => writeln!(out, ",,,,,")?,
         }
     }
     Ok(())
@@ -505,6 +511,7 @@ fn write_tables(out: &mut dyn Write, s: &Stats, rows: &[Row], color: bool) -> io
             color,
             &["Group", "Count", "p50", "p90", "p99", "max", "mean"],
         );
+        let mut approximate = false;
         for r in rows
             .iter()
             .filter(|r| r.retransmitted == Some(retransmitted) && r.table.starts_with("latency"))
@@ -516,14 +523,29 @@ fn write_tables(out: &mut dyn Write, s: &Stats, rows: &[Row], color: bool) -> io
             };
             let mut cells = vec![Cell::new(group), num(r.count)];
             match r.latency {
-                Some(l) => cells.extend(
-                    [l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms, l.mean_ms].map(|v| num(fmt_ms(v))),
-                ),
+                Some(l) => {
+                    // Percentiles from histogram buckets are marked: `≈12.3`.
+                    let mark = if l.exact { "" } else { "≈" };
+                    cells.extend(
+                        [l.p50_ms, l.p90_ms, l.p99_ms].map(|v| num(format!("{mark}{}", fmt_ms(v)))),
+                    );
+                    cells.extend([l.max_ms, l.mean_ms].map(|v| num(fmt_ms(v))));
+                    approximate |= !l.exact;
+                }
                 None => cells.extend((0..5).map(|_| num("-"))),
             }
             t.add_row(cells);
         }
-        writeln!(out, "{t}\n")?;
+        writeln!(out, "{t}")?;
+        if approximate {
+            writeln!(
+                out,
+                "  (≈: over {} distinct RTT values in all, so percentiles come from \
+                 histogram buckets, within 0.8 %)",
+                stats::DEFAULT_EXACT_VALUES
+            )?;
+        }
+        writeln!(out)?;
     }
     write_histogram(
         out,

@@ -142,13 +142,11 @@ fn dns_pcap_latency_agrees_with_tshark_dns_time() {
             all["maxMs"].as_f64().unwrap(),
             *rtts.last().unwrap() as f64 / 1e3
         );
+        // Exact: nearest rank over tshark's own dns.time values, to the microsecond.
+        assert_eq!(all["exact"], true);
         for (p, key) in [(50.0, "p50Ms"), (90.0, "p90Ms"), (99.0, "p99Ms")] {
             let exact = nearest_rank(&rtts, p) as f64 / 1e3;
-            let got = all[key].as_f64().unwrap();
-            assert!(
-                (got - exact).abs() <= exact / 128.0,
-                "{key}: {got} ms, tshark {exact} ms"
-            );
+            assert_eq!(all[key].as_f64().unwrap(), exact, "{key}");
         }
     }
     let v6 = latency(&s, "latencyServer", "[::1]:53", "included");
@@ -250,12 +248,12 @@ fn csv_ndjson_and_table_carry_the_same_rows() {
     let mut lines = csv.stdout.lines();
     assert_eq!(
         lines.next(),
-        Some("table,key,count,percent,retransmitted,p50_ms,p90_ms,p99_ms,max_ms,mean_ms")
+        Some("table,key,count,percent,retransmitted,p50_ms,p90_ms,p99_ms,max_ms,mean_ms,exact")
     );
-    assert!(csv.stdout.contains("\nqtype,A,6,40,,,,,,\n"));
+    assert!(csv.stdout.contains("\nqtype,A,6,40,,,,,,,\n"));
     assert!(csv
         .stdout
-        .contains("\ntopNxdomain,nothere.lab.example.,2,100,,,,,,\n"));
+        .contains("\ntopNxdomain,nothere.lab.example.,2,100,,,,,,,\n"));
     let csv_rows = csv.stdout.lines().count() - 1;
 
     let nd = run(["stats", "--format", "ndjson", f.to_str().unwrap()]);

@@ -10,8 +10,8 @@ pattern of docs/scale-out.md), into a folder of per-capture outputs:
 
 Then the same questions are answered three ways:
 
-  * dnslens: `dnslens stats` when the binary has it (counts compared exactly,
-    percentiles as stats documents them); always, dnslens's own JSON read here
+  * dnslens: `dnslens stats` when the binary has it (counts and percentiles
+    compared exactly); always, dnslens's own JSON read here
     in plain Python (the reference);
   * DuckDB SQL over the NDJSON folders (read_json);
   * Spark SQL over the same folders (spark.read.json), local[2], one session.
@@ -304,14 +304,6 @@ def stats_answers(binary, captures):
     return {"Q2": q2, "Q3": q3, "Q4": q4}, rows
 
 
-def close_enough(got, want):
-    """`dnslens stats` keeps latency in a log histogram: exact below 128 us,
-    within 1/128 of the value above (its documented bound)."""
-    if got is None or want is None:
-        return got == want
-    return abs(got - want) <= max(abs(want) / 128, 0.0005)
-
-
 # ---- check's CSV (a gradebook file) -------------------------------------------
 
 
@@ -465,20 +457,17 @@ def main():
             s: v[0] for s, v in ref["Q4"].items()
         }
         score.check("dnslens stats Q4 counts == dnslens JSON", servers_ok, diff(got["Q4"], ref["Q4"]))
-        exact = {s: v[1:] for s, v in got["Q4"].items()} == {s: v[1:] for s, v in ref["Q4"].items()}
-        if exact:
-            score.check("dnslens stats Q4 percentiles == nearest rank, exact", True)
-        else:
-            near = all(
-                s in got["Q4"]
-                and close_enough(got["Q4"][s][1], v[1])
-                and close_enough(got["Q4"][s][2], v[2])
-                for s, v in ref["Q4"].items()
-            )
-            log("NOTE dnslens stats percentiles are not exact (histogram buckets); "
-                "checking them within its documented 1/128 instead")
-            score.check("dnslens stats Q4 percentiles within 1/128 of nearest rank", near,
-                        diff(got["Q4"], ref["Q4"]))
+        # Exact to the digit: stats keeps a count per microsecond value (its rows say
+        # "exact": true while they fit its budget, as they do on the corpus).
+        score.check(
+            "dnslens stats Q4 percentiles == nearest rank, exact",
+            {s: v[1:] for s, v in got["Q4"].items()} == {s: v[1:] for s, v in ref["Q4"].items()},
+            diff(got["Q4"], ref["Q4"]),
+        )
+        score.check(
+            "dnslens stats latency rows all say exact",
+            all(r.get("exact") is True for r in rows if r.get("table", "").startswith("latency") and "p50Ms" in r),
+        )
         # CSV: the same rows, loaded as they are by both engines.
         csv_path = out / "stats.csv"
         csv_path.write_text(stats_rows(binary, captures, "csv"))
