@@ -14,6 +14,8 @@
 #   ipip1  IP-in-IP (IP protocol 4)                 10.4.0.0/30    IPv4 inside
 #   qinq0  802.1ad S-tag 0x88A8 VID 100, then       10.88.0.0/30   IPv4 and IPv6
 #          802.1Q C-tag 0x8100 VID 200 on the veth  fd00:88::/64
+#   qinq3  three tags: 0x9100 VID 300 (pre-standard 10.91.0.0/30   IPv4 and IPv6
+#          QinQ), 0x88A8 VID 100, 0x8100 VID 200    fd00:91::/64
 #
 # The kernel this was made on (a small VM kernel) has the vxlan driver but not geneve,
 # ip_gre, ipip or 8021q (`ip link add ... type geneve` says "Unknown device type"). So only
@@ -24,11 +26,17 @@
 # what arrives. The DNS inside is named's and dig's. On a full kernel the same devices are
 # `ip link add gnv0 type geneve id 5 remote ...`, `type gretap`, `type gre`, `type ipip`, and
 # `type vlan protocol 802.1ad id 100` with `type vlan protocol 802.1Q id 200` on top.
-# The third VLAN ether type dnslens reads, 0x9100 (pre-standard QinQ), is not made: Linux's
-# vlan driver accepts only `protocol 802.1Q` and `protocol 802.1ad`.
+# The third VLAN ether type, 0x9100 (pre-standard QinQ, as switches of several vendors write
+# it), has no Linux driver at all (`type vlan` takes only `protocol 802.1Q` and `802.1ad`):
+# tunnel.py writes it as it writes the other two tags.
+#
+# loop.pcap is qinq.pcap's frames with OpenBSD's loopback header (link type 108, LOOP: the
+# address family in 4 bytes, network order, AF_INET 2 and AF_INET6 24) in place of the
+# Ethernet header and tags: the DNS is the same real traffic; only OpenBSD writes that link
+# type, and this is Linux. The rewrite is the few lines of Python at the end.
 #
 # Usage: sudo samples/make-tunnel-samples.sh [OUTDIR]   (default OUTDIR: samples/)
-# Writes tunnels.pcap and qinq.pcap, their .tshark.tsv readings and TUNNELS.txt (tshark's
+# Writes tunnels.pcap, qinq.pcap, vlan3.pcap and loop.pcap, their .tshark.tsv readings and TUNNELS.txt (tshark's
 # protocol stack and summary per frame). Runs in about 10 s; everything stays inside the two
 # namespaces it creates and removes on exit. DNS IDs, ephemeral ports and timestamps change
 # from run to run; frames, names and answers do not.
@@ -127,13 +135,14 @@ tunnel.py MODE DEV LOCAL REMOTE [PHYS]: create the TAP (Ethernet inside: geneve,
 or TUN (IPv4 inside: gre, ipip) device DEV, and carry every frame it sends to REMOTE, in the
 encapsulation MODE names, over the underlay; what comes back is handed to DEV. The headers
 are those the Linux drivers write: Geneve VNI 5 (RFC 8926), GRE without options (RFC 2784),
-IP-in-IP (RFC 2003), and QinQ S-tag 0x88A8 VID 100 + C-tag 0x8100 VID 200 on PHYS.
+IP-in-IP (RFC 2003), QinQ S-tag 0x88A8 VID 100 + C-tag 0x8100 VID 200 on PHYS, and
+(qinq3) the same two behind a 0x9100 tag, VID 300.
 """
 import fcntl, os, select, socket, struct, sys
 
 TUNSETIFF, IFF_TUN, IFF_TAP, IFF_NO_PI = 0x400454CA, 0x0001, 0x0002, 0x1000
 mode, dev, local, remote = sys.argv[1:5]
-tap = mode in ("geneve", "gretap", "qinq")
+tap = mode in ("geneve", "gretap", "qinq", "qinq3")
 fd = os.open("/dev/net/tun", os.O_RDWR)
 fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", dev.encode(), (IFF_TAP if tap else IFF_TUN) | IFF_NO_PI))
 
@@ -164,17 +173,25 @@ elif mode == "ipip":
     enc = lambda f: f
     send = lambda p: s.sendto(p, (remote, 0))
     dec = ip_payload
-elif mode == "qinq":
+elif mode in ("qinq", "qinq3"):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
     s.bind((sys.argv[5], 0))
-    enc = lambda f: f[:12] + struct.pack("!HHHH", 0x88A8, 100, 0x8100, 200) + f[12:]
+    tags = struct.pack("!HHHH", 0x88A8, 100, 0x8100, 200)
+    if mode == "qinq3":
+        tags = struct.pack("!HH", 0x9100, 300) + tags
+    enc = lambda f: f[:12] + tags + f[12:]
     send = s.send
     def dec(d):
         # The kernel takes the outer tag off into metadata before a packet socket sees the
         # frame: skip whatever tags are left. Untagged frames are the underlay's own.
         at = 12
-        while len(d) >= at + 4 and d[at:at + 2] in (b"\x88\xa8", b"\x81\x00"):
+        while len(d) >= at + 4 and d[at:at + 2] in (b"\x88\xa8", b"\x81\x00", b"\x91\x00"):
             at += 4
+        # Each device takes only its own frames: qinq0's start with 0x88A8 (once the
+        # kernel has not taken that tag off), qinq3's with 0x9100.
+        first = d[12:14]
+        if mode == "qinq3" and first != b"\x91\x00" or mode == "qinq" and first == b"\x91\x00":
+            return None
         return d[:12] + d[at:] if at > 12 else None
 print("ready", flush=True)
 while True:
@@ -183,7 +200,7 @@ while True:
         send(enc(os.read(fd, 65535)))
     if s in r:
         d, addr = s.recvfrom(65535)
-        if mode == "qinq" and addr[2] == socket.PACKET_OUTGOING:
+        if mode in ("qinq", "qinq3") and addr[2] == socket.PACKET_OUTGOING:
             continue
         inner = dec(d)
         if inner:
@@ -216,13 +233,13 @@ tunnel() {
     if ((ether)); then
       ip -n "$ns" link set "$name" address "02:00:00:$oct2:00:0$me"
     fi
-    if [[ $kind == qinq ]]; then ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$name.disable_ipv6=0"; fi
+    if [[ $kind == qinq* ]]; then ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$name.disable_ipv6=0"; fi
     ip -n "$ns" addr add "$net.$me/30" dev "$name"
-    if [[ $kind == qinq ]]; then ip -n "$ns" addr add "fd00:88::$me/64" dev "$name" nodad; fi
+    if [[ $kind == qinq* ]]; then ip -n "$ns" addr add "fd00:$oct2::$me/64" dev "$name" nodad; fi
     ip -n "$ns" link set "$name" up
     if ((ether)); then
       ip -n "$ns" neigh replace "$net.$peer" lladdr "02:00:00:$oct2:00:0$peer" dev "$name" nud permanent
-      if [[ $kind == qinq ]]; then ip -n "$ns" neigh replace "fd00:88::$peer" lladdr "02:00:00:$oct2:00:0$peer" dev "$name" nud permanent; fi
+      if [[ $kind == qinq* ]]; then ip -n "$ns" neigh replace "fd00:$oct2::$peer" lladdr "02:00:00:$oct2:00:0$peer" dev "$name" nud permanent; fi
     fi
   done
 }
@@ -234,6 +251,8 @@ tunnel ipip1 10.4.0 ipip
 # QinQ: the frames of qinq0 go out on the veth with an 802.1ad (0x88A8) S-tag, VID 100, and
 # an 802.1Q (0x8100) C-tag, VID 200. IPv6 too on this device, without DAD.
 tunnel qinq0 10.88.0 qinq
+# Three tags: 0x9100 VID 300 outside the same two. IPv6 too.
+tunnel qinq3 10.91.0 qinq3
 
 # --- the zone and named ------------------------------------------------------------------
 mkdir -p "$TMP/named"
@@ -253,8 +272,8 @@ options {
   pid-file "$TMP/named/named.pid";
   session-keyfile "$TMP/named/session.key";
   managed-keys-directory "$TMP/named";
-  listen-on port 53 { 10.61.0.1; 10.42.0.1; 10.47.0.1; 10.48.0.1; 10.4.0.1; 10.88.0.1; };
-  listen-on-v6 port 53 { fd00:88::1; };
+  listen-on port 53 { 10.61.0.1; 10.42.0.1; 10.47.0.1; 10.48.0.1; 10.4.0.1; 10.88.0.1; 10.91.0.1; };
+  listen-on-v6 port 53 { fd00:88::1; fd00:91::1; };
   recursion no;
   notify no;
   dnssec-validation no;
@@ -269,7 +288,7 @@ ip netns exec "$NS_SRV" named -g -u root -c "$TMP/named/named.conf" >"$TMP/named
 NAMED=$!
 PIDS+=("$NAMED")
 # named is up once it answers over every tunnel (this traffic is not captured).
-for server in 10.61.0.1 10.42.0.1 10.47.0.1 10.48.0.1 10.4.0.1 10.88.0.1 fd00:88::1; do
+for server in 10.61.0.1 10.42.0.1 10.47.0.1 10.48.0.1 10.4.0.1 10.88.0.1 fd00:88::1 10.91.0.1 fd00:91::1; do
   ok=0
   for ((i = 0; i < 100; i++)); do
     if ip netns exec "$NS_CLI" dig +short +tries=1 +timeout=1 SOA "$ZONE" @"$server" 2>/dev/null | grep -q hostmaster; then
@@ -323,8 +342,41 @@ qn A www.lab.example @10.88.0.1 +nocookie
 qn AAAA www.lab.example @fd00:88::1 +nocookie
 cap_stop qinq.pcap 4
 
+# vlan3.pcap: the same two lookups with three VLAN tags (0x9100, 0x88A8, 0x8100).
+log "vlan3.pcap"
+cap_start vlan3.pcap ""
+qn A www.lab.example @10.91.0.1 +nocookie
+qn AAAA www.lab.example @fd00:91::1 +nocookie
+cap_stop vlan3.pcap 4
+
+# loop.pcap: qinq.pcap's frames behind OpenBSD's LOOP header (link type 108) instead of
+# Ethernet and its tags; see the top of this script.
+log "loop.pcap"
+python3 - "$OUT/qinq.pcap" "$OUT/loop.pcap" <<'PY'
+import struct, sys
+src = open(sys.argv[1], "rb").read()
+magic = src[:4]
+endian = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">"}[magic]
+out = bytearray(src[:20] + struct.pack(endian + "I", 108))
+at = 24
+while at + 16 <= len(src):
+    ts, tus, incl, orig = struct.unpack(endian + "IIII", src[at:at + 16])
+    frame = src[at + 16:at + 16 + incl]
+    at += 16 + incl
+    off = 12
+    while frame[off:off + 2] in (b"\x81\x00", b"\x88\xa8", b"\x91\x00"):
+        off += 4
+    family = {b"\x08\x00": 2, b"\x86\xdd": 24}[frame[off:off + 2]]
+    data = struct.pack("!I", family) + frame[off + 2:]
+    cut = orig - incl  # keep a snaplen cut as it was
+    out += struct.pack(endian + "IIII", ts, tus, len(data), len(data) + cut) + data
+open(sys.argv[2], "wb").write(out)
+PY
+n=$(capinfos -c -M "$OUT/loop.pcap" | awk -F': *' '/Number of packets/ {print $2}')
+((n == 4)) || die "loop.pcap: $n packets, expected 4"
+
 # --- readings --------------------------------------------------------------------------------
-for f in tunnels.pcap qinq.pcap; do
+for f in tunnels.pcap qinq.pcap vlan3.pcap loop.pcap; do
   args=()
   for x in "${TSHARK_FIELDS[@]}"; do args+=(-e "$x"); done
   tshark -2 -r "$OUT/$f" -Y 'dns || mdns || llmnr' -T fields -E header=y -E separator=/t \
@@ -335,10 +387,10 @@ for f in tunnels.pcap qinq.pcap; do
 done
 {
   echo "# tshark's one-line reading of each tunnel sample, made by make-tunnel-samples.sh"
-  for f in tunnels.pcap qinq.pcap; do
+  for f in tunnels.pcap qinq.pcap vlan3.pcap loop.pcap; do
     echo
     echo "## $f"
     tshark -r "$OUT/$f" -t r -T fields -e frame.number -e frame.protocols -e _ws.col.Info -E separator=/t 2>/dev/null
   done
 } >"$OUT/TUNNELS.txt"
-log "done: tunnels.pcap qinq.pcap (and their .tshark.tsv, TUNNELS.txt)"
+log "done: tunnels.pcap qinq.pcap vlan3.pcap loop.pcap (and their .tshark.tsv, TUNNELS.txt)"

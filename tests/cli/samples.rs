@@ -121,6 +121,8 @@ fn messages_lists_every_message_of_every_sample() {
         "bad-client.pcap",
         "tunnels.pcap",
         "qinq.pcap",
+        "vlan3.pcap",
+        "loop.pcap",
     ] {
         let (r, v) = run_json(["messages".as_ref(), sample(name).as_os_str()]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);

@@ -1,9 +1,11 @@
 //! DNS inside tunnels and under two VLAN tags, on real captures made by
 //! `samples/make-tunnel-samples.sh`: every DNS message tshark found in
 //! `samples/tunnels.pcap` (Geneve, VXLAN, GRE carrying Ethernet, GRE carrying
-//! IPv4, IP-in-IP) and `samples/qinq.pcap` (0x88A8 + 0x8100, IPv4 and IPv6),
-//! compared with dnslens's reading: frame, inner addresses and ports, ID,
-//! flags, counts, question, answer, and the pairing.
+//! IPv4, IP-in-IP), `samples/qinq.pcap` (0x88A8 + 0x8100, IPv4 and IPv6),
+//! `samples/vlan3.pcap` (0x9100 + 0x88A8 + 0x8100) and `samples/loop.pcap`
+//! (OpenBSD LOOP, link type 108), compared with dnslens's reading: frame,
+//! inner addresses and ports, ID, flags, counts, question, answer, and the
+//! pairing.
 
 use crate::util::*;
 use std::collections::HashMap;
@@ -205,6 +207,26 @@ fn dns_under_qinq_tags_matches_tshark() {
     assert_eq!(check_pairing("qinq.pcap"), [(1, 2), (3, 4)]);
 }
 
+#[test]
+fn dns_under_three_vlan_tags_matches_tshark() {
+    let ours = check_messages("vlan3.pcap");
+    assert_eq!(ours[&1]["sourceAddress"], "10.91.0.2");
+    assert_eq!(ours[&2]["answerRRs"][0]["rdataA"], "192.0.2.10");
+    assert_eq!(ours[&3]["sourceAddress"], "fd00:91::2");
+    assert_eq!(ours[&4]["answerRRs"][0]["rdataAAAA"], "2001:db8::10");
+    assert_eq!(check_pairing("vlan3.pcap"), [(1, 2), (3, 4)]);
+}
+
+#[test]
+fn dns_behind_openbsd_loop_header_matches_tshark() {
+    let ours = check_messages("loop.pcap");
+    assert_eq!(ours[&1]["sourceAddress"], "10.88.0.2");
+    assert_eq!(ours[&2]["answerRRs"][0]["rdataA"], "192.0.2.10");
+    assert_eq!(ours[&3]["sourceAddress"], "fd00:88::2");
+    assert_eq!(ours[&4]["answerRRs"][0]["rdataAAAA"], "2001:db8::10");
+    assert_eq!(check_pairing("loop.pcap"), [(1, 2), (3, 4)]);
+}
+
 /// The captures really carry the tags and tunnel headers the tests are about
 /// (a regenerated sample must not lose them silently).
 #[test]
@@ -216,6 +238,24 @@ fn samples_carry_the_encapsulations() {
     assert_eq!(u16::from_be_bytes([eth[14], eth[15]]) & 0x0FFF, 100);
     assert_eq!(&eth[16..18], [0x81, 0x00], "802.1Q C-tag");
     assert_eq!(u16::from_be_bytes([eth[18], eth[19]]) & 0x0FFF, 200);
+    let vlan3 = std::fs::read(sample("vlan3.pcap")).unwrap();
+    let eth = &vlan3[24 + 16..];
+    for (at, tpid, vid) in [
+        (12, [0x91, 0x00], 300),
+        (16, [0x88, 0xA8], 100),
+        (20, [0x81, 0x00], 200),
+    ] {
+        assert_eq!(eth[at..at + 2], tpid, "tag at {at}");
+        assert_eq!(u16::from_be_bytes([eth[at + 2], eth[at + 3]]) & 0x0FFF, vid);
+    }
+    let lo = std::fs::read(sample("loop.pcap")).unwrap();
+    assert_eq!(
+        u32::from_le_bytes(lo[20..24].try_into().unwrap()),
+        108,
+        "LOOP"
+    );
+    // First frame: AF_INET (2) in network order; third: OpenBSD's AF_INET6 (24).
+    assert_eq!(lo[40..44], [0, 0, 0, 2]);
     let rows = tshark_rows("tunnels.pcap");
     // Outer UDP ports: Geneve 6081, VXLAN 4789; GRE and IP-in-IP have no outer UDP.
     assert_eq!(rows[0]["udp.dstport"].split(',').next(), Some("6081"));
