@@ -32,11 +32,14 @@
 #
 # loop.pcap is qinq.pcap's frames with OpenBSD's loopback header (link type 108, LOOP: the
 # address family in 4 bytes, network order, AF_INET 2 and AF_INET6 24) in place of the
-# Ethernet header and tags: the DNS is the same real traffic; only OpenBSD writes that link
-# type, and this is Linux. The rewrite is the few lines of Python at the end.
+# Ethernet header and tags, and wlan.pcap the same frames as plain IEEE 802.11 data frames
+# (link type 105: a 24-byte data header between a station and its access point, LLC/SNAP,
+# no FCS): the IP packets and the DNS are the same real traffic. Only OpenBSD writes LOOP,
+# and this machine has no wireless device; the rewrite is the few lines of Python in
+# relink() below.
 #
 # Usage: sudo samples/make-tunnel-samples.sh [OUTDIR]   (default OUTDIR: samples/)
-# Writes tunnels.pcap, qinq.pcap, vlan3.pcap and loop.pcap, their .tshark.tsv readings and TUNNELS.txt (tshark's
+# Writes tunnels.pcap, qinq.pcap, vlan3.pcap, loop.pcap and wlan.pcap, their .tshark.tsv readings and TUNNELS.txt (tshark's
 # protocol stack and summary per frame). Runs in about 10 s; everything stays inside the two
 # namespaces it creates and removes on exit. DNS IDs, ephemeral ports and timestamps change
 # from run to run; frames, names and answers do not.
@@ -204,7 +207,10 @@ while True:
             continue
         inner = dec(d)
         if inner:
-            os.write(fd, inner)
+            try:
+                os.write(fd, inner)
+            except OSError:
+                pass  # the device is not up yet: dropped, as a driver would
 PY
 
 # tunnel NAME NET KIND ARGS...: the device on both sides, NET.1 (server) and NET.2 (client).
@@ -349,16 +355,16 @@ qn A www.lab.example @10.91.0.1 +nocookie
 qn AAAA www.lab.example @fd00:91::1 +nocookie
 cap_stop vlan3.pcap 4
 
-# loop.pcap: qinq.pcap's frames behind OpenBSD's LOOP header (link type 108) instead of
-# Ethernet and its tags; see the top of this script.
-log "loop.pcap"
-python3 - "$OUT/qinq.pcap" "$OUT/loop.pcap" <<'PY'
+# loop.pcap and wlan.pcap: qinq.pcap's frames behind another link layer (OpenBSD's LOOP,
+# 108; plain IEEE 802.11, 105) instead of Ethernet and its tags; see the top of this script.
+relink() {
+  python3 - "$1" "$OUT/qinq.pcap" "$OUT/$2" <<'PY'
 import struct, sys
-src = open(sys.argv[1], "rb").read()
-magic = src[:4]
-endian = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">"}[magic]
-out = bytearray(src[:20] + struct.pack(endian + "I", 108))
-at = 24
+mode, src, dst = sys.argv[1], open(sys.argv[2], "rb").read(), sys.argv[3]
+endian = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">"}[src[:4]]
+out = bytearray(src[:20] + struct.pack(endian + "I", {"loop": 108, "wlan": 105}[mode]))
+bssid = bytes.fromhex("0200000a0001")  # the access point
+station, seq, at = None, 0, 24
 while at + 16 <= len(src):
     ts, tus, incl, orig = struct.unpack(endian + "IIII", src[at:at + 16])
     frame = src[at + 16:at + 16 + incl]
@@ -366,17 +372,38 @@ while at + 16 <= len(src):
     off = 12
     while frame[off:off + 2] in (b"\x81\x00", b"\x88\xa8", b"\x91\x00"):
         off += 4
-    family = {b"\x08\x00": 2, b"\x86\xdd": 24}[frame[off:off + 2]]
-    data = struct.pack("!I", family) + frame[off + 2:]
+    ethertype, payload = frame[off:off + 2], frame[off + 2:]
+    dmac, smac = frame[0:6], frame[6:12]
+    if mode == "loop":
+        # The address family in network order: AF_INET 2, OpenBSD's AF_INET6 24.
+        head = struct.pack("!I", {b"\x08\x00": 2, b"\x86\xdd": 24}[ethertype])
+    else:
+        # A data frame between a station (the client, first sender) and its access
+        # point: To DS from the station (addr1 BSSID, addr2 SA, addr3 DA), From DS
+        # towards it (addr1 DA, addr2 BSSID, addr3 SA); then LLC/SNAP and the ether
+        # type, as 802.11 carries IP (RFC 1042). No FCS, as monitor captures often are.
+        station = station or smac
+        if smac == station:
+            fc, addrs = b"\x08\x01", bssid + smac + dmac
+        else:
+            fc, addrs = b"\x08\x02", dmac + bssid + smac
+        head = fc + b"\x00\x00" + addrs + struct.pack("<H", seq << 4) + b"\xaa\xaa\x03\x00\x00\x00" + ethertype
+        seq += 1
+    data = head + payload
     cut = orig - incl  # keep a snaplen cut as it was
     out += struct.pack(endian + "IIII", ts, tus, len(data), len(data) + cut) + data
-open(sys.argv[2], "wb").write(out)
+open(dst, "wb").write(out)
 PY
-n=$(capinfos -c -M "$OUT/loop.pcap" | awk -F': *' '/Number of packets/ {print $2}')
-((n == 4)) || die "loop.pcap: $n packets, expected 4"
+  local n
+  n=$(capinfos -c -M "$OUT/$2" | awk -F': *' '/Number of packets/ {print $2}')
+  ((n == 4)) || die "$2: $n packets, expected 4"
+  log "$2: $n packets"
+}
+relink loop loop.pcap
+relink wlan wlan.pcap
 
 # --- readings --------------------------------------------------------------------------------
-for f in tunnels.pcap qinq.pcap vlan3.pcap loop.pcap; do
+for f in tunnels.pcap qinq.pcap vlan3.pcap loop.pcap wlan.pcap; do
   args=()
   for x in "${TSHARK_FIELDS[@]}"; do args+=(-e "$x"); done
   tshark -2 -r "$OUT/$f" -Y 'dns || mdns || llmnr' -T fields -E header=y -E separator=/t \
@@ -387,10 +414,10 @@ for f in tunnels.pcap qinq.pcap vlan3.pcap loop.pcap; do
 done
 {
   echo "# tshark's one-line reading of each tunnel sample, made by make-tunnel-samples.sh"
-  for f in tunnels.pcap qinq.pcap vlan3.pcap loop.pcap; do
+  for f in tunnels.pcap qinq.pcap vlan3.pcap loop.pcap wlan.pcap; do
     echo
     echo "## $f"
     tshark -r "$OUT/$f" -t r -T fields -e frame.number -e frame.protocols -e _ws.col.Info -E separator=/t 2>/dev/null
   done
 } >"$OUT/TUNNELS.txt"
-log "done: tunnels.pcap qinq.pcap vlan3.pcap loop.pcap (and their .tshark.tsv, TUNNELS.txt)"
+log "done: tunnels.pcap qinq.pcap vlan3.pcap loop.pcap wlan.pcap (and their .tshark.tsv, TUNNELS.txt)"

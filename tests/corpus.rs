@@ -1919,11 +1919,12 @@ fn run_oracle(files: Vec<(String, PathBuf, PathBuf, Mode)>, label: &str) -> (Vec
 /// shows it. The corpus test fails if one of them is gone, yields no DNS or
 /// differs from tshark unexplained. (The samples cover SLL2 from `-i any`, TCP,
 /// IPv4 and IPv6 fragments and ICMP errors without the corpus, and
-/// `samples/tunnels.pcap`, `qinq.pcap`, `vlan3.pcap` and `loop.pcap`, tested in
-/// `tests/cli/tunnels.rs`, cover Geneve, VXLAN, GRE carrying Ethernet and
-/// IPv4, IP-in-IP, two VLAN tags (0x88A8 then 0x8100), three (0x9100 first)
-/// and OpenBSD LOOP (108).) Not in any real capture we have: plain 802.11
-/// (105): the net layer's unit tests cover it on hand-built frames.
+/// `samples/tunnels.pcap`, `qinq.pcap`, `vlan3.pcap`, `loop.pcap` and
+/// `wlan.pcap`, tested in `tests/cli/tunnels.rs`, cover Geneve, VXLAN, GRE
+/// carrying Ethernet and IPv4, IP-in-IP, two VLAN tags (0x88A8 then 0x8100),
+/// three (0x9100 first), OpenBSD LOOP (108) and plain 802.11 (105); the last
+/// two carry real traffic behind a link header the sample script writes, as
+/// no machine here writes those link types.)
 const COVERAGE: &[(&str, &str)] = &[
     ("Ethernet", "zeek__dns-caa.pcap"),
     ("Ethernet + 802.1Q VLAN", "dnscap__vlan11.pcap"),

@@ -123,6 +123,7 @@ fn messages_lists_every_message_of_every_sample() {
         "qinq.pcap",
         "vlan3.pcap",
         "loop.pcap",
+        "wlan.pcap",
     ] {
         let (r, v) = run_json(["messages".as_ref(), sample(name).as_os_str()]);
         assert_eq!(r.code, 0, "{name}: {}", r.stderr);

@@ -2,8 +2,9 @@
 //! `samples/make-tunnel-samples.sh`: every DNS message tshark found in
 //! `samples/tunnels.pcap` (Geneve, VXLAN, GRE carrying Ethernet, GRE carrying
 //! IPv4, IP-in-IP), `samples/qinq.pcap` (0x88A8 + 0x8100, IPv4 and IPv6),
-//! `samples/vlan3.pcap` (0x9100 + 0x88A8 + 0x8100) and `samples/loop.pcap`
-//! (OpenBSD LOOP, link type 108), compared with dnslens's reading: frame,
+//! `samples/vlan3.pcap` (0x9100 + 0x88A8 + 0x8100), `samples/loop.pcap`
+//! (OpenBSD LOOP, link type 108) and `samples/wlan.pcap` (plain IEEE 802.11,
+//! link type 105), compared with dnslens's reading: frame,
 //! inner addresses and ports, ID, flags, counts, question, answer, and the
 //! pairing.
 
@@ -217,14 +218,21 @@ fn dns_under_three_vlan_tags_matches_tshark() {
     assert_eq!(check_pairing("vlan3.pcap"), [(1, 2), (3, 4)]);
 }
 
+/// `loop.pcap` and `wlan.pcap` hold `qinq.pcap`'s IP packets behind another
+/// link layer.
 #[test]
-fn dns_behind_openbsd_loop_header_matches_tshark() {
-    let ours = check_messages("loop.pcap");
-    assert_eq!(ours[&1]["sourceAddress"], "10.88.0.2");
-    assert_eq!(ours[&2]["answerRRs"][0]["rdataA"], "192.0.2.10");
-    assert_eq!(ours[&3]["sourceAddress"], "fd00:88::2");
-    assert_eq!(ours[&4]["answerRRs"][0]["rdataAAAA"], "2001:db8::10");
-    assert_eq!(check_pairing("loop.pcap"), [(1, 2), (3, 4)]);
+fn dns_behind_openbsd_loop_and_802_11_headers_matches_tshark() {
+    for name in ["loop.pcap", "wlan.pcap"] {
+        let ours = check_messages(name);
+        assert_eq!(ours[&1]["sourceAddress"], "10.88.0.2", "{name}");
+        assert_eq!(ours[&2]["answerRRs"][0]["rdataA"], "192.0.2.10", "{name}");
+        assert_eq!(ours[&3]["sourceAddress"], "fd00:88::2", "{name}");
+        assert_eq!(
+            ours[&4]["answerRRs"][0]["rdataAAAA"], "2001:db8::10",
+            "{name}"
+        );
+        assert_eq!(check_pairing(name), [(1, 2), (3, 4)], "{name}");
+    }
 }
 
 /// The captures really carry the tags and tunnel headers the tests are about
@@ -256,6 +264,15 @@ fn samples_carry_the_encapsulations() {
     );
     // First frame: AF_INET (2) in network order; third: OpenBSD's AF_INET6 (24).
     assert_eq!(lo[40..44], [0, 0, 0, 2]);
+    let wlan = std::fs::read(sample("wlan.pcap")).unwrap();
+    assert_eq!(
+        u32::from_le_bytes(wlan[20..24].try_into().unwrap()),
+        105,
+        "802.11"
+    );
+    // A data frame To DS, then LLC/SNAP carrying IPv4 after the 24-byte header.
+    assert_eq!(wlan[40..42], [0x08, 0x01]);
+    assert_eq!(wlan[40 + 24..40 + 32], [0xAA, 0xAA, 3, 0, 0, 0, 0x08, 0x00]);
     let rows = tshark_rows("tunnels.pcap");
     // Outer UDP ports: Geneve 6081, VXLAN 4789; GRE and IP-in-IP have no outer UDP.
     assert_eq!(rows[0]["udp.dstport"].split(',').next(), Some("6081"));
