@@ -5,7 +5,10 @@
 //! snaplen. Everything etherparse does not know we strip here, in a few
 //! checked lines each: BSD NULL and OpenBSD LOOP (4-byte address family),
 //! Linux SLL (16 bytes) and SLL2 (20 bytes), PPP and PPPoE sessions, NFLOG
-//! TLVs, Apple PKTAP, IEEE 802.11 data frames (LLC/SNAP) and radiotap.
+//! TLVs, Apple PKTAP, IEEE 802.11 data frames (LLC/SNAP) and radiotap, Cisco
+//! HDLC, the BSD pflog and enc headers, Solaris ipnet, PPI, the Prism and AVS
+//! 802.11 monitor headers, and MPLS label stacks (RFC 3032) wherever an ether
+//! type can announce them.
 //! Any other link type gets one diagnostic per decoder, naming it.
 
 use etherparse::LaxSlicedPacket;
@@ -21,10 +24,17 @@ pub(crate) mod linktype {
     pub(crate) const RAW_14: u32 = 14;
     pub(crate) const PPP_HDLC: u32 = 50;
     pub(crate) const RAW: u32 = 101;
+    pub(crate) const C_HDLC: u32 = 104;
     pub(crate) const IEEE802_11: u32 = 105;
     pub(crate) const LOOP: u32 = 108;
+    pub(crate) const ENC: u32 = 109;
     pub(crate) const LINUX_SLL: u32 = 113;
+    pub(crate) const PFLOG: u32 = 117;
+    pub(crate) const IEEE802_11_PRISM: u32 = 119;
     pub(crate) const IEEE802_11_RADIOTAP: u32 = 127;
+    pub(crate) const IEEE802_11_AVS: u32 = 163;
+    pub(crate) const PPI: u32 = 192;
+    pub(crate) const IPNET: u32 = 226;
     pub(crate) const IPV4: u32 = 228;
     pub(crate) const IPV6: u32 = 229;
     pub(crate) const NFLOG: u32 = 239;
@@ -39,7 +49,19 @@ pub(crate) mod ethertype {
     pub(crate) const PPPOE_SESSION: u16 = 0x8864;
     pub(crate) const TEB: u16 = 0x6558; // transparent Ethernet bridging (GRE, Geneve)
     pub(crate) const PPP: u16 = 0x880B; // PPP in GRE (PPTP)
+    pub(crate) const MPLS_UNICAST: u16 = 0x8847;
+    pub(crate) const MPLS_MULTICAST: u16 = 0x8848;
 }
+
+/// Label stack entries we walk before giving up on an MPLS packet (real
+/// stacks hold two to five).
+const MAX_MPLS_LABELS: usize = 16;
+
+/// First word of an AVS WLAN capture header, versions 1 and 2 (big-endian).
+const AVS_MAGIC: [u32; 2] = [0x8021_1001, 0x8021_1002];
+
+/// Prism monitor header message codes (little-endian), as Wireshark knows them.
+const PRISM_MSGCODES: [u32; 2] = [0x44, 0x41];
 
 /// Display name of a link type, for diagnostics.
 pub(crate) fn link_name(link: u32) -> &'static str {
@@ -49,10 +71,6 @@ pub(crate) fn link_name(link: u32) -> &'static str {
         7 => "ARCNET",
         8 => "SLIP",
         50 => "PPP_HDLC",
-        104 => "C_HDLC",
-        119 => "PRISM_HEADER",
-        163 => "IEEE802_11_AVS",
-        192 => "PPI",
         195 => "IEEE802_15_4",
         220 => "USB_LINUX_MMAPPED",
         _ => "unknown",
@@ -140,7 +158,30 @@ impl Decoder {
                 (Some(rest), Some(proto)) => self.ether_type(ctx, proto, rest, depth, out),
                 _ => self.short(ctx, data, "Linux SLL2", 20, out),
             },
+            // Wireshark reads PPP frames that open with a Cisco HDLC address as Cisco HDLC.
+            PPP | PPP_HDLC if matches!(data.first(), Some(0x0f | 0x8f)) => {
+                self.chdlc(ctx, data, depth, out)
+            }
             PPP | PPP_HDLC => self.ppp(ctx, data, depth, out),
+            C_HDLC => self.chdlc(ctx, data, depth, out),
+            PFLOG => self.pflog(ctx, data, depth, out),
+            // OpenBSD enc(4): address family, SPI and flags, 4 bytes each, the
+            // family in the writer's byte order (as in NULL).
+            ENC => match (data.get(12..), null_family(data)) {
+                (Some(rest), Some(_)) => self.ip(ctx, rest, depth, out),
+                (Some(_), None) => {}
+                (None, _) => self.short(ctx, data, "OpenBSD enc", 12, out),
+            },
+            // Solaris ipnet: version, family (2 AF_INET, 26 Solaris AF_INET6),
+            // hook, length, interface and zone ids: 24 bytes, big-endian.
+            IPNET => match (data.get(24..), data.get(1)) {
+                (Some(rest), Some(2 | 26)) => self.ip(ctx, rest, depth, out),
+                (Some(_), _) => {}
+                (None, _) => self.short(ctx, data, "Solaris ipnet", 24, out),
+            },
+            PPI => self.ppi(ctx, data, depth, out),
+            IEEE802_11_PRISM => self.prism(ctx, data, depth, out),
+            IEEE802_11_AVS => self.avs(ctx, data, depth, out),
             NFLOG => self.nflog(ctx, data, depth, out),
             PKTAP => self.pktap(ctx, data, depth, out),
             IEEE802_11 => self.wifi(ctx, data, depth, out),
@@ -173,6 +214,24 @@ impl Decoder {
             ctx,
             ctx.offset_of(data),
             format!("{what} header cut: {} bytes, {need} needed", data.len()),
+            out,
+        );
+    }
+
+    /// A header whose own length field is too small to cover its fixed part.
+    fn bad_header_len(
+        &mut self,
+        ctx: &Ctx<'_>,
+        data: &[u8],
+        what: &str,
+        len: usize,
+        min: usize,
+        out: &mut Out<'_>,
+    ) {
+        self.report(
+            ctx,
+            ctx.offset_of(data),
+            format!("{what} header length {len} is shorter than its {min}-byte fixed part"),
             out,
         );
     }
@@ -238,7 +297,114 @@ impl Decoder {
             }
             TEB => self.ethernet(ctx, payload, depth + 1, out),
             PPP => self.ppp(ctx, payload, depth + 1, out),
+            MPLS_UNICAST | MPLS_MULTICAST => self.mpls(ctx, payload, depth, out),
             _ => {}
+        }
+    }
+
+    /// MPLS (RFC 3032): 4-byte label stack entries down to the one with the
+    /// bottom-of-stack bit, then IPv4 or IPv6 as the first nibble says, which
+    /// is Wireshark's default guess; pseudowires and the rest are not followed.
+    fn mpls(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        for at in (0..MAX_MPLS_LABELS).map(|i| i * 4) {
+            let Some([_, _, tc_s, _]) = data.get(at..at + 4) else {
+                self.short(ctx, data, "MPLS label stack", at + 4, out);
+                return;
+            };
+            if tc_s & 1 == 1 {
+                let rest = &data[at + 4..];
+                if rest.first().is_some_and(|v| matches!(v >> 4, 4 | 6)) {
+                    self.ip(ctx, rest, depth, out);
+                }
+                return;
+            }
+        }
+        self.report(
+            ctx,
+            ctx.offset_of(data),
+            format!("MPLS label stack deeper than {MAX_MPLS_LABELS} entries, not followed"),
+            out,
+        );
+    }
+
+    /// Cisco HDLC: address (0x0f unicast, 0x8f multicast), control, then an
+    /// ether type (RFC 1547 §4.3.1). SLARP, CDP and the like are not IP and are
+    /// skipped without a word.
+    fn chdlc(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        match (data.get(4..), be16(data, 2)) {
+            (Some(rest), Some(proto)) => self.ether_type(ctx, proto, rest, depth, out),
+            _ => self.short(ctx, data, "Cisco HDLC", 4, out),
+        }
+    }
+
+    /// BSD pflog: the first byte is the header's length (which differs by OS and
+    /// release), padded to 4 bytes as libpcap and Wireshark read it; the second
+    /// is the address family.
+    fn pflog(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        let (Some(&len), Some(&af)) = (data.first(), data.get(1)) else {
+            self.short(ctx, data, "pflog", 2, out);
+            return;
+        };
+        if len < 4 {
+            self.bad_header_len(ctx, data, "pflog", len.into(), 4, out);
+            return;
+        }
+        let padded = (usize::from(len) + 3) & !3;
+        match data.get(padded..) {
+            Some(rest) if family_is_ip(af.into()).is_some() => self.ip(ctx, rest, depth, out),
+            Some(_) => {}
+            None => self.short(ctx, data, "pflog", padded, out),
+        }
+    }
+
+    /// PPI (Per-Packet Information): version, flags, then its length and the
+    /// link type of the packet that follows (usually 802.11), little-endian.
+    fn ppi(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        let (Some(len), Some(dlt)) = (le16(data, 2), le32(data, 4)) else {
+            self.short(ctx, data, "PPI", 8, out);
+            return;
+        };
+        let len = usize::from(len);
+        match data.get(len..) {
+            _ if len < 8 => self.bad_header_len(ctx, data, "PPI", len, 8, out),
+            Some(rest) => self.link(ctx, dlt, rest, depth + 1, out),
+            None => self.short(ctx, data, "PPI", len, out),
+        }
+    }
+
+    /// Prism monitor header: message code and message length (little-endian,
+    /// normally 144), device name and DID items, then 802.11. As Wireshark
+    /// does, an AVS header may stand in its place, and a frame that starts
+    /// with neither is plain 802.11.
+    fn prism(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        if be32(data, 0).is_some_and(|m| AVS_MAGIC.contains(&m)) {
+            return self.avs(ctx, data, depth, out);
+        }
+        if !le32(data, 0).is_some_and(|c| PRISM_MSGCODES.contains(&c)) {
+            return self.wifi(ctx, data, depth, out);
+        }
+        let Some(len) = le32(data, 4).and_then(|l| usize::try_from(l).ok()) else {
+            self.short(ctx, data, "Prism", 8, out);
+            return;
+        };
+        match data.get(len..) {
+            _ if len < 8 => self.bad_header_len(ctx, data, "Prism", len, 8, out),
+            Some(rest) => self.wifi(ctx, rest, depth, out),
+            None => self.short(ctx, data, "Prism", len, out),
+        }
+    }
+
+    /// AVS WLAN capture header: magic and version, then its own length
+    /// (big-endian), then 802.11.
+    fn avs(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        let Some(len) = be32(data, 4).and_then(|l| usize::try_from(l).ok()) else {
+            self.short(ctx, data, "AVS", 8, out);
+            return;
+        };
+        match data.get(len..) {
+            _ if len < 8 => self.bad_header_len(ctx, data, "AVS", len, 8, out),
+            Some(rest) => self.wifi(ctx, rest, depth, out),
+            None => self.short(ctx, data, "AVS", len, out),
         }
     }
 
@@ -259,6 +425,7 @@ impl Decoder {
         };
         match proto {
             0x0021 | 0x0057 => self.ip(ctx, rest, depth, out),
+            0x0281 | 0x0283 => self.mpls(ctx, rest, depth, out), // MPLS unicast, multicast
             _ => {}
         }
     }
@@ -491,6 +658,270 @@ mod tests {
         assert_eq!(null_family(&[0, 0, 0, 28]), Some(false)); // FreeBSD AF_INET6, BE
         assert_eq!(null_family(&[18, 0, 0, 0]), None); // AF_LINK
         assert_eq!(null_family(&[2, 0]), None); // cut
+    }
+
+    fn udp6() -> Vec<u8> {
+        ipv6(17, &udp(40000, 53, &QUERY))
+    }
+
+    /// `head` then `payload`.
+    fn cat(head: &[u8], payload: &[u8]) -> Vec<u8> {
+        [head, payload].concat()
+    }
+
+    /// The diagnostics one frame of link type `link` gives.
+    fn diags(link: u32, frame: Vec<u8>) -> Vec<String> {
+        run(&[(link, frame)])
+            .into_iter()
+            .filter_map(|e| match e {
+                Ev::Diag(_, m) => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cisco_hdlc_carries_ip_and_skips_slarp() {
+        // address 0x0f (unicast), control 0, protocol = ether type
+        assert_eq!(
+            offsets(104, cat(&[0x0f, 0, 0x08, 0x00], &udp4())),
+            [Some(4 + 28)]
+        );
+        assert_eq!(
+            offsets(104, cat(&[0x8f, 0, 0x86, 0xdd], &udp6())),
+            [Some(4 + 48)]
+        );
+        // SLARP keepalive (0x8035): not IP, and nothing to report.
+        let slarp = cat(
+            &[0x8f, 0, 0x80, 0x35],
+            &[0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0],
+        );
+        assert_eq!(run(&[(104, slarp)]), [Ev::NotDns(1)]);
+        // PPP links holding Cisco HDLC frames, as Wireshark reads them.
+        assert_eq!(
+            offsets(50, cat(&[0x0f, 0, 0x08, 0x00], &udp4())),
+            [Some(4 + 28)]
+        );
+        let d = diags(104, vec![0x0f, 0, 0x08]);
+        assert_eq!(d, ["Cisco HDLC header cut: 3 bytes, 4 needed"]);
+    }
+
+    /// A pflog header: `len` in the first byte, family `af`, zeros to the padded length.
+    fn pflog(len: u8, af: u8) -> Vec<u8> {
+        let mut h = vec![len, af, 0, 0];
+        h.resize((usize::from(len) + 3) & !3, 0);
+        h
+    }
+
+    #[test]
+    fn pflog_header_length_is_padded_to_four_bytes() {
+        // 61 bytes (FreeBSD/NetBSD layout) padded to 64; OpenBSD's 100 needs no pad.
+        assert_eq!(offsets(117, cat(&pflog(61, 2), &udp4())), [Some(64 + 28)]);
+        assert_eq!(
+            offsets(117, cat(&pflog(100, 24), &udp6())),
+            [Some(100 + 48)]
+        );
+        assert_eq!(offsets(117, cat(&pflog(69, 28), &udp6())), [Some(72 + 48)]);
+        assert!(offsets(117, cat(&pflog(61, 18), &udp4())).is_empty()); // AF_LINK
+        let d = diags(117, cat(&pflog(61, 2), &udp4())[..40].to_vec());
+        assert_eq!(d, ["pflog header cut: 40 bytes, 64 needed"]);
+        let d = diags(117, cat(&[2, 2], &udp4()));
+        assert_eq!(
+            d,
+            ["pflog header length 2 is shorter than its 4-byte fixed part"]
+        );
+        assert_eq!(
+            diags(117, vec![61]),
+            ["pflog header cut: 1 bytes, 2 needed"]
+        );
+    }
+
+    #[test]
+    fn openbsd_enc_family_in_either_byte_order() {
+        // af, SPI, flags (authenticated + confidential)
+        let le = cat(&[2, 0, 0, 0, 0, 0, 0x10, 0x01, 0, 0x0c, 0, 0], &udp4());
+        assert_eq!(offsets(109, le), [Some(12 + 28)]);
+        let be6 = cat(&[0, 0, 0, 24, 0, 0, 0x10, 0x01, 0, 0, 0x0c, 0], &udp6());
+        assert_eq!(offsets(109, be6), [Some(12 + 48)]);
+        assert_eq!(
+            diags(109, vec![2, 0, 0, 0, 0, 0]),
+            ["OpenBSD enc header cut: 6 bytes, 12 needed"]
+        );
+    }
+
+    /// A Solaris ipnet header for a packet of `len` bytes of family `family`.
+    fn ipnet(family: u8, len: usize) -> Vec<u8> {
+        let mut h = vec![1, family, 0, 2]; // version 1, family, hook: local
+        h.extend_from_slice(&(len as u32).to_be_bytes());
+        h.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // ifindex, group, zones
+        h
+    }
+
+    #[test]
+    fn solaris_ipnet_families() {
+        assert_eq!(offsets(226, cat(&ipnet(2, 57), &udp4())), [Some(24 + 28)]);
+        assert_eq!(offsets(226, cat(&ipnet(26, 77), &udp6())), [Some(24 + 48)]);
+        assert!(offsets(226, cat(&ipnet(99, 57), &udp4())).is_empty());
+        assert_eq!(
+            diags(226, ipnet(2, 57)[..20].to_vec()),
+            ["Solaris ipnet header cut: 20 bytes, 24 needed"]
+        );
+    }
+
+    /// A PPI header of `len` bytes (zeros after the first 8) naming link type `dlt`.
+    fn ppi(len: u16, dlt: u32) -> Vec<u8> {
+        let mut h = vec![0, 0]; // version, flags
+        h.extend_from_slice(&len.to_le_bytes());
+        h.extend_from_slice(&dlt.to_le_bytes());
+        h.resize(usize::from(len).max(8), 0);
+        h
+    }
+
+    #[test]
+    fn ppi_header_names_the_inner_link_type() {
+        let frame = cat(&ppi(8, 105), &wifi(0x0800, &udp4()));
+        assert_eq!(offsets(192, frame), [Some(8 + 34 + 28)]);
+        // With a 20-byte 802.11-Common field, and with Ethernet inside.
+        let frame = cat(&ppi(28, 105), &wifi(0x86dd, &udp6()));
+        assert_eq!(offsets(192, frame), [Some(28 + 34 + 48)]);
+        let frame = cat(&ppi(8, 1), &ether(&[], 0x0800, &udp4()));
+        assert_eq!(offsets(192, frame), [Some(8 + 14 + 28)]);
+        let mut bad = ppi(8, 105);
+        bad[2] = 4;
+        assert_eq!(
+            diags(192, bad),
+            ["PPI header length 4 is shorter than its 8-byte fixed part"]
+        );
+        assert_eq!(
+            diags(192, ppi(28, 105)[..20].to_vec()),
+            ["PPI header cut: 20 bytes, 28 needed"]
+        );
+        assert_eq!(
+            diags(192, vec![0, 0, 8, 0]),
+            ["PPI header cut: 4 bytes, 8 needed"]
+        );
+    }
+
+    /// A Prism monitor header: message code 0x44, `msglen`, device name, DID items.
+    fn prism(msglen: u32) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend_from_slice(&0x44u32.to_le_bytes());
+        h.extend_from_slice(&msglen.to_le_bytes());
+        h.extend_from_slice(b"wlan0\0\0\0\0\0\0\0\0\0\0\0");
+        for did in 1..=10u32 {
+            h.extend_from_slice(&(did << 16 | 0x44).to_le_bytes());
+            h.extend_from_slice(&[0, 0, 4, 0, 0, 0, 0, 0]); // status, length, data
+        }
+        h
+    }
+
+    /// An AVS capture header (version 1) of `len` bytes.
+    fn avs(len: u32) -> Vec<u8> {
+        let mut h = 0x8021_1001u32.to_be_bytes().to_vec();
+        h.extend_from_slice(&len.to_be_bytes());
+        h.resize(64, 0);
+        h
+    }
+
+    #[test]
+    fn prism_and_avs_headers_before_802_11() {
+        assert_eq!(prism(144).len(), 144);
+        let frame = cat(&prism(144), &wifi(0x0800, &udp4()));
+        assert_eq!(offsets(119, frame), [Some(144 + 34 + 28)]);
+        let frame = cat(&avs(64), &wifi(0x86dd, &udp6()));
+        assert_eq!(offsets(163, frame.clone()), [Some(64 + 34 + 48)]);
+        // An AVS header, or none at all, on the Prism link type (Wireshark does the same).
+        assert_eq!(offsets(119, frame), [Some(64 + 34 + 48)]);
+        assert_eq!(offsets(119, wifi(0x0800, &udp4())), [Some(34 + 28)]);
+        // A message length that is not 144 is believed.
+        let frame = cat(&cat(&prism(148), &[0; 4]), &wifi(0x0800, &udp4()));
+        assert_eq!(offsets(119, frame), [Some(148 + 34 + 28)]);
+        let d = diags(119, cat(&prism(4), &wifi(0x0800, &udp4())));
+        assert_eq!(
+            d,
+            ["Prism header length 4 is shorter than its 8-byte fixed part"]
+        );
+        assert_eq!(
+            diags(119, prism(144)[..100].to_vec()),
+            ["Prism header cut: 100 bytes, 144 needed"]
+        );
+        assert_eq!(
+            diags(163, avs(400)),
+            ["AVS header cut: 64 bytes, 400 needed"]
+        );
+        assert_eq!(
+            diags(163, vec![0x80, 0x21, 0x10, 0x01]),
+            ["AVS header cut: 4 bytes, 8 needed"]
+        );
+    }
+
+    /// MPLS label stack entries: label, then TTL 64; the last one bottom of stack.
+    fn labels(stack: &[u32]) -> Vec<u8> {
+        let mut v = Vec::new();
+        for (i, label) in stack.iter().enumerate() {
+            let bottom = u32::from(i + 1 == stack.len());
+            v.extend_from_slice(&(label << 12 | bottom << 8 | 64).to_be_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn mpls_label_stacks_lead_to_ip_on_every_carrier() {
+        let v4 = cat(&labels(&[16, 1000]), &udp4());
+        assert_eq!(offsets(1, ether(&[], 0x8847, &v4)), [Some(14 + 8 + 28)]);
+        let v6 = cat(&labels(&[2]), &udp6()); // IPv6 explicit null
+        assert_eq!(
+            offsets(1, ether(&[0x8100], 0x8848, &v6)),
+            [Some(18 + 4 + 48)]
+        );
+        // Linux SLL, PPP (0x0281) and GRE (protocol 0x8847) carry it too.
+        let sll = cat(&[0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x88, 0x47], &v4);
+        assert_eq!(offsets(113, sll), [Some(16 + 8 + 28)]);
+        assert_eq!(
+            offsets(9, cat(&[0xff, 0x03, 0x02, 0x81], &v4)),
+            [Some(4 + 8 + 28)]
+        );
+        let gre = cat(&[0, 0, 0x88, 0x47], &v4);
+        assert_eq!(offsets(101, ipv4(47, &gre)), [Some(20 + 4 + 8 + 28)]);
+        // A pseudowire control word (first nibble 0): not followed, not reported.
+        let pw = cat(&labels(&[100]), &[0, 0, 0, 0]);
+        assert_eq!(run(&[(1, ether(&[], 0x8847, &pw))]), [Ev::NotDns(1)]);
+        // A stack cut before its bottom, and one too deep to walk.
+        let cut = labels(&[16, 17, 18])[..8].to_vec();
+        assert_eq!(
+            diags(1, ether(&[], 0x8847, &cut)),
+            ["MPLS label stack header cut: 8 bytes, 12 needed"]
+        );
+        let deep = cat(&labels(&[16; 17]), &udp4());
+        assert_eq!(
+            diags(1, ether(&[], 0x8847, &deep)),
+            ["MPLS label stack deeper than 16 entries, not followed"]
+        );
+    }
+
+    #[test]
+    fn cut_headers_of_the_new_link_types_never_panic() {
+        let frames = [
+            (
+                104,
+                cat(&[0x0f, 0, 0x88, 0x47], &cat(&labels(&[16]), &udp4())),
+            ),
+            (109, cat(&[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], &udp4())),
+            (117, cat(&pflog(61, 24), &udp6())),
+            (119, cat(&prism(144), &wifi(0x0800, &udp4()))),
+            (119, cat(&avs(64), &wifi(0x0800, &udp4()))),
+            (163, cat(&avs(64), &wifi(0x0800, &udp4()))),
+            (192, cat(&ppi(8, 105), &wifi(0x0800, &udp4()))),
+            (226, cat(&ipnet(2, 57), &udp4())),
+        ];
+        for (link, f) in frames {
+            for n in 0..f.len() {
+                let mut dec = Decoder::new(super::super::Config::default());
+                let ts = super::super::Ts::default();
+                dec.on_frame(link, 1, ts, &f[..n], f.len() as u32, &mut |_| {});
+                dec.finish(&mut |_| {});
+            }
+        }
     }
 
     #[test]

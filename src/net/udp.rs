@@ -2,8 +2,9 @@
 //!
 //! A datagram is DNS when either port is 53 (DNS), 5353 (mDNS, RFC 6762),
 //! 5355 (LLMNR, RFC 4795) or one of `Config::extra_ports`. Otherwise, VXLAN
-//! (4789, RFC 7348), Geneve (6081, RFC 8926) and GTP-U (2152, 3GPP TS 29.281)
-//! are decapsulated, and when `Config::heuristic` is on, any other payload
+//! (4789, RFC 7348), Geneve (6081, RFC 8926), GTP-U (2152, 3GPP TS 29.281)
+//! and Teredo (3544, RFC 4380) are decapsulated, and when
+//! `Config::heuristic` is on, any other payload
 //! that [`looks_like_dns`] is accepted as DNS (tshark does the same by
 //! default, which is how DNS on 443 or 8053 shows up).
 
@@ -21,6 +22,9 @@ pub(crate) const PORT_LLMNR: u16 = 5355;
 const PORT_VXLAN: u16 = 4789;
 const PORT_GENEVE: u16 = 6081;
 const PORT_GTPU: u16 = 2152;
+const PORT_TEREDO: u16 = 3544;
+/// The UDP ports of the tunnels we decapsulate.
+const TUNNEL_PORTS: [u16; 4] = [PORT_VXLAN, PORT_GENEVE, PORT_GTPU, PORT_TEREDO];
 /// NetBIOS name service: DNS-shaped messages that are not DNS (RFC 1002).
 const PORT_NBNS: u16 = 137;
 
@@ -221,8 +225,8 @@ impl Decoder {
         self.emit_dns(p, out);
     }
 
-    /// VXLAN, Geneve and GTP-U on their destination ports. Returns true when
-    /// the datagram was a tunnel (whatever was inside).
+    /// VXLAN, Geneve, GTP-U and Teredo on their ports. Returns true when the
+    /// datagram was a tunnel (whatever was inside).
     fn udp_tunnel(
         &mut self,
         ctx: &Ctx<'_>,
@@ -232,9 +236,9 @@ impl Decoder {
         depth: u8,
         out: &mut Out<'_>,
     ) -> bool {
-        let port = if [PORT_VXLAN, PORT_GENEVE, PORT_GTPU].contains(&dport) {
+        let port = if TUNNEL_PORTS.contains(&dport) {
             dport
-        } else if [PORT_VXLAN, PORT_GENEVE, PORT_GTPU].contains(&sport) {
+        } else if TUNNEL_PORTS.contains(&sport) {
             sport
         } else {
             return false;
@@ -273,6 +277,12 @@ impl Decoder {
                     _ => self.ether_type(ctx, ptype, inner, depth + 1, out),
                 }
             }
+            PORT_TEREDO => {
+                let Some(inner) = teredo_payload(b, ctx.frame_cut) else {
+                    return false; // not IPv6 inside: maybe DNS on port 3544
+                };
+                self.ip(ctx, inner, depth + 1, out);
+            }
             _ => {
                 let Some(inner) = gtpu_payload(b) else {
                     return false;
@@ -286,6 +296,26 @@ impl Decoder {
         }
         true
     }
+}
+
+/// The IPv6 packet inside a Teredo datagram (RFC 4380 §5.1.1), after an
+/// optional authentication header (type 1: ID and value lengths, ID, value,
+/// 8-byte nonce, confirmation byte) and an optional origin indication (type 0,
+/// 8 bytes). `None` unless an IPv6 header follows whose payload length
+/// matches the datagram (or overruns it when the capture cut the frame):
+/// Wireshark's Teredo heuristic, so that DNS on port 3544 stays DNS.
+fn teredo_payload(b: &[u8], cut: bool) -> Option<&[u8]> {
+    let mut pos = 0usize;
+    if be16(b, pos)? == 1 {
+        pos = 13 + usize::from(*b.get(2)?) + usize::from(*b.get(3)?);
+    }
+    if be16(b, pos)? == 0 {
+        pos += 8;
+    }
+    let ip = b.get(pos..)?;
+    let total = 40 + usize::from(be16(ip, 4)?);
+    let fits = total == ip.len() || (cut && total > ip.len());
+    (ip.first()? >> 4 == 6 && fits).then_some(ip)
 }
 
 /// The T-PDU inside a GTP-U G-PDU message (3GPP TS 29.281 §5), if any.
@@ -384,7 +414,7 @@ mod tests {
         assert_eq!(tcp_port_kind(5353, 1, &[]), Some(PortKind::Mdns));
     }
 
-    use super::super::tests::{dns_of, run};
+    use super::super::tests::{dns_of, run, Ev};
     use super::super::testutil::{ether, ipv4, ipv6, udp, QUERY};
 
     fn udp4() -> Vec<u8> {
@@ -446,6 +476,63 @@ mod tests {
             format!("{evs:?}").contains("shorter than the UDP header"),
             "{evs:?}"
         );
+    }
+
+    /// The Teredo datagram of an IPv6 DNS query, behind `headers`.
+    fn teredo(headers: &[u8]) -> Vec<u8> {
+        let inner = ipv6(17, &udp(40000, 53, &QUERY));
+        ipv4(17, &udp(40000, PORT_TEREDO, &[headers, &inner].concat()))
+    }
+
+    #[test]
+    fn teredo_is_decapsulated_with_or_without_its_headers() {
+        assert_eq!(offsets(teredo(&[])), [Some(28 + 48)]);
+        // Origin indication: type 0, port and address with every bit inverted.
+        let origin = [0, 0, 0x63, 0xbf, 0x3f, 0xff, 0xfd, 0xd2];
+        assert_eq!(offsets(teredo(&origin)), [Some(28 + 8 + 48)]);
+        // Authentication (type 1, ID length 2, value length 1, ID, value, nonce,
+        // confirmation), then an origin indication.
+        let mut auth = vec![0, 1, 2, 1, 0xaa, 0xbb, 0xcc];
+        auth.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8, 0]);
+        auth.extend_from_slice(&origin);
+        assert_eq!(offsets(teredo(&auth)), [Some(28 + 16 + 8 + 48)]);
+    }
+
+    #[test]
+    fn dns_on_the_teredo_port_stays_dns() {
+        // No IPv6 header after the Teredo headers: the DNS heuristic decides.
+        let evs = run(&[(101, ipv4(17, &udp(PORT_TEREDO, 50000, &QUERY)))]);
+        assert!(
+            matches!(
+                &evs[..],
+                [Ev::Dns {
+                    kind: PortKind::Heuristic,
+                    offset: Some(28),
+                    ..
+                }]
+            ),
+            "{evs:?}"
+        );
+    }
+
+    #[test]
+    fn teredo_needs_an_ipv6_header_that_fits() {
+        let inner = ipv6(17, &udp(40000, 53, &QUERY));
+        assert_eq!(teredo_payload(&inner, false), Some(&inner[..]));
+        // A capture cut the frame: the IPv6 length may overrun what is left.
+        assert_eq!(teredo_payload(&inner[..50], true), Some(&inner[..50]));
+        assert_eq!(teredo_payload(&inner[..50], false), None);
+        let mut long = inner.clone();
+        long.push(0); // one byte more than the IPv6 length says
+        assert_eq!(teredo_payload(&long, false), None);
+        let mut v4 = inner.clone();
+        v4[0] = 0x45;
+        assert_eq!(teredo_payload(&v4, false), None);
+        // Headers cut short: an authentication header whose ID runs past the end,
+        // an origin indication of 4 bytes, a lone type field.
+        assert_eq!(teredo_payload(&[0, 1, 200, 0, 1, 2], false), None);
+        assert_eq!(teredo_payload(&[0, 0, 1, 2], false), None);
+        assert_eq!(teredo_payload(&[0], false), None);
     }
 
     #[test]
