@@ -6,6 +6,7 @@ mod errors;
 mod explain;
 mod html;
 mod inputs;
+mod linktypes;
 mod malformed;
 mod pairing;
 mod samples;
