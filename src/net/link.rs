@@ -377,11 +377,17 @@ impl Decoder {
     /// does, an AVS header may stand in its place, and a frame that starts
     /// with neither is plain 802.11.
     fn prism(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
-        if be32(data, 0).is_some_and(|m| AVS_MAGIC.contains(&m)) {
-            return self.avs(ctx, data, depth, out);
+        let Some(first) = be32(data, 0) else {
+            self.short(ctx, data, "Prism", 8, out);
+            return;
+        };
+        if AVS_MAGIC.contains(&first) {
+            self.avs(ctx, data, depth, out);
+            return;
         }
-        if !le32(data, 0).is_some_and(|c| PRISM_MSGCODES.contains(&c)) {
-            return self.wifi(ctx, data, depth, out);
+        if !PRISM_MSGCODES.contains(&first.swap_bytes()) {
+            self.wifi(ctx, data, depth, out);
+            return;
         }
         let Some(len) = le32(data, 4).and_then(|l| usize::try_from(l).ok()) else {
             self.short(ctx, data, "Prism", 8, out);
@@ -527,6 +533,7 @@ impl Decoder {
 mod tests {
     use super::super::tests::{dns_of, run, Ev};
     use super::super::testutil::{ether, ipv4, ipv6, udp, QUERY};
+    use super::super::{Config, Ts};
     use super::*;
 
     fn udp4() -> Vec<u8> {
@@ -850,6 +857,10 @@ mod tests {
             ["AVS header cut: 64 bytes, 400 needed"]
         );
         assert_eq!(
+            diags(119, vec![0x44, 0, 0]),
+            ["Prism header cut: 3 bytes, 8 needed"]
+        );
+        assert_eq!(
             diags(163, vec![0x80, 0x21, 0x10, 0x01]),
             ["AVS header cut: 4 bytes, 8 needed"]
         );
@@ -901,7 +912,18 @@ mod tests {
 
     #[test]
     fn cut_headers_of_the_new_link_types_never_panic() {
-        let frames = [
+        for (link, f) in seeds() {
+            for n in 0..f.len() {
+                let mut dec = Decoder::new(Config::default());
+                dec.on_frame(link, 1, Ts::default(), &f[..n], f.len() as u32, &mut |_| {});
+                dec.finish(&mut |_| {});
+            }
+        }
+    }
+
+    /// One valid frame of each link type read here, to cut and mutate.
+    fn seeds() -> Vec<(u32, Vec<u8>)> {
+        vec![
             (
                 104,
                 cat(&[0x0f, 0, 0x88, 0x47], &cat(&labels(&[16]), &udp4())),
@@ -913,14 +935,34 @@ mod tests {
             (163, cat(&avs(64), &wifi(0x0800, &udp4()))),
             (192, cat(&ppi(8, 105), &wifi(0x0800, &udp4()))),
             (226, cat(&ipnet(2, 57), &udp4())),
-        ];
-        for (link, f) in frames {
-            for n in 0..f.len() {
-                let mut dec = Decoder::new(super::super::Config::default());
-                let ts = super::super::Ts::default();
-                dec.on_frame(link, 1, ts, &f[..n], f.len() as u32, &mut |_| {});
-                dec.finish(&mut |_| {});
+            (1, ether(&[], 0x8847, &cat(&labels(&[16, 17]), &udp6()))),
+            (1, ether(&[], 0x0800, &ipv4(17, &udp(40000, 3544, &udp6())))), // Teredo
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// Valid frames of the link types read here, with bytes changed and
+        /// cut anywhere: no panic, and at least one event per frame.
+        #[test]
+        fn mutated_frames_of_the_new_link_types_never_panic(
+            seed in 0usize..10,
+            flips in proptest::collection::vec((0usize..256, proptest::prelude::any::<u8>()), 0..6),
+            cut in 0usize..256,
+        ) {
+            let (link, mut f) = seeds().swap_remove(seed);
+            for (at, v) in flips {
+                if let Some(b) = f.get_mut(at % 180) {
+                    *b = v;
+                }
             }
+            f.truncate(cut.max(1));
+            let mut dec = Decoder::new(Config::default());
+            let mut events = 0;
+            dec.on_frame(link, 1, Ts::default(), &f, f.len() as u32, &mut |_| events += 1);
+            dec.finish(&mut |_| {});
+            proptest::prop_assert!(events >= 1);
         }
     }
 
