@@ -364,6 +364,7 @@ struct FileRun<'r> {
 struct Detail {
     non_dns: Vec<NonDnsFrame>,
     icmp_errors: Vec<IcmpError>,
+    selection: Selection,
 }
 
 impl FileRun<'_> {
@@ -404,7 +405,11 @@ impl FileRun<'_> {
                         &mut |ev| self.on_net_event(ev),
                     );
                     if self.frame_not_dns {
-                        if let Some(detail) = self.detail.as_mut() {
+                        if let Some(detail) = self
+                            .detail
+                            .as_mut()
+                            .filter(|d| d.selection.keeps_non_dns(frame.number))
+                        {
                             detail.non_dns.push(NonDnsFrame {
                                 frame: frame.number,
                                 kind: net::describe_frame(frame.link.0, frame.data),
@@ -688,6 +693,51 @@ pub struct IcmpError {
     pub id: Option<u16>,
 }
 
+/// Which parts of a file [`analyze_selected`] keeps in memory; [`Selection::all`]
+/// (what [`analyze`] uses) keeps everything.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Keep the messages of these frames only (and their diagnostics); empty: all.
+    pub frames: Vec<u64>,
+    /// Keep the messages with these DNS IDs only; empty: all.
+    pub ids: Vec<u16>,
+    /// Pair messages and keep the transactions.
+    pub transactions: bool,
+    /// Keep what each selected frame without DNS is (`NonDnsFrame`).
+    pub non_dns: bool,
+}
+
+impl Selection {
+    pub fn all() -> Self {
+        Self {
+            transactions: true,
+            non_dns: true,
+            ..Self::default()
+        }
+    }
+
+    fn keeps_frame(&self, frame: u64) -> bool {
+        self.frames.is_empty() || self.frames.contains(&frame)
+    }
+
+    fn keeps_message(&self, meta: &MessageMeta, bytes: &[u8]) -> bool {
+        let id = match bytes {
+            [a, b, ..] => Some(u16::from_be_bytes([*a, *b])),
+            _ => None,
+        };
+        self.keeps_frame(meta.frame)
+            && (self.ids.is_empty() || id.is_some_and(|id| self.ids.contains(&id)))
+    }
+
+    fn keeps_diagnostic(&self, d: &Diagnostic) -> bool {
+        d.frame.is_none_or(|f| self.keeps_frame(f))
+    }
+
+    fn keeps_non_dns(&self, frame: u64) -> bool {
+        self.non_dns && self.keeps_frame(frame)
+    }
+}
+
 /// Everything dnslens finds in one capture file, held in memory: for commands
 /// that judge a whole (small) file, such as `check`.
 #[derive(Debug)]
@@ -721,6 +771,7 @@ impl Default for Settings {
 
 #[derive(Default)]
 struct CollectSink {
+    selection: Selection,
     messages: Vec<StoredMessage>,
     transactions: Vec<txn::Transaction>,
     diagnostics: Vec<Diagnostic>,
@@ -728,6 +779,9 @@ struct CollectSink {
 
 impl Sink for CollectSink {
     fn message(&mut self, _: &Files, meta: &MessageMeta, bytes: &[u8]) -> io::Result<()> {
+        if !self.selection.keeps_message(meta, bytes) {
+            return Ok(());
+        }
         self.messages.push(StoredMessage {
             meta: *meta,
             bytes: bytes.to_vec(),
@@ -741,7 +795,9 @@ impl Sink for CollectSink {
     }
 
     fn diagnostic(&mut self, _: &Files, d: &Diagnostic) -> io::Result<()> {
-        self.diagnostics.push(d.clone());
+        if self.selection.keeps_diagnostic(d) {
+            self.diagnostics.push(d.clone());
+        }
         Ok(())
     }
 
@@ -754,13 +810,29 @@ impl Sink for CollectSink {
 /// holds. Diagnostics are collected, and printed on stderr unless
 /// `settings.quiet`.
 pub fn analyze(path: &Path, settings: &Settings) -> Result<Analysis, Error> {
+    analyze_selected(path, settings, Selection::all())
+}
+
+/// Like [`analyze`], keeping only what `selection` asks for: memory then grows with
+/// what is kept, not with the file (`explain --frame N` on a large capture).
+/// `summary` and `info` count the whole file all the same.
+pub fn analyze_selected(
+    path: &Path,
+    settings: &Settings,
+    selection: Selection,
+) -> Result<Analysis, Error> {
     let input = if path.as_os_str() == "-" {
         Input::Stdin
     } else {
         Input::Path(path.to_path_buf())
     };
     let reader = open_input(&input)?;
-    Ok(analyze_capture(reader, &input.display(), settings))
+    Ok(analyze_capture(
+        reader,
+        &input.display(),
+        settings,
+        selection,
+    ))
 }
 
 /// Like [`analyze`], for capture bytes from any reader (a file already in
@@ -779,10 +851,15 @@ pub fn analyze_reader<R: Read + 'static>(
             detail: other.to_string(),
         },
     })?;
-    Ok(analyze_capture(reader, name, settings))
+    Ok(analyze_capture(reader, name, settings, Selection::all()))
 }
 
-fn analyze_capture(mut reader: CaptureReader, name: &str, settings: &Settings) -> Analysis {
+fn analyze_capture(
+    mut reader: CaptureReader,
+    name: &str,
+    settings: &Settings,
+    selection: Selection,
+) -> Analysis {
     let mut files = Files::default();
     files.list.push(FileInfo {
         path: name.to_string(),
@@ -792,7 +869,10 @@ fn analyze_capture(mut reader: CaptureReader, name: &str, settings: &Settings) -
         files: 1,
         ..Summary::default()
     };
-    let mut sink = CollectSink::default();
+    let mut sink = CollectSink {
+        selection: selection.clone(),
+        ..CollectSink::default()
+    };
     let format = reader.format();
     let detail = {
         let mut run = FileRun {
@@ -805,8 +885,11 @@ fn analyze_capture(mut reader: CaptureReader, name: &str, settings: &Settings) -
             stderr_lines: 0,
             io_error: None,
             want_messages: true,
-            want_transactions: true,
-            detail: Some(Detail::default()),
+            want_transactions: selection.transactions,
+            detail: Some(Detail {
+                selection,
+                ..Detail::default()
+            }),
             frame_not_dns: false,
             evicted_reported: false,
             progress: None,
@@ -980,5 +1063,75 @@ fn grade_analysis(lab: &check::Lab, a: &Analysis) -> check::Outcome {
     check::Outcome::Graded {
         format,
         results: check::grade(lab, &sub),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name)
+    }
+
+    #[test]
+    fn a_selection_keeps_only_what_it_names() {
+        let path = sample("dns.pcap");
+        let all = analyze(&path, &Settings::default()).unwrap();
+        assert!(all.messages.len() > 4 && !all.transactions.is_empty());
+
+        let frame = all.messages[3].meta.frame;
+        let by_frame = Selection {
+            frames: vec![frame],
+            ..Selection::default()
+        };
+        let a = analyze_selected(&path, &Settings::default(), by_frame).unwrap();
+        assert_eq!(a.messages.len(), 1);
+        assert_eq!(a.messages[0].bytes, all.messages[3].bytes);
+        assert!(a.transactions.is_empty(), "nothing paired");
+        // The whole file is still counted.
+        assert_eq!(a.info.frames, all.info.frames);
+        assert_eq!(a.summary.messages, all.summary.messages);
+
+        let id = u16::from_be_bytes([all.messages[0].bytes[0], all.messages[0].bytes[1]]);
+        let by_id = Selection {
+            ids: vec![id],
+            ..Selection::default()
+        };
+        let a = analyze_selected(&path, &Settings::default(), by_id).unwrap();
+        let want: Vec<u64> = all
+            .messages
+            .iter()
+            .filter(|m| m.bytes[..2] == id.to_be_bytes())
+            .map(|m| m.meta.frame)
+            .collect();
+        let got: Vec<u64> = a.messages.iter().map(|m| m.meta.frame).collect();
+        assert_eq!(got, want);
+        assert!(got.len() >= 2, "a query and its response");
+    }
+
+    #[test]
+    fn non_dns_frames_are_kept_only_when_asked_for_and_selected() {
+        // tcp.pcap: the handshakes and bare ACKs carry no DNS.
+        let path = sample("tcp.pcap");
+        let all = analyze(&path, &Settings::default()).unwrap();
+        assert!(all.non_dns.len() > 2);
+        let second = all.non_dns[1].clone();
+        let keep = Selection {
+            frames: vec![second.frame],
+            non_dns: true,
+            ..Selection::default()
+        };
+        let a = analyze_selected(&path, &Settings::default(), keep).unwrap();
+        assert_eq!(a.non_dns, [second.clone()]);
+        assert!(a.messages.is_empty());
+        let none = Selection {
+            frames: vec![second.frame],
+            ..Selection::default()
+        };
+        let a = analyze_selected(&path, &Settings::default(), none).unwrap();
+        assert!(a.non_dns.is_empty());
     }
 }

@@ -1,10 +1,10 @@
 //! `dnslens explain FILE... [--frame N]... [--id ID]...`: the annotated byte layout of
 //! each selected DNS message (see `docs/explain.md`).
 //!
-//! Each file is read whole with [`app::analyze`] (explain is for lab-sized captures), its
-//! messages are filtered by `--frame` and `--id` (both must match when both are given; any
-//! of several values of one flag), and each is laid out by [`dns::layout::explain`] and
-//! written as text or JSON. A `--frame` or `--id` that selects nothing in any file is
+//! Each file is read with [`app::analyze_selected`], which keeps only the messages that
+//! `--frame` and `--id` select (both must match when both are given; any of several values
+//! of one flag) and pairs nothing, so memory grows with what is shown, not with the file;
+//! each message is laid out by [`dns::layout::explain`] and written as text or JSON. A `--frame` or `--id` that selects nothing in any file is
 //! reported on stderr and makes the exit code 2, as does a file that cannot be read.
 
 use std::io::Write;
@@ -69,9 +69,16 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Error> {
         eprint_line(&e.to_string());
         failed = true;
     }
+    let selection = app::Selection {
+        frames: args.frame.clone(),
+        ids: args.id.clone(),
+        transactions: false,
+        // What a frame is, to say why a --frame shows nothing.
+        non_dns: !args.frame.is_empty(),
+    };
     for input in &inputs {
         let path = PathBuf::from(input.display());
-        let a = match app::analyze(&path, &read) {
+        let a = match app::analyze_selected(&path, &read, selection.clone()) {
             Ok(a) => a,
             Err(e) => {
                 eprint_line(&e.to_string());
