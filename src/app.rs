@@ -1125,7 +1125,7 @@ mod tests {
             ..Selection::default()
         };
         let a = analyze_selected(&path, &Settings::default(), keep).unwrap();
-        assert_eq!(a.non_dns, [second.clone()]);
+        assert_eq!(a.non_dns, std::slice::from_ref(&second));
         assert!(a.messages.is_empty());
         let none = Selection {
             frames: vec![second.frame],
