@@ -70,7 +70,6 @@ pub(crate) fn link_name(link: u32) -> &'static str {
         6 => "IEEE802_5 (Token Ring)",
         7 => "ARCNET",
         8 => "SLIP",
-        50 => "PPP_HDLC",
         195 => "IEEE802_15_4",
         220 => "USB_LINUX_MMAPPED",
         _ => "unknown",

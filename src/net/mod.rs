@@ -5,7 +5,7 @@
 //! bounded fragment reassembly (`ip`, `frag`), UDP port classification and the
 //! DNS heuristic (`udp`), TCP stream reassembly with the RFC 1035 §4.2.2
 //! two-byte length framing (`tcp`), flow keys (`flow`), and the tunnels seen
-//! in real captures (GRE, VXLAN, Geneve, GTP-U, IP-in-IP, PPPoE).
+//! in real captures (GRE, VXLAN, Geneve, GTP-U, Teredo, IP-in-IP, MPLS, PPPoE).
 //!
 //! Input is plain values (`link` type number, frame bytes, original length,
 //! frame number, timestamp) so the layer does not depend on `capture`.
