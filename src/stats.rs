@@ -479,6 +479,8 @@ impl Default for Config {
 /// Everything `stats` aggregates.
 #[derive(Clone, Debug)]
 pub struct Stats {
+    /// Table sizes.
+    config: Config,
     /// Queries by QTYPE (of the first question).
     pub qtypes: Tally<u16>,
     /// Responses by RCODE (extended by EDNS).
@@ -512,6 +514,7 @@ impl Default for Stats {
 impl Stats {
     pub fn new(cfg: Config) -> Self {
         Self {
+            config: cfg,
             qtypes: Tally::new(cfg.tally_cap),
             rcodes: Tally::new(cfg.tally_cap),
             opcodes: Tally::new(cfg.tally_cap),
@@ -525,6 +528,23 @@ impl Stats {
             latency: Latency::new(cfg.latency_groups),
             latency_clean: Latency::new(cfg.latency_groups),
         }
+    }
+
+    /// The table sizes this was made with.
+    pub fn config(&self) -> Config {
+        self.config
+    }
+
+    /// Takes the tables that [`Stats::on_message`] fills from `other` (which
+    /// counted the messages while this one counted the transactions).
+    pub fn take_message_tables(&mut self, other: Self) {
+        self.qtypes = other.qtypes;
+        self.rcodes = other.rcodes;
+        self.opcodes = other.opcodes;
+        self.transports = other.transports;
+        self.no_data = other.no_data;
+        self.names = other.names;
+        self.nxdomain_names = other.nxdomain_names;
     }
 
     /// Counts one DNS message whose header parsed.
@@ -711,6 +731,43 @@ mod tests {
         assert_eq!(t.other(), 2);
         assert_eq!(t.total(), 5);
         assert_eq!(t.sorted(), vec![(1, 2), (2, 1)]);
+    }
+
+    fn meta() -> MessageMeta {
+        MessageMeta {
+            file: 0,
+            frame: 1,
+            ts: crate::capture::Timestamp::new(1_700_000_000, 0),
+            src: IpAddr::from([192, 0, 2, 1]),
+            dst: IpAddr::from([192, 0, 2, 53]),
+            sport: 40000,
+            dport: 53,
+            transport: Transport::Udp,
+            port_kind: crate::net::PortKind::Dns53,
+            cut: false,
+        }
+    }
+
+    #[test]
+    fn message_tables_counted_apart_are_taken_back_whole() {
+        let q = query(b"\x03www\x07example\x00");
+        let msg = dns::Message::parse(&q).unwrap();
+        let mut apart = Stats::default();
+        apart.on_message(&meta(), &msg);
+        apart.on_message(&meta(), &msg);
+        let mut whole = Stats::default();
+        whole.status.answered = 5; // counted on the other side: kept
+        whole.take_message_tables(apart);
+        assert_eq!(whole.qtypes.get(&1), 2);
+        assert_eq!(whole.opcodes.get(&0), 2);
+        assert_eq!(whole.transports.udp4, 2);
+        assert_eq!(whole.names.total(), 2);
+        assert_eq!(
+            WireName(whole.names.top(1)[0].0).to_string(),
+            "www.example."
+        );
+        assert_eq!(whole.status.answered, 5);
+        assert_eq!(whole.config().name_cap, DEFAULT_NAME_CAP);
     }
 
     /// A message with one question for `name` (wire labels), for name tests.
