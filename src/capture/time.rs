@@ -75,6 +75,16 @@ impl Timestamp {
     /// Signed microseconds from `earlier` to `self`, truncated toward zero
     /// and saturated at the `i64` bounds.
     pub fn micros_since(&self, earlier: &Self) -> i64 {
+        // Pairing calls this for every message: stay in i64 (a 128-bit division
+        // is a library call) whenever the difference fits, ~292 years.
+        let fast = self
+            .secs
+            .checked_sub(earlier.secs)
+            .and_then(|s| s.checked_mul(1_000_000_000))
+            .and_then(|n| n.checked_add(i64::from(self.nanos) - i64::from(earlier.nanos)));
+        if let Some(nanos) = fast {
+            return nanos / 1000;
+        }
         let us = self.nanos_since(earlier) / 1000;
         i64::try_from(us).unwrap_or(if us < 0 { i64::MIN } else { i64::MAX })
     }
@@ -154,6 +164,34 @@ pub(crate) fn units_per_sec(if_tsresol: u8) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn micros_since_agrees_with_exact_nanos_everywhere() {
+        let times = [
+            Timestamp::new(0, 0),
+            Timestamp::new(1_700_000_000, 999_999_999),
+            Timestamp::new(1_700_000_000, 1),
+            Timestamp::new(1_700_000_001, 0),
+            Timestamp::new(-5, 999),
+            Timestamp::new(9_223_372_036, 854_775_807),
+            Timestamp::new(9_300_000_000, 5),
+            Timestamp::new(-9_300_000_000, 5),
+            Timestamp::new(i64::MAX, 999_999_999),
+            Timestamp::new(i64::MIN, 0),
+        ];
+        for a in &times {
+            for b in &times {
+                let exact = a.nanos_since(b) / 1000;
+                let want =
+                    i64::try_from(exact).unwrap_or(if exact < 0 { i64::MIN } else { i64::MAX });
+                assert_eq!(a.micros_since(b), want, "{a:?} - {b:?}");
+            }
+        }
+        // Truncated toward zero both ways.
+        let t0 = Timestamp::new(10, 0);
+        assert_eq!(Timestamp::new(10, 1999).micros_since(&t0), 1);
+        assert_eq!(t0.micros_since(&Timestamp::new(10, 1999)), -1);
+    }
 
     #[test]
     fn epoch_is_1970() {
