@@ -240,10 +240,18 @@ impl Streams {
     }
 
     /// Closes flows idle for longer than the timeout (capture time).
+    #[inline]
     pub(crate) fn expire(&mut self, now: Ts, stats: &mut Stats, diag: &mut dyn FnMut(Diagnostic)) {
+        // Called per frame: the common case (no flow, or this second already
+        // scanned) stays inline in the caller.
         if self.flows.is_empty() || now.secs == self.last_scan {
             return;
         }
+        self.scan(now, stats, diag);
+    }
+
+    #[inline(never)]
+    fn scan(&mut self, now: Ts, stats: &mut Stats, diag: &mut dyn FnMut(Diagnostic)) {
         self.last_scan = now.secs;
         let timeout = i64::from(self.timeout);
         let mut stale: Vec<(Ts, FlowKey)> = self
