@@ -32,9 +32,10 @@ pub const BATCH_BYTES: usize = 512 * 1024;
 pub const QUEUE_BATCHES: usize = 4;
 
 /// Per-message work that can run on the reading thread: it sees every DNS
-/// message in capture order, parsed or not, and nothing else.
+/// message whose header parses, in capture order, and nothing else.
 pub trait MessageWorker: Send {
-    fn message(&mut self, meta: &MessageMeta, bytes: &[u8]);
+    /// One message whose header parses, and what [`walk`] found in it.
+    fn message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>, walk: &Walk<'_>);
     /// For the sink that split it off to take its own type back.
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
 }
@@ -107,21 +108,68 @@ impl Batch {
     }
 }
 
-/// The first thing wrong in a message: a walk error, or a record whose RDATA
-/// does not decode.
-pub fn first_problem(msg: &dns::Message<'_>) -> Option<dns::Error> {
+/// What one walk over a message finds (see [`walk`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Walk<'a> {
+    /// The first question, as `dns::Message::first_question` finds it, when it parses.
+    pub question: Option<dns::Question<'a>>,
+    /// The first thing wrong: a walk error, or a record whose RDATA does not decode.
+    pub problem: Option<dns::Error>,
+    /// The RCODE, extended by the OPT record exactly as `dns::Message::rcode` does.
+    pub rcode: dns::Rcode,
+}
+
+/// Walks every question and record of `msg` once, decoding each RDATA, for
+/// what `first_problem`, `first_question` and `rcode` would each walk for.
+pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
+    let header = msg.header();
+    let mut question = None;
+    let mut problem = None;
+    let mut opt: Option<dns::Opt<'a>> = None;
+    // A second OPT, or one that does not decode: the header's RCODE stands.
+    let mut opt_failed = false;
+    let mut first = true;
     for entry in msg.entries() {
         match entry {
-            Ok(Entry::Record(_, r)) => {
-                if let Err(e) = r.data() {
-                    return Some(e);
+            Ok(Entry::Question(q)) => {
+                if first {
+                    question = Some(q);
                 }
             }
-            Ok(Entry::Question(_)) => {}
-            Err(e) => return Some(e),
+            Ok(Entry::Record(section, r)) => {
+                if problem.is_none() {
+                    if let Err(e) = r.data() {
+                        problem = Some(e);
+                    }
+                }
+                if section == dns::Section::Additional && r.rtype == dns::Rtype::OPT && !opt_failed
+                {
+                    if opt.is_some() {
+                        opt_failed = true;
+                    } else {
+                        match dns::Opt::from_record(&r) {
+                            Ok(o) => opt = Some(o),
+                            Err(_) => opt_failed = true,
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                problem.get_or_insert(e);
+                break;
+            }
         }
+        first = false;
     }
-    None
+    let rcode = match opt {
+        Some(o) if !opt_failed => o.rcode(header.rcode()),
+        _ => header.rcode(),
+    };
+    Walk {
+        question,
+        problem,
+        rcode,
+    }
 }
 
 /// The reading half for one capture file.
@@ -246,7 +294,8 @@ impl Reader {
     ) -> Option<Box<dyn MessageWorker>> {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUE_BATCHES);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
-        let reading = scope.spawn(move || {
+        let reading = std::thread::Builder::new().name("dnslens-read".into());
+        let reading = reading.spawn_scoped(scope, move || {
             loop {
                 let mut batch = empty_rx.try_recv().unwrap_or_default();
                 batch.clear();
@@ -257,6 +306,8 @@ impl Reader {
             }
             self.worker
         });
+        // As `Scope::spawn` does, a thread the OS refuses is a panic.
+        let reading = reading.expect("cannot start the reading thread");
         for batch in full_rx.iter() {
             let go_on = consume(&batch);
             // The reader may have finished: then nobody takes it back.
@@ -312,12 +363,15 @@ fn dns_item(
         cut: p.cut,
     };
     let problem = match dns::Message::parse(p.payload) {
-        Ok(msg) => first_problem(&msg),
+        Ok(msg) => {
+            let walk = walk(&msg);
+            if let Some(w) = worker {
+                w.message(&meta, &msg, &walk);
+            }
+            walk.problem
+        }
         Err(e) => Some(e),
     };
-    if let Some(w) = worker {
-        w.message(&meta, p.payload);
-    }
     Item::Dns {
         meta,
         bytes: batch.push_bytes(p.payload),
@@ -442,9 +496,9 @@ mod tests {
     fn the_first_problem_is_found_on_the_reading_side() {
         let bad = bad_rdata();
         let msg = dns::Message::parse(&bad).unwrap();
-        let e = first_problem(&msg).expect("A with RDLENGTH 3");
+        let e = walk(&msg).problem.expect("A with RDLENGTH 3");
         assert_eq!(usize::from(e.offset), QUERY.len() + 12, "{e}");
-        assert_eq!(first_problem(&dns::Message::parse(&QUERY).unwrap()), None);
+        assert_eq!(walk(&dns::Message::parse(&QUERY).unwrap()).problem, None);
 
         let file = pcap(&[dns_frame(&bad), dns_frame(&QUERY[..5])]);
         let mut batch = Batch::default();
@@ -468,7 +522,7 @@ mod tests {
     struct Frames(Vec<u64>);
 
     impl MessageWorker for Frames {
-        fn message(&mut self, meta: &MessageMeta, _: &[u8]) {
+        fn message(&mut self, meta: &MessageMeta, _: &dns::Message<'_>, _: &Walk<'_>) {
             self.0.push(meta.frame);
         }
 
@@ -536,5 +590,92 @@ mod tests {
         let seen = worker.unwrap().into_any().downcast::<Frames>().unwrap().0;
         assert!(seen.len() < 20_000, "{}", seen.len());
         assert!(seen.len() >= BATCH_ITEMS / 2);
+    }
+
+    /// The walk's answers, each found the slow way.
+    fn separately<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
+        let mut problem = None;
+        for entry in msg.entries() {
+            match entry {
+                Ok(Entry::Record(_, r)) => {
+                    if let Err(e) = r.data() {
+                        problem = Some(e);
+                        break;
+                    }
+                }
+                Ok(Entry::Question(_)) => {}
+                Err(e) => {
+                    problem = Some(e);
+                    break;
+                }
+            }
+        }
+        Walk {
+            question: msg.first_question().and_then(Result::ok),
+            problem,
+            rcode: msg.rcode(),
+        }
+    }
+
+    /// `QUERY` as a response with an OPT record whose extended RCODE is 1
+    /// (BADVERS = 16 with the header's 0), and `extra` more additional bytes.
+    fn badvers(second_opt: bool) -> Vec<u8> {
+        let mut m = QUERY.to_vec();
+        m[2] = 0x81; // QR, RD
+        m[11] = if second_opt { 2 } else { 1 }; // ARCOUNT
+        let opt = [
+            0, // root owner
+            0, 41, // OPT
+            0x04, 0xd0, // UDP size 1232
+            1, 0, 0, 0, // extended RCODE 1, version 0, flags 0
+            0, 0, // RDLENGTH 0
+        ];
+        m.extend_from_slice(&opt);
+        if second_opt {
+            m.extend_from_slice(&opt);
+        }
+        m
+    }
+
+    #[test]
+    fn the_walk_finds_what_three_walks_find() {
+        let one = badvers(false);
+        let two = badvers(true);
+        let bad = bad_rdata();
+        for bytes in [&QUERY[..], &one, &two, &bad, &QUERY[..20]] {
+            let msg = dns::Message::parse(bytes).unwrap();
+            assert_eq!(walk(&msg), separately(&msg), "{bytes:?}");
+        }
+        let msg = dns::Message::parse(&one).unwrap();
+        assert_eq!(walk(&msg).rcode, dns::Rcode(16), "BADVERS");
+        assert_eq!(walk(&msg).question.unwrap().qtype, dns::Rtype::A);
+        // Two OPT records: the header's RCODE, and the problem is reported.
+        let msg = dns::Message::parse(&two).unwrap();
+        assert_eq!(walk(&msg).rcode, dns::Rcode(0));
+    }
+
+    #[test]
+    fn the_walk_agrees_on_every_sample_message() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let settings = crate::app::Settings::default();
+            let Ok(a) = crate::app::analyze(&path, &settings) else {
+                continue;
+            };
+            for m in &a.messages {
+                if let Ok(msg) = dns::Message::parse(&m.bytes) {
+                    assert_eq!(
+                        walk(&msg),
+                        separately(&msg),
+                        "{path:?} frame {}",
+                        m.meta.frame
+                    );
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 50, "{seen} messages");
     }
 }

@@ -550,6 +550,30 @@ impl Stats {
     /// Counts one DNS message whose header parsed.
     pub fn on_message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>) {
         let h = msg.header();
+        let question = match msg.first_question() {
+            Some(Ok(q)) => Some(q),
+            _ => None,
+        };
+        // The extended RCODE needs the OPT record, at the end of the message: walk
+        // only when there is an additional section to find it in.
+        let rcode = if h.qr() && h.arcount > 0 {
+            msg.rcode()
+        } else {
+            h.rcode()
+        };
+        self.count_message(meta, &h, question.as_ref(), rcode);
+    }
+
+    /// [`Stats::on_message`] for a message already walked: its header, first
+    /// question (when it parses) and RCODE (extended by EDNS, as
+    /// `dns::Message::rcode` finds it).
+    pub fn count_message(
+        &mut self,
+        meta: &MessageMeta,
+        h: &dns::Header,
+        question: Option<&dns::Question<'_>>,
+        rcode: Rcode,
+    ) {
         let v6 = meta.src.is_ipv6();
         let t = &mut self.transports;
         match (meta.transport, v6) {
@@ -559,27 +583,16 @@ impl Stats {
             (Transport::Tcp, true) => t.tcp6 += 1,
         }
         self.opcodes.add(h.opcode().0);
-        let question = match msg.first_question() {
-            Some(Ok(q)) => Some(q),
-            _ => None,
-        };
         if h.qr() {
-            // The extended RCODE needs the OPT record, at the end of the message: walk
-            // only when there is an additional section to find it in.
-            let rcode = if h.arcount > 0 {
-                msg.rcode()
-            } else {
-                h.rcode()
-            };
             self.rcodes.add(rcode.0);
             if rcode == Rcode::NXDOMAIN {
-                if let Some(q) = &question {
+                if let Some(q) = question {
                     self.nxdomain_names.add(&q.name);
                 }
             } else if rcode == Rcode::NOERROR && h.ancount == 0 {
                 self.no_data += 1;
             }
-        } else if let Some(q) = &question {
+        } else if let Some(q) = question {
             self.qtypes.add(q.qtype.0);
             self.names.add(&q.name);
         }

@@ -18,7 +18,7 @@ use crate::cli::{Format, StatsArgs};
 use crate::dns;
 use crate::error::{Diagnostic, Error, ExitCode};
 use crate::meta::MessageMeta;
-use crate::pipeline::MessageWorker;
+use crate::pipeline::{MessageWorker, Walk};
 use crate::render::{self, json, Files, Listing, Sink, Summary, JSON_VERSION};
 use crate::stats::{self, Histogram, Latency, NameCounts, Stats, Tally, WireName};
 use crate::txn::Transaction;
@@ -138,10 +138,10 @@ impl Sink for StatsSink {
 struct MessageTables(Stats);
 
 impl MessageWorker for MessageTables {
-    fn message(&mut self, meta: &MessageMeta, bytes: &[u8]) {
-        if let Ok(msg) = dns::Message::parse(bytes) {
-            self.0.on_message(meta, &msg);
-        }
+    fn message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>, walk: &Walk<'_>) {
+        let h = msg.header();
+        self.0
+            .count_message(meta, &h, walk.question.as_ref(), walk.rcode);
     }
 
     fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
