@@ -24,6 +24,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::hash::FastState;
+
 use super::flow::FlowKey;
 use super::link::{be16, be32};
 use super::udp::tcp_port_kind;
@@ -149,7 +151,8 @@ pub(crate) struct Segment<'a> {
 
 /// All TCP flows of one capture.
 pub(crate) struct Streams {
-    flows: HashMap<FlowKey, Flow>,
+    /// Looked up several times per segment: the fast hasher (`crate::hash`).
+    flows: HashMap<FlowKey, Flow, FastState>,
     max_flows: usize,
     max_buf: usize,
     max_total: usize,
@@ -170,7 +173,7 @@ pub(crate) struct Sink<'s> {
 impl Streams {
     pub(crate) fn new(max_flows: usize, max_buf: usize, max_total: usize, timeout: u32) -> Self {
         Self {
-            flows: HashMap::new(),
+            flows: HashMap::default(),
             max_flows: max_flows.max(1),
             max_buf: max_buf.max(2 + 65_535),
             max_total,
