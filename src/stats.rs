@@ -262,10 +262,54 @@ impl fmt::Display for WireName<'_> {
     }
 }
 
+/// A name table's key: lowercased wire labels, held in the table's own slot when
+/// short (most names), so that a lookup does not chase a pointer to compare.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum NameKey {
+    Short(u8, [u8; NameKey::SHORT]),
+    Long(Box<[u8]>),
+}
+
+impl NameKey {
+    /// 30 bytes: with the length and the tag, 32 in all.
+    const SHORT: usize = 30;
+
+    fn new(bytes: &[u8]) -> Self {
+        let mut short = [0u8; Self::SHORT];
+        match short.get_mut(..bytes.len()) {
+            Some(head) => {
+                head.copy_from_slice(bytes);
+                Self::Short(bytes.len() as u8, short)
+            }
+            None => Self::Long(bytes.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Short(len, b) => b.get(..usize::from(*len)).unwrap_or_default(),
+            Self::Long(b) => b,
+        }
+    }
+}
+
+// Hashes and compares as its bytes, so that the table is looked up with a slice.
+impl Hash for NameKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for NameKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
 /// Query counts per name (ASCII case-insensitive), bounded; see the module docs.
 #[derive(Clone, Debug)]
 pub struct NameCounts {
-    map: HashMap<Box<[u8]>, u64, FastState>,
+    map: HashMap<NameKey, u64, FastState>,
     cap: usize,
     /// The largest count dropped by pruning: shown counts may be short by this much.
     max_error: u64,
@@ -301,7 +345,7 @@ impl NameCounts {
         if self.map.len() >= self.cap {
             self.prune();
         }
-        self.map.insert(self.buf.clone().into_boxed_slice(), 1);
+        self.map.insert(NameKey::new(&self.buf), 1);
     }
 
     /// Drops the half of the table with the smallest counts.
@@ -352,7 +396,7 @@ impl NameCounts {
     /// ties by name. (Which of several names tied at the cut-off make it is decided in
     /// wire order, so that no string is built for names that are not shown.)
     pub fn top(&self, n: usize) -> Vec<(&[u8], u64)> {
-        let mut v: Vec<(&[u8], u64)> = self.map.iter().map(|(k, c)| (&k[..], *c)).collect();
+        let mut v: Vec<(&[u8], u64)> = self.map.iter().map(|(k, c)| (k.as_bytes(), *c)).collect();
         if n < v.len() {
             v.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
             v.truncate(n);
@@ -816,6 +860,25 @@ mod tests {
             names,
             ["www.example.", ".", "mail.example."].map(String::from)
         );
+    }
+
+    #[test]
+    fn short_and_long_names_are_counted_alike() {
+        // Wire labels of 30 bytes (held in the slot) and 31 (held apart).
+        let short = b"\x1dabcdefghijklmnopqrstuvwxyzabc\x00";
+        let long = b"\x1eabcdefghijklmnopqrstuvwxyzabcd\x00";
+        assert!(matches!(NameKey::new(&short[..30]), NameKey::Short(30, _)));
+        assert!(matches!(NameKey::new(&long[..31]), NameKey::Long(_)));
+        let mut c = NameCounts::new(10);
+        for _ in 0..3 {
+            add(&mut c, short);
+            add(&mut c, long);
+        }
+        add(&mut c, b"\x1dABCDEFGHIJKLMNOPQRSTUVWXYZABC\x00");
+        assert_eq!(c.distinct(), 2);
+        let top = c.top(2);
+        assert_eq!(top[0], (&short[..30], 4));
+        assert_eq!(top[1], (&long[..31], 3));
     }
 
     #[test]
