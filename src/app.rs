@@ -208,6 +208,8 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
             multi_file,
         )),
         Format::Json => Box::new(JsonSink::new(out, settings.listing)),
+        // Rendering is most of the work: on its own thread when there are two cores.
+        Format::Ndjson if two_cores() => Box::new(NdjsonSink::threaded(out)),
         Format::Ndjson => Box::new(NdjsonSink::new(out)),
         Format::Html => Box::new(render::html::HtmlSink::new(
             out,
@@ -217,6 +219,11 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
         // `list` turns csv away before a sink is made.
         Format::Csv => Box::new(NdjsonSink::new(out)),
     }
+}
+
+/// Whether work can be spread over two threads (more than one core is available).
+fn two_cores() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 /// Prints a line on standard error; a closed stderr is ignored.
@@ -279,7 +286,7 @@ pub fn read_with(
     let mut summary = Summary::default();
     // Reading and decoding on one core, pairing and output on another (when
     // there are two): see `pipeline`.
-    let threaded = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let threaded = two_cores();
     let mut worker = if want_messages {
         sink.split_worker()
     } else {
