@@ -243,6 +243,12 @@ impl Streams {
     }
 
     /// Closes flows idle for longer than the timeout (capture time).
+    /// Whether [`Streams::expire`] has anything to look at for `now`.
+    #[inline]
+    pub(crate) fn due(&self, now: Ts) -> bool {
+        !self.flows.is_empty() && now.secs != self.last_scan
+    }
+
     #[inline]
     pub(crate) fn expire(&mut self, now: Ts, stats: &mut Stats, diag: &mut dyn FnMut(Diagnostic)) {
         // Called per frame: the common case (no flow, or this second already
