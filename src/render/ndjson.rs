@@ -8,8 +8,9 @@
 //! When the rendering thread is [`AHEAD`] batches behind, the sink renders the
 //! next batch itself, so both threads render, and writes it after the
 //! thread's earlier chunks: the order is the order of the events. So at most
-//! `AHEAD` batches of [`BATCH`] events are held; rendered chunks are written
-//! as soon as the sink next runs, and all of them at `finish`.
+//! `AHEAD` batches of [`BATCH`] events (or [`BATCH_BYTES`] of messages) are
+//! held; rendered chunks are written as soon as the sink next runs, and all of
+//! them at `finish`.
 
 use std::io;
 use std::sync::mpsc;
@@ -22,8 +23,10 @@ use crate::error::Diagnostic;
 use crate::meta::MessageMeta;
 use crate::txn::Transaction;
 
-/// Events per batch handed to the rendering thread.
+/// Events per batch handed to the rendering thread...
 const BATCH: usize = 256;
+/// ... or message bytes (big messages: the copies held stay bounded, issue 7).
+const BATCH_BYTES: usize = 1 << 20;
 /// Batches handed to the rendering thread and not yet written, at most; past
 /// this the sink renders the next batch itself.
 const AHEAD: usize = 2;
@@ -83,6 +86,8 @@ pub(super) struct Renderer {
     chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
     thread: Option<JoinHandle<()>>,
     pending: Vec<Event>,
+    /// Message bytes held by `pending`.
+    pending_bytes: usize,
     /// Batches sent whose chunks are not written yet.
     in_flight: usize,
     /// The run's files as last seen (names are only ever added, so the newest
@@ -130,6 +135,7 @@ impl Renderer {
             chunks: chunks_rx,
             thread: Some(thread),
             pending: Vec::with_capacity(BATCH),
+            pending_bytes: 0,
             in_flight: 0,
             files: Files::default(),
             files_unsent: false,
@@ -144,8 +150,17 @@ impl Renderer {
             self.files = files.clone();
             self.files_unsent = true;
         }
+        self.pending_bytes += match &ev {
+            Event::Message(_, bytes) => bytes.len(),
+            Event::Transaction(t) => [&t.query, &t.response]
+                .into_iter()
+                .flatten()
+                .map(|m| m.bytes.len())
+                .sum(),
+            Event::Files(_) | Event::Diagnostic(_) => 0,
+        };
         self.pending.push(ev);
-        if self.pending.len() >= BATCH {
+        if self.pending.len() >= BATCH || self.pending_bytes >= BATCH_BYTES {
             self.flush_batch(out)?;
         }
         self.write_ready(out)
@@ -184,6 +199,7 @@ impl Renderer {
     /// thread has rendered before it): both threads render, in order.
     fn flush_batch(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
         let mut batch = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
+        self.pending_bytes = 0;
         if self.in_flight < AHEAD {
             if self.files_unsent {
                 self.files_unsent = false;
@@ -335,6 +351,38 @@ mod tests {
             assert!(*a == *b, "{name}: the same bytes");
             assert!(String::from_utf8_lossy(&a).contains("second.pcap"));
         }
+    }
+
+    #[test]
+    fn big_messages_are_handed_over_in_smaller_batches() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/dns.pcapng");
+        let a = analyze(&path, &Settings::default()).unwrap();
+        let mut files = Files::default();
+        files.list.push(a.info.clone());
+        // A query with 60 000 trailing bytes: 40 of them are 2.4 MB of messages.
+        let mut big = a.transactions[0].clone();
+        if let Some(q) = big.query.as_mut() {
+            q.bytes.resize(q.bytes.len() + 60_000, 0);
+        }
+        let here = Shared::default();
+        let threaded = Shared::default();
+        let mut one = NdjsonSink::new(Box::new(here.clone()));
+        let mut two = NdjsonSink::threaded(Box::new(threaded.clone()));
+        for _ in 0..40 {
+            one.transaction(&files, &big).unwrap();
+            two.transaction(&files, &big).unwrap();
+        }
+        one.finish(&files, &Summary::default()).unwrap();
+        two.finish(&files, &Summary::default()).unwrap();
+        let r = two.renderer.as_ref().unwrap();
+        // 40 events, far fewer than BATCH, yet at least 3 batches by bytes.
+        assert!(
+            r.sent + r.rendered_here >= 3,
+            "{} {}",
+            r.sent,
+            r.rendered_here
+        );
+        assert!(*here.0.borrow() == *threaded.0.borrow());
     }
 
     /// Accepts `left` bytes, then fails as a closed pipe does.
