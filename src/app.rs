@@ -5,13 +5,14 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::capture::{self, CaptureReader, Timestamp};
+use crate::capture::{self, CaptureReader};
 use crate::check::{self, report::ReportSink};
 use crate::cli::{CheckArgs, CheckFormat, Cli, ColorWhen, Command, CommonArgs, Format, OutputArgs};
-use crate::dns::{self, Entry};
+use crate::dns;
 use crate::error::{Diagnostic, Error, ExitCode, Layer};
 use crate::meta::{MessageMeta, StoredMessage};
-use crate::net::{self, NetEvent};
+use crate::net;
+use crate::pipeline::{self, Item, MessageWorker};
 use crate::progress::Progress;
 use crate::render::{
     self, table::TableSink, FileInfo, Files, JsonSink, Listing, NdjsonSink, Sink, Summary,
@@ -171,7 +172,7 @@ fn is_capture_name(path: &Path) -> bool {
 
 fn open_input(input: &Input) -> Result<CaptureReader, Error> {
     let path = PathBuf::from(input.display());
-    let reader: Box<dyn Read> = match input {
+    let reader: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(io::stdin()),
         Input::Path(p) => Box::new(File::open(p).map_err(|source| Error::Io {
             path: path.clone(),
@@ -207,6 +208,8 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
             multi_file,
         )),
         Format::Json => Box::new(JsonSink::new(out, settings.listing)),
+        // Rendering is most of the work: on its own thread when there are two cores.
+        Format::Ndjson if two_cores() => Box::new(NdjsonSink::threaded(out)),
         Format::Ndjson => Box::new(NdjsonSink::new(out)),
         Format::Html => Box::new(render::html::HtmlSink::new(
             out,
@@ -216,6 +219,11 @@ fn make_sink(settings: &Settings, multi_file: bool) -> Box<dyn Sink> {
         // `list` turns csv away before a sink is made.
         Format::Csv => Box::new(NdjsonSink::new(out)),
     }
+}
+
+/// Whether work can be spread over two threads (more than one core is available).
+fn two_cores() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 /// Prints a line on standard error; a closed stderr is ignored.
@@ -276,6 +284,14 @@ pub fn read_with(
     let mut progress = Progress::new(progress_wanted(settings), total_size(&inputs), inputs.len());
     let mut files = Files::default();
     let mut summary = Summary::default();
+    // Reading and decoding on one core, pairing and output on another (when
+    // there are two): see `pipeline`.
+    let threaded = two_cores();
+    let mut worker = if want_messages {
+        sink.split_worker()
+    } else {
+        None
+    };
     for (idx, input) in inputs.iter().enumerate() {
         progress.start_file(idx);
         let idx = u32::try_from(idx).unwrap_or(u32::MAX);
@@ -284,7 +300,7 @@ pub fn read_with(
             ..FileInfo::default()
         });
         summary.files += 1;
-        let mut reader = match open_input(input) {
+        let reader = match open_input(input) {
             Ok(r) => r,
             Err(e) => {
                 eprint_line(&e.to_string());
@@ -308,11 +324,11 @@ pub fn read_with(
             want_messages,
             want_transactions,
             detail: None,
-            frame_not_dns: false,
+            worker_split: false,
             evicted_reported: false,
             progress: Some(&mut progress),
         };
-        run.read(&mut reader);
+        worker = run.read(reader, threaded, worker.take());
         if let Some(e) = run.io_error {
             return Err(Error::Io {
                 path: PathBuf::from("<stdout>"),
@@ -321,6 +337,9 @@ pub fn read_with(
         }
     }
     progress.finish();
+    if let Some(w) = worker {
+        sink.join_worker(w);
+    }
     if let Err(e) = sink.finish(&files, &summary) {
         return Err(Error::Io {
             path: PathBuf::from("<stdout>"),
@@ -351,8 +370,8 @@ struct FileRun<'r> {
     want_transactions: bool,
     /// Keep what `analyze` reports beyond messages and transactions.
     detail: Option<Detail>,
-    /// The decoder reported the current frame as carrying no DNS.
-    frame_not_dns: bool,
+    /// The sink's per-message work runs on the reading side (`pipeline::MessageWorker`).
+    worker_split: bool,
     /// The first early close of open transactions (a bound) was reported.
     evicted_reported: bool,
     /// Progress on stderr (`list` only).
@@ -373,7 +392,14 @@ impl FileRun<'_> {
         &mut self.files.list[idx]
     }
 
-    fn read(&mut self, reader: &mut CaptureReader) {
+    /// Reads one capture: on a second thread when `threaded` (the reading half,
+    /// see `pipeline`), here otherwise. Returns the message worker, if any.
+    fn read(
+        &mut self,
+        reader: CaptureReader,
+        threaded: bool,
+        worker: Option<Box<dyn MessageWorker>>,
+    ) -> Option<Box<dyn MessageWorker>> {
         let format = match reader.format() {
             capture::FileFormat::Pcapng => "pcapng".to_string(),
             capture::FileFormat::Pcap { .. } => "pcap".to_string(),
@@ -381,64 +407,115 @@ impl FileRun<'_> {
         let compressed = reader.compressed();
         self.info().format = Some(format);
         self.info().compressed = compressed;
-        let mut decoder = net::Decoder::new(self.settings.net.clone());
-        while let Some(event) = reader.next_event() {
-            match event {
-                capture::Event::Frame(frame) => {
-                    self.summary.frames += 1;
-                    let info = self.info();
-                    info.frames += 1;
-                    if info.first_ts.is_none() {
-                        info.first_ts = Some(frame.ts);
-                    }
-                    let ts = net::Ts {
-                        secs: frame.ts.secs,
-                        nanos: frame.ts.nanos,
-                    };
-                    self.frame_not_dns = false;
-                    decoder.on_frame(
-                        frame.link.0,
-                        frame.number,
-                        ts,
-                        frame.data,
-                        frame.orig_len,
-                        &mut |ev| self.on_net_event(ev),
-                    );
-                    if self.frame_not_dns {
-                        if let Some(detail) = self
-                            .detail
-                            .as_mut()
-                            .filter(|d| d.selection.keeps_non_dns(frame.number))
-                        {
-                            detail.non_dns.push(NonDnsFrame {
-                                frame: frame.number,
-                                kind: net::describe_frame(frame.link.0, frame.data),
-                            });
-                        }
-                    }
+        self.worker_split = worker.is_some();
+        let reading = pipeline::Reader::new(
+            self.file,
+            reader,
+            self.settings.net.clone(),
+            self.detail.is_some(),
+            worker,
+        );
+        let mut consume = |batch: &pipeline::Batch| self.consume(batch);
+        let worker = if threaded {
+            std::thread::scope(|scope| reading.run_threaded(scope, &mut consume))
+        } else {
+            reading.run_here(&mut consume)
+        };
+        if self.io_error.is_none() {
+            self.finish();
+        }
+        worker
+    }
+
+    /// Handles one batch of the reading half's items; false to stop reading.
+    fn consume(&mut self, batch: &pipeline::Batch) -> bool {
+        for item in &batch.items {
+            if self.io_error.is_some() {
+                return false;
+            }
+            self.on_item(batch, item);
+            if let (Item::Frame { .. }, Some(p)) = (item, self.progress.as_deref_mut()) {
+                p.tick(batch.source_bytes, self.summary.messages);
+            }
+        }
+        self.io_error.is_none()
+    }
+
+    fn on_item(&mut self, batch: &pipeline::Batch, item: &Item) {
+        match item {
+            Item::Frame { ts } => {
+                self.summary.frames += 1;
+                let info = self.info();
+                info.frames += 1;
+                if info.first_ts.is_none() {
+                    info.first_ts = Some(*ts);
                 }
-                capture::Event::Diagnostic(d) => {
-                    if d.fatal {
-                        self.info().truncated = Some(d.message.clone());
-                    }
-                    self.diagnostic(Diagnostic {
-                        file: self.file,
-                        frame: d.frame,
-                        layer: Layer::Capture,
-                        file_offset: Some(d.offset),
-                        dns_offset: None,
-                        message: d.message,
+            }
+            Item::Dns {
+                meta,
+                bytes,
+                problem,
+            } => self.on_dns(meta, batch.slice(bytes), *problem),
+            Item::NotDns => self.summary.non_dns_frames += 1,
+            Item::NonDnsFrame { frame, kind } => {
+                if let Some(detail) = self
+                    .detail
+                    .as_mut()
+                    .filter(|d| d.selection.keeps_non_dns(*frame))
+                {
+                    detail.non_dns.push(NonDnsFrame {
+                        frame: *frame,
+                        kind: kind.clone(),
                     });
                 }
             }
-            if self.io_error.is_some() {
-                return;
+            Item::NetDiagnostic(d) => self.diagnostic(Diagnostic {
+                file: self.file,
+                frame: Some(d.frame),
+                layer: Layer::Network,
+                file_offset: None,
+                dns_offset: None,
+                message: d.message.clone(),
+            }),
+            Item::CaptureDiagnostic(d) => {
+                if d.fatal {
+                    self.info().truncated = Some(d.message.clone());
+                }
+                self.diagnostic(Diagnostic {
+                    file: self.file,
+                    frame: d.frame,
+                    layer: Layer::Capture,
+                    file_offset: Some(d.offset),
+                    dns_offset: None,
+                    message: d.message.clone(),
+                });
             }
-            if let Some(p) = self.progress.as_deref_mut() {
-                p.tick(reader.source_bytes_read(), self.summary.messages);
-            }
+            Item::IcmpError {
+                frame,
+                ts,
+                reporter,
+                kind,
+                src,
+                dst,
+                sport,
+                dport,
+                quoted,
+            } => self.on_icmp_error(
+                txn::IcmpNote {
+                    frame: *frame,
+                    ts: *ts,
+                    reporter: *reporter,
+                    kind,
+                },
+                (*src, *sport),
+                (*dst, *dport),
+                batch.slice(quoted),
+            ),
         }
-        decoder.finish(&mut |ev| self.on_net_event(ev));
+    }
+
+    /// The end of a file: what is still open is paired and written.
+    fn finish(&mut self) {
         let sink = &mut *self.sink;
         let files = &*self.files;
         let mut io_error = None;
@@ -499,147 +576,84 @@ impl FileRun<'_> {
         });
     }
 
-    fn on_net_event(&mut self, ev: NetEvent<'_>) {
-        if self.io_error.is_some() {
-            return;
+    fn on_icmp_error(
+        &mut self,
+        note: txn::IcmpNote,
+        client: (std::net::IpAddr, u16),
+        server: (std::net::IpAddr, u16),
+        quoted: &[u8],
+    ) {
+        self.summary.icmp_errors += 1;
+        let id = quoted.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        if let Some(detail) = self.detail.as_mut() {
+            detail.icmp_errors.push(IcmpError {
+                note,
+                client,
+                server,
+                id,
+            });
         }
-        match ev {
-            NetEvent::Dns(p) => self.on_dns(&p),
-            NetEvent::NotDns => {
-                self.summary.non_dns_frames += 1;
-                self.frame_not_dns = true;
-            }
-            NetEvent::Diagnostic(d) => self.diagnostic(Diagnostic {
+        let matched =
+            self.want_transactions && self.pairer.on_icmp_error(note, client, server, quoted);
+        // Unmatched (its query was not captured, or it quotes a
+        // response nobody is waiting for): say so, never drop it.
+        if !matched {
+            let id = id.map_or(String::new(), |id| format!(" (ID 0x{id:04x})"));
+            self.diagnostic(Diagnostic {
                 file: self.file,
-                frame: Some(d.frame),
+                frame: Some(note.frame),
                 layer: Layer::Network,
                 file_offset: None,
                 dns_offset: None,
-                message: d.message,
-            }),
-            NetEvent::IcmpError {
-                frame,
-                ts,
-                reporter,
-                kind,
-                quoted,
-            } => {
-                self.summary.icmp_errors += 1;
-                let note = txn::IcmpNote {
-                    frame,
-                    ts: Timestamp {
-                        secs: ts.secs,
-                        nanos: ts.nanos,
-                    },
-                    reporter,
-                    kind,
-                };
-                let id = quoted
-                    .payload
-                    .get(..2)
-                    .map(|b| u16::from_be_bytes([b[0], b[1]]));
-                if let Some(detail) = self.detail.as_mut() {
-                    detail.icmp_errors.push(IcmpError {
-                        note,
-                        client: (quoted.src, quoted.sport),
-                        server: (quoted.dst, quoted.dport),
-                        id,
-                    });
-                }
-                let matched = self.want_transactions
-                    && self.pairer.on_icmp_error(
-                        note,
-                        (quoted.src, quoted.sport),
-                        (quoted.dst, quoted.dport),
-                        quoted.payload,
-                    );
-                // Unmatched (its query was not captured, or it quotes a
-                // response nobody is waiting for): say so, never drop it.
-                if !matched {
-                    let id = id.map_or(String::new(), |id| format!(" (ID 0x{id:04x})"));
-                    self.diagnostic(Diagnostic {
-                        file: self.file,
-                        frame: Some(frame),
-                        layer: Layer::Network,
-                        file_offset: None,
-                        dns_offset: None,
-                        message: format!(
-                            "ICMP {kind} from {reporter} quoting a DNS message{id} from {}:{} to {}:{}",
-                            quoted.src, quoted.sport, quoted.dst, quoted.dport
-                        ),
-                    });
-                }
-            }
+                message: format!(
+                    "ICMP {} from {} quoting a DNS message{id} from {}:{} to {}:{}",
+                    note.kind, note.reporter, client.0, client.1, server.0, server.1
+                ),
+            });
         }
     }
 
-    fn on_dns(&mut self, p: &net::DnsPayload<'_>) {
+    /// One DNS message; `problem` is what the reading half's walk found.
+    fn on_dns(&mut self, meta: &MessageMeta, payload: &[u8], problem: Option<dns::Error>) {
         self.summary.messages += 1;
         self.info().dns_messages += 1;
-        let meta = MessageMeta {
-            file: self.file,
-            frame: p.frame,
-            ts: Timestamp {
-                secs: p.ts.secs,
-                nanos: p.ts.nanos,
-            },
-            src: p.src,
-            dst: p.dst,
-            sport: p.sport,
-            dport: p.dport,
-            transport: p.transport,
-            port_kind: p.port_kind,
-            cut: p.cut,
-        };
-        let problem = match dns::Message::parse(p.payload) {
-            Ok(msg) => {
-                if msg.header().qr() {
-                    self.summary.responses += 1;
-                } else {
-                    self.summary.queries += 1;
-                }
-                let problem = first_problem(&msg);
-                if self.want_messages {
-                    if let Err(e) = self.sink.message(self.files, &meta, p.payload) {
-                        self.io_error.get_or_insert(e);
-                    }
-                }
-                {
-                    if self.want_transactions {
-                        let sink = &mut *self.sink;
-                        let files = &*self.files;
-                        let mut io_error = None;
-                        self.pairer.on_message(meta, &msg, &mut |t| {
-                            if io_error.is_none() {
-                                io_error = sink.transaction(files, &t).err();
-                            }
-                        });
-                        if let Some(e) = io_error {
-                            self.io_error.get_or_insert(e);
-                        }
-                        if !self.evicted_reported && self.pairer.counts().evicted > 0 {
-                            self.evicted_reported = true;
-                            self.report_eviction(p.frame);
-                        }
-                    }
-                }
-                problem
+        // The sink's per-message work was done on the reading side.
+        let to_sink = self.want_messages && !self.worker_split;
+        if to_sink {
+            if let Err(e) = self.sink.message(self.files, meta, payload) {
+                self.io_error.get_or_insert(e);
             }
-            Err(e) => {
-                if self.want_messages {
-                    if let Err(e) = self.sink.message(self.files, &meta, p.payload) {
-                        self.io_error.get_or_insert(e);
-                    }
-                }
-                Some(e)
+        }
+        if let Ok(msg) = dns::Message::parse(payload) {
+            if msg.header().qr() {
+                self.summary.responses += 1;
+            } else {
+                self.summary.queries += 1;
             }
-        };
+            if self.want_transactions {
+                let sink = &mut *self.sink;
+                let files = &*self.files;
+                let mut io_error = None;
+                self.pairer.on_message(*meta, &msg, &mut |t| {
+                    if io_error.is_none() {
+                        io_error = sink.transaction(files, &t).err();
+                    }
+                });
+                if let Some(e) = io_error {
+                    self.io_error.get_or_insert(e);
+                }
+                if !self.evicted_reported && self.pairer.counts().evicted > 0 {
+                    self.evicted_reported = true;
+                    self.report_eviction(meta.frame);
+                }
+            }
+        }
         if let Some(e) = problem {
-            let message = if p.cut {
+            let message = if meta.cut {
                 self.summary.cut += 1;
                 format!(
                     "DNS message cut by the capture's snaplen after {} bytes ({e})",
-                    p.payload.len()
+                    payload.len()
                 )
             } else {
                 self.summary.malformed += 1;
@@ -647,7 +661,7 @@ impl FileRun<'_> {
             };
             self.diagnostic(Diagnostic {
                 file: self.file,
-                frame: Some(p.frame),
+                frame: Some(meta.frame),
                 layer: Layer::Dns,
                 file_offset: None,
                 dns_offset: Some(usize::from(e.offset)),
@@ -655,23 +669,6 @@ impl FileRun<'_> {
             });
         }
     }
-}
-
-/// The first thing wrong in a message: a walk error, or a record whose RDATA
-/// does not decode.
-fn first_problem(msg: &dns::Message<'_>) -> Option<dns::Error> {
-    for entry in msg.entries() {
-        match entry {
-            Ok(Entry::Record(_, r)) => {
-                if let Err(e) = r.data() {
-                    return Some(e);
-                }
-            }
-            Ok(Entry::Question(_)) => {}
-            Err(e) => return Some(e),
-        }
-    }
-    None
 }
 
 /// A frame that carries no DNS, and what it is ("ARP", "TCP a:443 → b:5555").
@@ -838,7 +835,7 @@ pub fn analyze_selected(
 /// Like [`analyze`], for capture bytes from any reader (a file already in
 /// memory, a fuzzer's input). `name` stands for the file in diagnostics.
 /// Fails only when the bytes are not a capture (or cannot be read at all).
-pub fn analyze_reader<R: Read + 'static>(
+pub fn analyze_reader<R: Read + Send + 'static>(
     input: R,
     name: &str,
     settings: &Settings,
@@ -855,7 +852,7 @@ pub fn analyze_reader<R: Read + 'static>(
 }
 
 fn analyze_capture(
-    mut reader: CaptureReader,
+    reader: CaptureReader,
     name: &str,
     settings: &Settings,
     selection: Selection,
@@ -890,11 +887,11 @@ fn analyze_capture(
                 selection,
                 ..Detail::default()
             }),
-            frame_not_dns: false,
+            worker_split: false,
             evicted_reported: false,
             progress: None,
         };
-        run.read(&mut reader);
+        run.read(reader, false, None);
         run.detail.take().unwrap_or_default()
     };
     Analysis {

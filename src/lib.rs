@@ -5,6 +5,9 @@
 //! format) → `txn` (query/response pairing) → `render` (tables, JSON).
 //! `meta` is the small type that carries a message's context between them;
 //! `app` wires the layers for each subcommand; `cli` holds the argument model.
+//! `pipeline` is the reading half of a run (capture, `net`, the DNS walk), which
+//! `app` runs on a thread of its own and hands batches of messages to the other
+//! half (pairing, aggregation, output) on the calling thread.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -17,6 +20,7 @@ pub mod error;
 pub mod hash;
 pub mod meta;
 pub mod net;
+pub mod pipeline;
 pub mod progress;
 pub mod render;
 pub mod stats;

@@ -344,10 +344,54 @@ impl fmt::Display for WireName<'_> {
     }
 }
 
+/// A name table's key: lowercased wire labels, held in the table's own slot when
+/// short (most names), so that a lookup does not chase a pointer to compare.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum NameKey {
+    Short(u8, [u8; NameKey::SHORT]),
+    Long(Box<[u8]>),
+}
+
+impl NameKey {
+    /// 30 bytes: with the length and the tag, 32 in all.
+    const SHORT: usize = 30;
+
+    fn new(bytes: &[u8]) -> Self {
+        let mut short = [0u8; Self::SHORT];
+        match short.get_mut(..bytes.len()) {
+            Some(head) => {
+                head.copy_from_slice(bytes);
+                Self::Short(bytes.len() as u8, short)
+            }
+            None => Self::Long(bytes.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Short(len, b) => b.get(..usize::from(*len)).unwrap_or_default(),
+            Self::Long(b) => b,
+        }
+    }
+}
+
+// Hashes and compares as its bytes, so that the table is looked up with a slice.
+impl Hash for NameKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for NameKey {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
 /// Query counts per name (ASCII case-insensitive), bounded; see the module docs.
 #[derive(Clone, Debug)]
 pub struct NameCounts {
-    map: HashMap<Box<[u8]>, u64, FastState>,
+    map: HashMap<NameKey, u64, FastState>,
     cap: usize,
     /// The largest count dropped by pruning: shown counts may be short by this much.
     max_error: u64,
@@ -383,7 +427,7 @@ impl NameCounts {
         if self.map.len() >= self.cap {
             self.prune();
         }
-        self.map.insert(self.buf.clone().into_boxed_slice(), 1);
+        self.map.insert(NameKey::new(&self.buf), 1);
     }
 
     /// Drops the half of the table with the smallest counts.
@@ -434,7 +478,7 @@ impl NameCounts {
     /// ties by name. (Which of several names tied at the cut-off make it is decided in
     /// wire order, so that no string is built for names that are not shown.)
     pub fn top(&self, n: usize) -> Vec<(&[u8], u64)> {
-        let mut v: Vec<(&[u8], u64)> = self.map.iter().map(|(k, c)| (&k[..], *c)).collect();
+        let mut v: Vec<(&[u8], u64)> = self.map.iter().map(|(k, c)| (k.as_bytes(), *c)).collect();
         if n < v.len() {
             v.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
             v.truncate(n);
@@ -577,6 +621,8 @@ impl Default for Config {
 /// Everything `stats` aggregates.
 #[derive(Clone, Debug)]
 pub struct Stats {
+    /// Table sizes.
+    config: Config,
     /// Queries by QTYPE (of the first question).
     pub qtypes: Tally<u16>,
     /// Responses by RCODE (extended by EDNS).
@@ -612,6 +658,7 @@ impl Default for Stats {
 impl Stats {
     pub fn new(cfg: Config) -> Self {
         Self {
+            config: cfg,
             qtypes: Tally::new(cfg.tally_cap),
             rcodes: Tally::new(cfg.tally_cap),
             opcodes: Tally::new(cfg.tally_cap),
@@ -628,9 +675,50 @@ impl Stats {
         }
     }
 
+    /// The table sizes this was made with.
+    pub fn config(&self) -> Config {
+        self.config
+    }
+
+    /// Takes the tables that [`Stats::on_message`] fills from `other` (which
+    /// counted the messages while this one counted the transactions).
+    pub fn take_message_tables(&mut self, other: Self) {
+        self.qtypes = other.qtypes;
+        self.rcodes = other.rcodes;
+        self.opcodes = other.opcodes;
+        self.transports = other.transports;
+        self.no_data = other.no_data;
+        self.names = other.names;
+        self.nxdomain_names = other.nxdomain_names;
+    }
+
     /// Counts one DNS message whose header parsed.
     pub fn on_message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>) {
         let h = msg.header();
+        let question = match msg.first_question() {
+            Some(Ok(q)) => Some(q),
+            _ => None,
+        };
+        // The extended RCODE needs the OPT record, at the end of the message: walk
+        // only when there is an additional section to find it in.
+        let rcode = if h.qr() && h.arcount > 0 {
+            msg.rcode()
+        } else {
+            h.rcode()
+        };
+        self.count_message(meta, &h, question.as_ref(), rcode);
+    }
+
+    /// [`Stats::on_message`] for a message already walked: its header, first
+    /// question (when it parses) and RCODE (extended by EDNS, as
+    /// `dns::Message::rcode` finds it).
+    pub fn count_message(
+        &mut self,
+        meta: &MessageMeta,
+        h: &dns::Header,
+        question: Option<&dns::Question<'_>>,
+        rcode: Rcode,
+    ) {
         let v6 = meta.src.is_ipv6();
         let t = &mut self.transports;
         match (meta.transport, v6) {
@@ -640,27 +728,16 @@ impl Stats {
             (Transport::Tcp, true) => t.tcp6 += 1,
         }
         self.opcodes.add(h.opcode().0);
-        let question = match msg.first_question() {
-            Some(Ok(q)) => Some(q),
-            _ => None,
-        };
         if h.qr() {
-            // The extended RCODE needs the OPT record, at the end of the message: walk
-            // only when there is an additional section to find it in.
-            let rcode = if h.arcount > 0 {
-                msg.rcode()
-            } else {
-                h.rcode()
-            };
             self.rcodes.add(rcode.0);
             if rcode == Rcode::NXDOMAIN {
-                if let Some(q) = &question {
+                if let Some(q) = question {
                     self.nxdomain_names.add(&q.name);
                 }
             } else if rcode == Rcode::NOERROR && h.ancount == 0 {
                 self.no_data += 1;
             }
-        } else if let Some(q) = &question {
+        } else if let Some(q) = question {
             self.qtypes.add(q.qtype.0);
             self.names.add(&q.name);
         }
@@ -874,6 +951,43 @@ mod tests {
         assert_eq!(t.sorted(), vec![(1, 2), (2, 1)]);
     }
 
+    fn meta() -> MessageMeta {
+        MessageMeta {
+            file: 0,
+            frame: 1,
+            ts: crate::capture::Timestamp::new(1_700_000_000, 0),
+            src: IpAddr::from([192, 0, 2, 1]),
+            dst: IpAddr::from([192, 0, 2, 53]),
+            sport: 40000,
+            dport: 53,
+            transport: Transport::Udp,
+            port_kind: crate::net::PortKind::Dns53,
+            cut: false,
+        }
+    }
+
+    #[test]
+    fn message_tables_counted_apart_are_taken_back_whole() {
+        let q = query(b"\x03www\x07example\x00");
+        let msg = dns::Message::parse(&q).unwrap();
+        let mut apart = Stats::default();
+        apart.on_message(&meta(), &msg);
+        apart.on_message(&meta(), &msg);
+        let mut whole = Stats::default();
+        whole.status.answered = 5; // counted on the other side: kept
+        whole.take_message_tables(apart);
+        assert_eq!(whole.qtypes.get(&1), 2);
+        assert_eq!(whole.opcodes.get(&0), 2);
+        assert_eq!(whole.transports.udp4, 2);
+        assert_eq!(whole.names.total(), 2);
+        assert_eq!(
+            WireName(whole.names.top(1)[0].0).to_string(),
+            "www.example."
+        );
+        assert_eq!(whole.status.answered, 5);
+        assert_eq!(whole.config().name_cap, DEFAULT_NAME_CAP);
+    }
+
     /// A message with one question for `name` (wire labels), for name tests.
     fn query(name: &[u8]) -> Vec<u8> {
         let mut m = vec![0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
@@ -907,6 +1021,25 @@ mod tests {
             names,
             ["www.example.", ".", "mail.example."].map(String::from)
         );
+    }
+
+    #[test]
+    fn short_and_long_names_are_counted_alike() {
+        // Wire labels of 30 bytes (held in the slot) and 31 (held apart).
+        let short = b"\x1dabcdefghijklmnopqrstuvwxyzabc\x00";
+        let long = b"\x1eabcdefghijklmnopqrstuvwxyzabcd\x00";
+        assert!(matches!(NameKey::new(&short[..30]), NameKey::Short(30, _)));
+        assert!(matches!(NameKey::new(&long[..31]), NameKey::Long(_)));
+        let mut c = NameCounts::new(10);
+        for _ in 0..3 {
+            add(&mut c, short);
+            add(&mut c, long);
+        }
+        add(&mut c, b"\x1dABCDEFGHIJKLMNOPQRSTUVWXYZABC\x00");
+        assert_eq!(c.distinct(), 2);
+        let top = c.top(2);
+        assert_eq!(top[0], (&short[..30], 4));
+        assert_eq!(top[1], (&long[..31], 3));
     }
 
     #[test]

@@ -27,6 +27,7 @@
 //! nothing earlier is still open, so memory is bounded by the transactions open in
 //! one window of capture time (and by `max_open`), not by the file's size.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::IpAddr;
@@ -203,12 +204,12 @@ struct QuestionKey {
 /// For `Config::question_only`: writes into `out` the message's header and first
 /// question, with QDCOUNT 1 (0 when the question does not parse) and the other
 /// counts 0, so that the copy is itself a well-formed message.
-fn question_only_into(msg: &dns::Message<'_>, out: &mut Vec<u8>) {
+/// `question_end`: where the first question ends, when it parses.
+fn question_only_into(msg: &dns::Message<'_>, question_end: Option<usize>, out: &mut Vec<u8>) {
     let bytes = msg.as_bytes();
-    let mut entries = msg.entries();
-    let (end, qdcount) = match entries.next() {
-        Some(Ok(dns::Entry::Question(_))) => (entries.offset(), 1u8),
-        _ => (dns::HEADER_LEN, 0),
+    let (end, qdcount) = match question_end {
+        Some(end) => (end, 1u8),
+        None => (dns::HEADER_LEN, 0),
     };
     out.clear();
     out.extend_from_slice(bytes.get(..end).unwrap_or(bytes));
@@ -240,14 +241,23 @@ impl QuestionKey {
 /// The top bit of an mDNS QCLASS (unicast response) or CLASS (cache flush).
 const MDNS_CLASS_BIT: u16 = 0x8000;
 
-fn question_key(msg: &dns::Message<'_>, mdns: bool) -> Option<QuestionKey> {
-    let q = msg.first_question()?.ok()?;
+/// The first question of a message (as `Message::first_question` finds it) and
+/// where it ends, in one step of the walk.
+fn first_question<'a>(msg: &dns::Message<'a>) -> Option<(dns::Question<'a>, usize)> {
+    let mut entries = msg.entries();
+    match entries.next() {
+        Some(Ok(dns::Entry::Question(q))) => Some((q, entries.offset())),
+        _ => None,
+    }
+}
+
+fn question_key(q: &dns::Question<'_>, mdns: bool) -> QuestionKey {
     let class = if mdns {
         q.qclass.0 & !MDNS_CLASS_BIT
     } else {
         q.qclass.0
     };
-    Some(QuestionKey::new(&q.name, q.qtype, class))
+    QuestionKey::new(&q.name, q.qtype, class)
 }
 
 /// For mDNS: the questions of a query, or what a response answers (its
@@ -418,13 +428,14 @@ impl Pairer {
         }
         let header = msg.header();
         let mdns = meta.port_kind == PortKind::Mdns;
-        let question = question_key(msg, mdns);
+        let first = first_question(msg);
+        let question = first.as_ref().map(|(q, _)| question_key(q, mdns));
         let keys = if mdns { mdns_keys(msg) } else { Vec::new() };
         let is_response = header.qr();
         let key = key_of(&meta, header.id, is_response);
         let mut scratch = std::mem::take(&mut self.scratch);
         let bytes = if self.cfg.question_only {
-            question_only_into(msg, &mut scratch);
+            question_only_into(msg, first.map(|(_, end)| end), &mut scratch);
             scratch.as_slice()
         } else {
             msg.as_bytes()
@@ -547,8 +558,11 @@ impl Pairer {
                 break;
             }
             self.tombstone_queue.pop_front();
-            if self.tombstones.get(&hash) == Some(&t) {
-                self.tombstones.remove(&hash);
+            // One probe: remove it unless a newer answer renewed it.
+            if let Entry::Occupied(e) = self.tombstones.entry(hash) {
+                if *e.get() == t {
+                    e.remove();
+                }
             }
         }
     }
@@ -845,12 +859,17 @@ impl Pairer {
         out: &mut dyn FnMut(Transaction),
     ) {
         self.held_bytes = self.held_bytes.saturating_sub(cost(&slot.txn));
-        if self.newest.get(&slot.key) == Some(&seq) {
-            // An older slot with the same key may still be open.
-            match slot.prev_same_key.filter(|&p| self.slot(p).is_some()) {
-                Some(prev) => self.newest.insert(slot.key, prev),
-                None => self.newest.remove(&slot.key),
-            };
+        // One probe: an older slot with the same key may still be open.
+        let prev = slot.prev_same_key.filter(|&p| self.slot(p).is_some());
+        if let Entry::Occupied(mut e) = self.newest.entry(slot.key) {
+            if *e.get() == seq {
+                match prev {
+                    Some(prev) => *e.get_mut() = prev,
+                    None => {
+                        e.remove();
+                    }
+                }
+            }
         }
         if slot.txn.status == Status::Answered {
             if let Some(at) = slot.answered_at.filter(|&t| self.within_window(t)) {

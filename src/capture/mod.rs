@@ -65,10 +65,10 @@ mod time;
 pub use linktype::LinkType;
 pub use time::Timestamp;
 
-use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read};
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Initial size of the read buffer.
 pub const INITIAL_BUFFER: usize = 64 * 1024;
@@ -248,7 +248,7 @@ pub struct CaptureReader {
     queued: Option<FrameMeta>,
     done: bool,
     /// Bytes taken from the caller's reader (compressed, for .gz).
-    source_bytes: Rc<Cell<u64>>,
+    source_bytes: Arc<AtomicU64>,
 }
 
 enum Kind {
@@ -276,11 +276,11 @@ impl CaptureReader {
     /// modified `34 cd b2 a1`/`a1 b2 cd 34`) or pcapng (`0a 0d 0d 0a`).
     /// No `BufReader` is needed: reads go straight into the reader's own
     /// buffer, in chunks of up to 64 KiB (or the size of a larger record).
-    pub fn new<R: Read + 'static>(input: R) -> Result<Self, OpenError> {
-        let source_bytes = Rc::new(Cell::new(0));
+    pub fn new<R: Read + Send + 'static>(input: R) -> Result<Self, OpenError> {
+        let source_bytes = Arc::new(AtomicU64::new(0));
         let mut input = Input::new(Box::new(Counting {
             inner: input,
-            count: Rc::clone(&source_bytes),
+            count: Arc::clone(&source_bytes),
         }));
         let mut compressed = false;
         // 8 bytes: enough for every magic, and for the "not a capture" message.
@@ -353,7 +353,7 @@ impl CaptureReader {
     /// for a progress display. Runs ahead of what was handed out by at most
     /// one buffer.
     pub fn source_bytes_read(&self) -> u64 {
-        self.source_bytes.get()
+        self.source_bytes.load(Ordering::Relaxed)
     }
 
     /// Frame numbers used so far (the last frame's number), including
@@ -517,13 +517,13 @@ pub(crate) enum Fill {
 /// Counts the bytes read from the caller's reader.
 struct Counting<R> {
     inner: R,
-    count: Rc<Cell<u64>>,
+    count: Arc<AtomicU64>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.set(self.count.get().saturating_add(n as u64));
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -560,7 +560,7 @@ impl std::error::Error for GzipError {
 /// The read buffer: `buf[start..end]` holds unconsumed bytes, whose file
 /// offset is `base + start`.
 pub(crate) struct Input {
-    src: Box<dyn Read>,
+    src: Box<dyn Read + Send>,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -569,7 +569,7 @@ pub(crate) struct Input {
 }
 
 impl Input {
-    fn new(src: Box<dyn Read>) -> Self {
+    fn new(src: Box<dyn Read + Send>) -> Self {
         Self {
             src,
             buf: Vec::new(),
@@ -639,7 +639,7 @@ impl Input {
     }
 
     /// The unconsumed bytes and the source, to put a decoder in between.
-    fn into_parts(self) -> (Vec<u8>, Box<dyn Read>) {
+    fn into_parts(self) -> (Vec<u8>, Box<dyn Read + Send>) {
         let prefix = self.available().to_vec();
         (prefix, self.src)
     }

@@ -18,6 +18,7 @@ use crate::cli::{Format, StatsArgs};
 use crate::dns;
 use crate::error::{Diagnostic, Error, ExitCode};
 use crate::meta::MessageMeta;
+use crate::pipeline::{MessageWorker, Walk};
 use crate::render::{self, json, Files, Listing, Sink, Summary, JSON_VERSION};
 use crate::stats::{self, Histogram, Latency, NameCounts, Stats, Tally, WireName};
 use crate::txn::Transaction;
@@ -81,6 +82,18 @@ impl Sink for StatsSink {
         Ok(())
     }
 
+    fn split_worker(&mut self) -> Option<Box<dyn MessageWorker>> {
+        let fresh = Stats::new(self.stats.config());
+        let tables = std::mem::replace(&mut self.stats, fresh);
+        Some(Box::new(MessageTables(tables)))
+    }
+
+    fn join_worker(&mut self, worker: Box<dyn MessageWorker>) {
+        if let Ok(tables) = worker.into_any().downcast::<MessageTables>() {
+            self.stats.take_message_tables(tables.0);
+        }
+    }
+
     fn diagnostic(&mut self, files: &Files, diag: &Diagnostic) -> io::Result<()> {
         if self.format == Format::Ndjson {
             write_event(
@@ -117,6 +130,22 @@ impl Sink for StatsSink {
             Format::Json => write_json(&mut self.out, files, &rows)?,
         }
         self.out.flush()
+    }
+}
+
+/// The per-message half of the aggregation ([`Stats::on_message`]), run on the
+/// reading thread; the sink keeps the per-transaction half.
+struct MessageTables(Stats);
+
+impl MessageWorker for MessageTables {
+    fn message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>, walk: &Walk<'_>) {
+        let h = msg.header();
+        self.0
+            .count_message(meta, &h, walk.question.as_ref(), walk.rcode);
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+        self
     }
 }
 

@@ -184,10 +184,24 @@ impl Pool {
 
     /// Drops datagrams older than the timeout (capture time).
     /// The diagnostics carry frame 0; the caller fills in the frame.
+    /// Whether [`Pool::expire`] has anything to look at for `now`.
+    #[inline]
+    pub(crate) fn due(&self, now: Ts) -> bool {
+        !self.open.is_empty() && now.secs != self.last_scan
+    }
+
+    #[inline]
     pub(crate) fn expire(&mut self, now: Ts, report: &mut dyn FnMut(Diagnostic)) {
+        // Called per frame: the common case (nothing open, or this second
+        // already scanned) stays inline in the caller.
         if self.open.is_empty() || now.secs == self.last_scan {
             return;
         }
+        self.scan(now, report);
+    }
+
+    #[inline(never)]
+    fn scan(&mut self, now: Ts, report: &mut dyn FnMut(Diagnostic)) {
         self.last_scan = now.secs;
         let timeout = i64::from(self.timeout);
         let stale: Vec<FragKey> = self

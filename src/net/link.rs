@@ -237,6 +237,16 @@ impl Decoder {
 
     /// Ethernet II with up to three VLAN tags, via etherparse.
     pub(super) fn ethernet(&mut self, ctx: &Ctx<'_>, data: &[u8], depth: u8, out: &mut Out<'_>) {
+        // Untagged IPv4 or IPv6 (nearly every frame): the payload is what
+        // etherparse's `ether_payload` would give, without the IP and transport
+        // slicing that `from_ethernet` also does and `ip` does again.
+        if let (Some(&[hi, lo]), Some(payload)) = (data.get(12..14), data.get(14..)) {
+            let et = u16::from_be_bytes([hi, lo]);
+            if et == ethertype::IPV4 || et == ethertype::IPV6 {
+                self.ether_type(ctx, et, payload, depth, out);
+                return;
+            }
+        }
         let pkt = match LaxSlicedPacket::from_ethernet(data) {
             Ok(p) => p,
             Err(e) => {
@@ -545,6 +555,34 @@ mod tests {
             .into_iter()
             .map(|d| d.2)
             .collect()
+    }
+
+    #[test]
+    fn untagged_and_tagged_ethernet_find_the_same_messages() {
+        // Untagged IPv4 and IPv6 take the short path; a VLAN tag goes through
+        // etherparse: the same message, 4 bytes further on.
+        assert_eq!(offsets(1, ether(&[], 0x0800, &udp4())), [Some(14 + 28)]);
+        assert_eq!(
+            offsets(1, ether(&[0x8100], 0x0800, &udp4())),
+            [Some(18 + 28)]
+        );
+        let v6 = ipv6(17, &udp(53, 40000, &QUERY));
+        assert_eq!(offsets(1, ether(&[], 0x86DD, &v6)), [Some(14 + 48)]);
+        assert_eq!(
+            offsets(1, ether(&[0x88A8, 0x8100], 0x86DD, &v6)),
+            [Some(22 + 48)]
+        );
+        // A header alone, or less: nothing found, and only the short one is a problem.
+        let bare = ether(&[], 0x0800, &[]);
+        assert!(offsets(1, bare.clone()).is_empty());
+        let events = run(&[(1, bare[..13].to_vec())]);
+        assert!(
+            events.iter().any(|e| format!("{e:?}").contains("Ethernet")),
+            "{events:?}"
+        );
+        assert!(!run(&[(1, bare)])
+            .iter()
+            .any(|e| format!("{e:?}").contains("Ethernet")));
     }
 
     #[test]

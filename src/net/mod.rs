@@ -340,7 +340,16 @@ impl Decoder {
 
     /// Expires fragment datagrams and TCP flows by capture time; the
     /// diagnostics name `frame`, the first frame past the deadline.
+    #[inline]
     fn expire(&mut self, now: Ts, frame: u64, out: &mut Out<'_>) {
+        // Per frame: almost always nothing is due, and nothing else is done.
+        if self.frags.due(now) || self.tcp.due(now) {
+            self.expire_due(now, frame, out);
+        }
+    }
+
+    #[inline(never)]
+    fn expire_due(&mut self, now: Ts, frame: u64, out: &mut Out<'_>) {
         let mut diags = Vec::new();
         self.frags.expire(now, &mut |d| diags.push(d));
         self.stats.frag_dropped += diags.len() as u64;

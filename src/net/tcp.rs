@@ -24,6 +24,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use crate::hash::FastState;
+
 use super::flow::FlowKey;
 use super::link::{be16, be32};
 use super::udp::tcp_port_kind;
@@ -149,7 +151,8 @@ pub(crate) struct Segment<'a> {
 
 /// All TCP flows of one capture.
 pub(crate) struct Streams {
-    flows: HashMap<FlowKey, Flow>,
+    /// Looked up several times per segment: the fast hasher (`crate::hash`).
+    flows: HashMap<FlowKey, Flow, FastState>,
     max_flows: usize,
     max_buf: usize,
     max_total: usize,
@@ -170,7 +173,7 @@ pub(crate) struct Sink<'s> {
 impl Streams {
     pub(crate) fn new(max_flows: usize, max_buf: usize, max_total: usize, timeout: u32) -> Self {
         Self {
-            flows: HashMap::new(),
+            flows: HashMap::default(),
             max_flows: max_flows.max(1),
             max_buf: max_buf.max(2 + 65_535),
             max_total,
@@ -240,10 +243,24 @@ impl Streams {
     }
 
     /// Closes flows idle for longer than the timeout (capture time).
+    /// Whether [`Streams::expire`] has anything to look at for `now`.
+    #[inline]
+    pub(crate) fn due(&self, now: Ts) -> bool {
+        !self.flows.is_empty() && now.secs != self.last_scan
+    }
+
+    #[inline]
     pub(crate) fn expire(&mut self, now: Ts, stats: &mut Stats, diag: &mut dyn FnMut(Diagnostic)) {
+        // Called per frame: the common case (no flow, or this second already
+        // scanned) stays inline in the caller.
         if self.flows.is_empty() || now.secs == self.last_scan {
             return;
         }
+        self.scan(now, stats, diag);
+    }
+
+    #[inline(never)]
+    fn scan(&mut self, now: Ts, stats: &mut Stats, diag: &mut dyn FnMut(Diagnostic)) {
         self.last_scan = now.secs;
         let timeout = i64::from(self.timeout);
         let mut stale: Vec<(Ts, FlowKey)> = self

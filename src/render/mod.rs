@@ -8,6 +8,7 @@ pub mod explain;
 pub mod hex;
 pub mod html;
 pub mod json;
+mod ndjson;
 pub mod table;
 
 use std::io::{self, IsTerminal, Write};
@@ -17,6 +18,7 @@ use serde::Serialize;
 use crate::capture::Timestamp;
 use crate::error::Diagnostic;
 use crate::meta::MessageMeta;
+use crate::pipeline::MessageWorker;
 use crate::txn::{Counts, Transaction};
 
 /// Version of the JSON output; bumped when a change is not additive.
@@ -130,6 +132,17 @@ pub trait Sink {
     fn transaction(&mut self, files: &Files, txn: &Transaction) -> io::Result<()>;
     fn diagnostic(&mut self, files: &Files, diag: &Diagnostic) -> io::Result<()>;
     fn finish(&mut self, files: &Files, summary: &Summary) -> io::Result<()>;
+
+    /// Hands over the part of `message` that needs nothing but the message, to
+    /// run on the reading thread (`pipeline::MessageWorker`); `message` is then
+    /// not called, and the worker comes back through `join_worker` before
+    /// `finish`. None (the default): every message goes to `message`.
+    fn split_worker(&mut self) -> Option<Box<dyn MessageWorker>> {
+        None
+    }
+
+    /// Takes back what `split_worker` handed over, after the last file.
+    fn join_worker(&mut self, _worker: Box<dyn MessageWorker>) {}
 }
 
 /// Standard output, locked and buffered: line-buffered to a terminal, block
@@ -247,12 +260,15 @@ impl Sink for JsonSink {
     }
 }
 
-/// NDJSON: one `{"type": ..., "data": ...}` event per line, written as it happens.
+/// NDJSON: one `{"type": ..., "data": ...}` event per line, written as it happens
+/// (or, [`NdjsonSink::threaded`], rendered on a thread of its own and written in
+/// order as soon as it is ready).
 pub struct NdjsonSink {
     out: Box<dyn Write>,
     /// One event is serialized here, then written with one call: serde_json's many
     /// small writes then go to a `Vec` (inlined) instead of through `dyn Write`.
     buf: Vec<u8>,
+    renderer: Option<ndjson::Renderer>,
 }
 
 impl NdjsonSink {
@@ -260,34 +276,51 @@ impl NdjsonSink {
         Self {
             out,
             buf: Vec::with_capacity(16 * 1024),
+            renderer: None,
+        }
+    }
+
+    /// Renders on a second thread (see `render::ndjson`); the same bytes.
+    pub fn threaded(out: Box<dyn Write>) -> Self {
+        Self {
+            renderer: ndjson::Renderer::start(),
+            ..Self::new(out)
         }
     }
 
     fn event<T: Serialize>(&mut self, kind: &str, data: &T) -> io::Result<()> {
         self.buf.clear();
-        self.buf.extend_from_slice(b"{\"type\":\"");
-        self.buf.extend_from_slice(kind.as_bytes());
-        self.buf.extend_from_slice(b"\",\"data\":");
-        serde_json::to_writer(&mut self.buf, data)?;
-        self.buf.extend_from_slice(b"}\n");
+        ndjson::line(&mut self.buf, kind, data)?;
         self.out.write_all(&self.buf)
     }
 }
 
 impl Sink for NdjsonSink {
     fn message(&mut self, files: &Files, meta: &MessageMeta, bytes: &[u8]) -> io::Result<()> {
+        if let Some(r) = self.renderer.as_mut() {
+            return r.message(files, meta, bytes, &mut self.out);
+        }
         self.event("message", &json::MessageJson { files, meta, bytes })
     }
 
     fn transaction(&mut self, files: &Files, txn: &Transaction) -> io::Result<()> {
+        if let Some(r) = self.renderer.as_mut() {
+            return r.transaction(files, txn, &mut self.out);
+        }
         self.event("transaction", &json::TransactionJson { files, txn })
     }
 
     fn diagnostic(&mut self, files: &Files, diag: &Diagnostic) -> io::Result<()> {
+        if let Some(r) = self.renderer.as_mut() {
+            return r.diagnostic(files, diag, &mut self.out);
+        }
         self.event("diagnostic", &json::DiagnosticJson { files, diag })
     }
 
     fn finish(&mut self, files: &Files, summary: &Summary) -> io::Result<()> {
+        if let Some(r) = self.renderer.as_mut() {
+            r.finish(&mut self.out)?;
+        }
         self.event(
             "summary",
             &json::SummaryJson {

@@ -1,0 +1,683 @@
+//! The reading half of a run: capture records → network decoding → DNS messages,
+//! handed over in [`Batch`]es so that the other half (pairing, aggregation,
+//! rendering, in `app`) can run on another core.
+//!
+//! The reading half owns everything that looks at the capture's bytes before
+//! pairing: the [`CaptureReader`], the [`net::Decoder`] (IP fragments, TCP
+//! streams), the DNS walk that finds the first problem of each message
+//! ([`first_problem`]), and an optional [`MessageWorker`] (per-message work
+//! that needs nothing from pairing, such as `stats`' message tables).
+//!
+//! A batch holds [`Item`]s in capture order and one byte buffer with the DNS
+//! messages (and ICMP quotes) they refer to, copied out of the reader's
+//! buffer; both are reused from batch to batch, so a steady run allocates
+//! nothing per message here. What the consumer does with a batch is exactly
+//! what it would do with the same events read in place: output and its order
+//! do not depend on how the items were batched or which thread read them.
+
+use std::ops::Range;
+use std::sync::mpsc;
+
+use crate::capture::{self, CaptureReader, Timestamp};
+use crate::dns::{self, Entry};
+use crate::meta::MessageMeta;
+use crate::net::{self, NetEvent};
+
+/// A batch is handed over when it holds this many items... (small enough that a
+/// batch is still in cache when the other thread takes it: 1024 items beat 4096
+/// and 16384 by 4-15 % on the bench capture; 512 was no better)
+pub const BATCH_ITEMS: usize = 1024;
+/// ... or this many message bytes.
+pub const BATCH_BYTES: usize = 128 * 1024;
+/// Full batches waiting for the consumer, at most (memory stays bounded when the
+/// reading half is the faster one).
+pub const QUEUE_BATCHES: usize = 8;
+
+/// Per-message work that can run on the reading thread: it sees every DNS
+/// message whose header parses, in capture order, and nothing else.
+pub trait MessageWorker: Send {
+    /// One message whose header parses, and what [`walk`] found in it.
+    fn message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>, walk: &Walk<'_>);
+    /// For the sink that split it off to take its own type back.
+    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
+}
+
+/// One thing the reading half found, in capture order.
+#[derive(Clone, Debug)]
+pub enum Item {
+    /// A frame starts (its events follow).
+    Frame { ts: Timestamp },
+    /// A DNS message: its context, where its bytes are in [`Batch::bytes`], and
+    /// what is wrong with it (the header does not parse, the walk fails, or a
+    /// record's RDATA does not decode).
+    Dns {
+        meta: MessageMeta,
+        bytes: Range<usize>,
+        problem: Option<dns::Error>,
+    },
+    /// The decoder reported the current frame as carrying no DNS.
+    NotDns,
+    /// A frame without DNS, described (only when asked for).
+    NonDnsFrame { frame: u64, kind: String },
+    /// A problem found by the network decoder.
+    NetDiagnostic(net::Diagnostic),
+    /// A problem found by the capture reader.
+    CaptureDiagnostic(capture::Diagnostic),
+    /// An ICMP error quoting a DNS packet; `quoted` is in [`Batch::bytes`].
+    IcmpError {
+        frame: u64,
+        ts: Timestamp,
+        reporter: std::net::IpAddr,
+        kind: &'static str,
+        src: std::net::IpAddr,
+        dst: std::net::IpAddr,
+        sport: u16,
+        dport: u16,
+        quoted: Range<usize>,
+    },
+}
+
+/// Items and the bytes they refer to.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub items: Vec<Item>,
+    pub bytes: Vec<u8>,
+    /// [`CaptureReader::source_bytes_read`] after the last item (for progress).
+    pub source_bytes: u64,
+}
+
+impl Batch {
+    /// Empties the batch, keeping its memory.
+    pub fn clear(&mut self) {
+        self.items.clear();
+        self.bytes.clear();
+        self.source_bytes = 0;
+    }
+
+    fn is_full(&self) -> bool {
+        self.items.len() >= BATCH_ITEMS || self.bytes.len() >= BATCH_BYTES
+    }
+
+    /// The bytes of a range held by an item (empty if it is not in this batch).
+    pub fn slice(&self, r: &Range<usize>) -> &[u8] {
+        self.bytes.get(r.clone()).unwrap_or_default()
+    }
+
+    fn push_bytes(&mut self, b: &[u8]) -> Range<usize> {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(b);
+        start..self.bytes.len()
+    }
+}
+
+/// What one walk over a message finds (see [`walk`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Walk<'a> {
+    /// The first question, as `dns::Message::first_question` finds it, when it parses.
+    pub question: Option<dns::Question<'a>>,
+    /// The first thing wrong: a walk error, or a record whose RDATA does not decode.
+    pub problem: Option<dns::Error>,
+    /// The RCODE, extended by the OPT record exactly as `dns::Message::rcode` does.
+    pub rcode: dns::Rcode,
+}
+
+/// Walks every question and record of `msg` once, decoding each RDATA, for
+/// what `first_problem`, `first_question` and `rcode` would each walk for.
+pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
+    let header = msg.header();
+    let mut question = None;
+    let mut problem = None;
+    let mut opt: Option<dns::Opt<'a>> = None;
+    // A second OPT, or one that does not decode: the header's RCODE stands.
+    let mut opt_failed = false;
+    let mut first = true;
+    for entry in msg.entries() {
+        match entry {
+            Ok(Entry::Question(q)) => {
+                if first {
+                    question = Some(q);
+                }
+            }
+            Ok(Entry::Record(section, r)) => {
+                if problem.is_none() {
+                    if let Err(e) = r.data() {
+                        problem = Some(e);
+                    }
+                }
+                if section == dns::Section::Additional && r.rtype == dns::Rtype::OPT && !opt_failed
+                {
+                    if opt.is_some() {
+                        opt_failed = true;
+                    } else {
+                        match dns::Opt::from_record(&r) {
+                            Ok(o) => opt = Some(o),
+                            Err(_) => opt_failed = true,
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                problem.get_or_insert(e);
+                break;
+            }
+        }
+        first = false;
+    }
+    let rcode = match opt {
+        Some(o) if !opt_failed => o.rcode(header.rcode()),
+        _ => header.rcode(),
+    };
+    Walk {
+        question,
+        problem,
+        rcode,
+    }
+}
+
+/// The reading half for one capture file.
+pub struct Reader {
+    file: u32,
+    capture: CaptureReader,
+    decoder: net::Decoder,
+    /// Describe frames without DNS ([`Item::NonDnsFrame`]).
+    describe_non_dns: bool,
+    pub worker: Option<Box<dyn MessageWorker>>,
+    done: bool,
+}
+
+impl Reader {
+    pub fn new(
+        file: u32,
+        capture: CaptureReader,
+        net: net::Config,
+        describe_non_dns: bool,
+        worker: Option<Box<dyn MessageWorker>>,
+    ) -> Self {
+        Self {
+            file,
+            capture,
+            decoder: net::Decoder::new(net),
+            describe_non_dns,
+            worker,
+            done: false,
+        }
+    }
+
+    /// Appends items to `batch` until it is full or the file ends; returns
+    /// false once the file has ended (the decoder's last words included).
+    pub fn fill(&mut self, batch: &mut Batch) -> bool {
+        let Self {
+            file,
+            capture,
+            decoder,
+            describe_non_dns,
+            worker,
+            done,
+        } = self;
+        if *done {
+            return false;
+        }
+        let mut on_event = |batch: &mut Batch, ev: NetEvent<'_>| {
+            let item = match ev {
+                NetEvent::Dns(p) => dns_item(*file, &p, batch, worker),
+                NetEvent::NotDns => Item::NotDns,
+                NetEvent::Diagnostic(d) => Item::NetDiagnostic(d),
+                NetEvent::IcmpError {
+                    frame,
+                    ts,
+                    reporter,
+                    kind,
+                    quoted,
+                } => Item::IcmpError {
+                    frame,
+                    ts: Timestamp {
+                        secs: ts.secs,
+                        nanos: ts.nanos,
+                    },
+                    reporter,
+                    kind,
+                    src: quoted.src,
+                    dst: quoted.dst,
+                    sport: quoted.sport,
+                    dport: quoted.dport,
+                    quoted: batch.push_bytes(quoted.payload),
+                },
+            };
+            batch.items.push(item);
+        };
+        while !batch.is_full() {
+            match capture.next_event() {
+                Some(capture::Event::Frame(frame)) => {
+                    batch.items.push(Item::Frame { ts: frame.ts });
+                    let ts = net::Ts {
+                        secs: frame.ts.secs,
+                        nanos: frame.ts.nanos,
+                    };
+                    let mut not_dns = false;
+                    decoder.on_frame(
+                        frame.link.0,
+                        frame.number,
+                        ts,
+                        frame.data,
+                        frame.orig_len,
+                        &mut |ev| {
+                            not_dns |= matches!(ev, NetEvent::NotDns);
+                            on_event(batch, ev);
+                        },
+                    );
+                    if not_dns && *describe_non_dns {
+                        batch.items.push(Item::NonDnsFrame {
+                            frame: frame.number,
+                            kind: net::describe_frame(frame.link.0, frame.data),
+                        });
+                    }
+                }
+                Some(capture::Event::Diagnostic(d)) => {
+                    batch.items.push(Item::CaptureDiagnostic(d));
+                }
+                None => {
+                    decoder.finish(&mut |ev| on_event(batch, ev));
+                    *done = true;
+                    break;
+                }
+            }
+        }
+        batch.source_bytes = capture.source_bytes_read();
+        !*done
+    }
+
+    /// Reads the whole file on a thread of `scope`, handing full batches to
+    /// `consume` on the calling thread; `consume` returns false to stop early
+    /// (the reading thread then stops too). Returns the worker.
+    pub fn run_threaded<'scope, 'env>(
+        mut self,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+        consume: &mut dyn FnMut(&Batch) -> bool,
+    ) -> Option<Box<dyn MessageWorker>> {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUE_BATCHES);
+        let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+        let reading = std::thread::Builder::new().name("dnslens-read".into());
+        let reading = reading.spawn_scoped(scope, move || {
+            loop {
+                let mut batch = empty_rx.try_recv().unwrap_or_default();
+                batch.clear();
+                let more = self.fill(&mut batch);
+                if full_tx.send(batch).is_err() || !more {
+                    break;
+                }
+            }
+            self.worker
+        });
+        // As `Scope::spawn` does, a thread the OS refuses is a panic.
+        let reading = reading.expect("cannot start the reading thread");
+        for batch in full_rx.iter() {
+            let go_on = consume(&batch);
+            // The reader may have finished: then nobody takes it back.
+            let _ = empty_tx.send(batch);
+            if !go_on {
+                break;
+            }
+        }
+        drop(full_rx);
+        match reading.join() {
+            Ok(worker) => worker,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// Reads the whole file on the calling thread, one batch at a time.
+    pub fn run_here(
+        mut self,
+        consume: &mut dyn FnMut(&Batch) -> bool,
+    ) -> Option<Box<dyn MessageWorker>> {
+        let mut batch = Batch::default();
+        loop {
+            batch.clear();
+            let more = self.fill(&mut batch);
+            if !consume(&batch) || !more {
+                break;
+            }
+        }
+        self.worker
+    }
+}
+
+/// Copies a DNS payload into the batch, walks it once, and lets the worker see it.
+fn dns_item(
+    file: u32,
+    p: &net::DnsPayload<'_>,
+    batch: &mut Batch,
+    worker: &mut Option<Box<dyn MessageWorker>>,
+) -> Item {
+    let meta = MessageMeta {
+        file,
+        frame: p.frame,
+        ts: Timestamp {
+            secs: p.ts.secs,
+            nanos: p.ts.nanos,
+        },
+        src: p.src,
+        dst: p.dst,
+        sport: p.sport,
+        dport: p.dport,
+        transport: p.transport,
+        port_kind: p.port_kind,
+        cut: p.cut,
+    };
+    let problem = match dns::Message::parse(p.payload) {
+        Ok(msg) => {
+            let walk = walk(&msg);
+            if let Some(w) = worker {
+                w.message(&meta, &msg, &walk);
+            }
+            walk.problem
+        }
+        Err(e) => Some(e),
+    };
+    Item::Dns {
+        meta,
+        bytes: batch.push_bytes(p.payload),
+        problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::testutil::{ether, ipv4, udp, QUERY};
+
+    /// A classic pcap (little-endian, µs, Ethernet) holding `frames`.
+    fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
+        let mut f = vec![
+            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, // magic, version 2.4
+            0, 0, 0, 0, 0, 0, 0, 0, // zone, sigfigs
+            0xff, 0xff, 0, 0, 1, 0, 0, 0, // snaplen 65535, Ethernet
+        ];
+        for (i, data) in frames.iter().enumerate() {
+            let len = (data.len() as u32).to_le_bytes();
+            f.extend((1_700_000_000 + i as u32).to_le_bytes()); // ts seconds
+            f.extend(0u32.to_le_bytes()); // ts µs
+            f.extend(len); // caplen
+            f.extend(len); // origlen
+            f.extend(data);
+        }
+        f
+    }
+
+    /// Ethernet, IPv4, UDP 40000 -> 53 around a DNS message.
+    fn dns_frame(msg: &[u8]) -> Vec<u8> {
+        ether(&[], 0x0800, &ipv4(17, &udp(40000, 53, msg)))
+    }
+
+    /// An ARP-looking frame: no DNS.
+    fn arp_frame() -> Vec<u8> {
+        ether(&[], 0x0806, &[0; 28])
+    }
+
+    fn reader(file: &[u8], describe: bool, worker: Option<Box<dyn MessageWorker>>) -> Reader {
+        let capture = CaptureReader::new(std::io::Cursor::new(file.to_vec())).unwrap();
+        Reader::new(7, capture, net::Config::default(), describe, worker)
+    }
+
+    /// Items in a comparable form: the message bytes resolved.
+    fn flatten(batch: &Batch, out: &mut Vec<String>) {
+        for item in &batch.items {
+            out.push(match item {
+                Item::Dns {
+                    meta,
+                    bytes,
+                    problem,
+                } => format!(
+                    "dns file={} frame={} {:?} problem={problem:?}",
+                    meta.file,
+                    meta.frame,
+                    batch.slice(bytes)
+                ),
+                other => format!("{other:?}"),
+            });
+        }
+    }
+
+    #[test]
+    fn a_query_and_a_frame_without_dns_become_items_in_order() {
+        let file = pcap(&[dns_frame(&QUERY), arp_frame()]);
+        let mut r = reader(&file, true, None);
+        let mut batch = Batch::default();
+        assert!(!r.fill(&mut batch), "a small file ends in one batch");
+        assert_eq!(batch.items.len(), 5, "{:#?}", batch.items);
+        assert!(matches!(batch.items[0], Item::Frame { .. }));
+        match &batch.items[1] {
+            Item::Dns {
+                meta,
+                bytes,
+                problem,
+            } => {
+                assert_eq!(batch.slice(bytes), &QUERY[..]);
+                assert_eq!((meta.file, meta.frame), (7, 1));
+                assert_eq!((meta.sport, meta.dport), (40000, 53));
+                assert_eq!(*problem, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(batch.items[2], Item::Frame { .. }));
+        assert!(matches!(batch.items[3], Item::NotDns));
+        assert!(matches!(
+            &batch.items[4],
+            Item::NonDnsFrame { frame: 2, .. }
+        ));
+        assert_eq!(batch.source_bytes, file.len() as u64);
+        // Done: nothing more, ever.
+        batch.clear();
+        assert!(!r.fill(&mut batch));
+        assert!(batch.items.is_empty());
+    }
+
+    #[test]
+    fn frames_without_dns_are_described_only_when_asked() {
+        let file = pcap(&[arp_frame()]);
+        let mut batch = Batch::default();
+        reader(&file, false, None).fill(&mut batch);
+        assert!(batch
+            .items
+            .iter()
+            .all(|i| !matches!(i, Item::NonDnsFrame { .. })));
+        assert!(batch.items.iter().any(|i| matches!(i, Item::NotDns)));
+    }
+
+    /// `QUERY` with an answer whose A record has 3 bytes of RDATA.
+    fn bad_rdata() -> Vec<u8> {
+        let mut m = QUERY.to_vec();
+        m[7] = 1; // ANCOUNT 1
+        m.extend_from_slice(&[0xc0, 0x0c]); // owner: pointer to the question name
+        m.extend_from_slice(&[0, 1, 0, 1, 0, 0, 0, 60]); // A IN, TTL 60
+        m.extend_from_slice(&[0, 3, 192, 0, 2]); // RDLENGTH 3: one byte short
+        m
+    }
+
+    #[test]
+    fn the_first_problem_is_found_on_the_reading_side() {
+        let bad = bad_rdata();
+        let msg = dns::Message::parse(&bad).unwrap();
+        let e = walk(&msg).problem.expect("A with RDLENGTH 3");
+        assert_eq!(usize::from(e.offset), QUERY.len() + 12, "{e}");
+        assert_eq!(walk(&dns::Message::parse(&QUERY).unwrap()).problem, None);
+
+        let file = pcap(&[dns_frame(&bad), dns_frame(&QUERY[..5])]);
+        let mut batch = Batch::default();
+        reader(&file, false, None).fill(&mut batch);
+        let problems: Vec<Option<dns::Error>> = batch
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Dns { problem, .. } => Some(*problem),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(problems.len(), 2);
+        assert_eq!(problems[0], Some(e));
+        // Five bytes: not even a header.
+        assert!(problems[1].is_some());
+    }
+
+    /// Counts the messages it sees and remembers their frames.
+    #[derive(Default)]
+    struct Frames(Vec<u64>);
+
+    impl MessageWorker for Frames {
+        fn message(&mut self, meta: &MessageMeta, _: &dns::Message<'_>, _: &Walk<'_>) {
+            self.0.push(meta.frame);
+        }
+
+        fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
+            self
+        }
+    }
+
+    fn big_file(frames: usize) -> Vec<u8> {
+        let mut list = Vec::new();
+        for i in 0..frames {
+            let mut q = QUERY;
+            q[..2].copy_from_slice(&(i as u16).to_be_bytes());
+            list.push(if i % 3 == 2 {
+                arp_frame()
+            } else {
+                dns_frame(&q)
+            });
+        }
+        pcap(&list)
+    }
+
+    #[test]
+    fn threaded_and_here_give_the_same_batches_and_worker() {
+        // More items than one batch holds.
+        let file = big_file(5000);
+        let mut here = Vec::new();
+        let mut batches_here = 0;
+        let w_here = reader(&file, true, Some(Box::<Frames>::default())).run_here(&mut |b| {
+            batches_here += 1;
+            flatten(b, &mut here);
+            true
+        });
+        assert!(batches_here > 1);
+        let mut threaded = Vec::new();
+        let w_threaded = std::thread::scope(|s| {
+            reader(&file, true, Some(Box::<Frames>::default())).run_threaded(s, &mut |b| {
+                flatten(b, &mut threaded);
+                true
+            })
+        });
+        assert_eq!(here.len(), threaded.len());
+        assert!(here == threaded, "the same items in the same order");
+        let frames = |w: Option<Box<dyn MessageWorker>>| {
+            w.unwrap().into_any().downcast::<Frames>().unwrap().0
+        };
+        let (a, b) = (frames(w_here), frames(w_threaded));
+        assert_eq!(a.len(), 5000 - 5000 / 3);
+        assert_eq!(a, b);
+        assert!(a.windows(2).all(|w| w[0] < w[1]), "capture order");
+    }
+
+    #[test]
+    fn a_consumer_that_stops_stops_the_reading_thread() {
+        let file = big_file(50_000);
+        let mut batches = 0;
+        let worker = std::thread::scope(|s| {
+            reader(&file, false, Some(Box::<Frames>::default())).run_threaded(s, &mut |_| {
+                batches += 1;
+                false
+            })
+        });
+        assert_eq!(batches, 1);
+        // The reader stopped within the queue's reach, long before the end.
+        let seen = worker.unwrap().into_any().downcast::<Frames>().unwrap().0;
+        assert!(seen.len() < 20_000, "{}", seen.len());
+        assert!(seen.len() >= BATCH_ITEMS / 2);
+    }
+
+    /// The walk's answers, each found the slow way.
+    fn separately<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
+        let mut problem = None;
+        for entry in msg.entries() {
+            match entry {
+                Ok(Entry::Record(_, r)) => {
+                    if let Err(e) = r.data() {
+                        problem = Some(e);
+                        break;
+                    }
+                }
+                Ok(Entry::Question(_)) => {}
+                Err(e) => {
+                    problem = Some(e);
+                    break;
+                }
+            }
+        }
+        Walk {
+            question: msg.first_question().and_then(Result::ok),
+            problem,
+            rcode: msg.rcode(),
+        }
+    }
+
+    /// `QUERY` as a response with an OPT record whose extended RCODE is 1
+    /// (BADVERS = 16 with the header's 0), and `extra` more additional bytes.
+    fn badvers(second_opt: bool) -> Vec<u8> {
+        let mut m = QUERY.to_vec();
+        m[2] = 0x81; // QR, RD
+        m[11] = if second_opt { 2 } else { 1 }; // ARCOUNT
+        let opt = [
+            0, // root owner
+            0, 41, // OPT
+            0x04, 0xd0, // UDP size 1232
+            1, 0, 0, 0, // extended RCODE 1, version 0, flags 0
+            0, 0, // RDLENGTH 0
+        ];
+        m.extend_from_slice(&opt);
+        if second_opt {
+            m.extend_from_slice(&opt);
+        }
+        m
+    }
+
+    #[test]
+    fn the_walk_finds_what_three_walks_find() {
+        let one = badvers(false);
+        let two = badvers(true);
+        let bad = bad_rdata();
+        for bytes in [&QUERY[..], &one, &two, &bad, &QUERY[..20]] {
+            let msg = dns::Message::parse(bytes).unwrap();
+            assert_eq!(walk(&msg), separately(&msg), "{bytes:?}");
+        }
+        let msg = dns::Message::parse(&one).unwrap();
+        assert_eq!(walk(&msg).rcode, dns::Rcode(16), "BADVERS");
+        assert_eq!(walk(&msg).question.unwrap().qtype, dns::Rtype::A);
+        // Two OPT records: the header's RCODE, and the problem is reported.
+        let msg = dns::Message::parse(&two).unwrap();
+        assert_eq!(walk(&msg).rcode, dns::Rcode(0));
+    }
+
+    #[test]
+    fn the_walk_agrees_on_every_sample_message() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let settings = crate::app::Settings::default();
+            let Ok(a) = crate::app::analyze(&path, &settings) else {
+                continue;
+            };
+            for m in &a.messages {
+                if let Ok(msg) = dns::Message::parse(&m.bytes) {
+                    assert_eq!(
+                        walk(&msg),
+                        separately(&msg),
+                        "{path:?} frame {}",
+                        m.meta.frame
+                    );
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 50, "{seen} messages");
+    }
+}
