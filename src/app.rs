@@ -546,7 +546,12 @@ impl FileRun<'_> {
                 line.push_str(&format!(": frame {frame}"));
             }
             if let (Some(off), None) = (d.file_offset, d.frame) {
-                line.push_str(&format!(": byte {off}"));
+                // Most capture messages name their byte already ("cut off ... at byte N").
+                let at = format!("byte {off}");
+                if !d.message.contains(&at) {
+                    line.push_str(": ");
+                    line.push_str(&at);
+                }
             }
             line.push_str(": ");
             line.push_str(&d.message);

@@ -86,6 +86,9 @@ fn truncated_capture_keeps_what_it_read_and_says_where() {
         "{}",
         r.stderr
     );
+    // The byte is named once, in the message ("... at byte N: ..."), not again before it.
+    let line = r.stderr.lines().find(|l| l.contains("cut off")).unwrap();
+    assert_eq!(line.matches("byte ").count(), 1, "{line}");
     assert!(v["files"][0]["truncated"].is_string(), "{:#}", v["files"]);
 }
 
