@@ -166,6 +166,10 @@ pub struct Transaction {
     /// Still open when the capture ended, younger than the window: the answer may
     /// simply not have been captured.
     pub censored: bool,
+    /// QTYPE of the first question of [`Transaction::first`], as the pairer read
+    /// it (None when that message has no question that parses): aggregates need
+    /// not parse the message again.
+    pub qtype: Option<dns::Rtype>,
 }
 
 impl Transaction {
@@ -643,6 +647,7 @@ impl Pairer {
                 question_mismatch: false,
                 evicted: false,
                 censored: false,
+                qtype: question.map(|q| dns::Rtype(q.qtype)),
             },
         );
     }
@@ -746,6 +751,7 @@ impl Pairer {
                 question_mismatch: false,
                 evicted: false,
                 censored: false,
+                qtype: question.map(|q| dns::Rtype(q.qtype)),
             },
         );
     }
@@ -1062,6 +1068,45 @@ mod tests {
         assert_eq!(t[0].status, Status::Answered);
         assert_eq!(frame_of(&t[0].response), Some(2));
         assert_eq!(t[0].rtt_micros(), Some(200));
+    }
+
+    #[test]
+    fn transactions_carry_the_qtype_of_their_first_message() {
+        let c = v4(127, 0, 0, 1);
+        // A question of type MX, answered; then an unsolicited response whose
+        // question is AAAA; then a response with no question at all.
+        let mut query_mx = QUERY_A;
+        query_mx[30] = 15;
+        let mut response_mx = RESPONSE_A;
+        response_mx[30] = 15;
+        let mut unsolicited = with_id(&RESPONSE_A, 0x1234);
+        unsolicited[30] = 28;
+        let mut no_question = with_id(&RESPONSE_A, 0x4321);
+        no_question[5] = 0; // QDCOUNT 0: the question's bytes read as a record
+        let t = pair(&[
+            (meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53), &query_mx),
+            (
+                meta(2, 0.001, c, 53, c, CLIENT, PortKind::Dns53),
+                &response_mx,
+            ),
+            (
+                meta(3, 0.002, c, 53, c, CLIENT, PortKind::Dns53),
+                &unsolicited,
+            ),
+            (
+                meta(4, 0.003, c, 53, c, CLIENT, PortKind::Dns53),
+                &no_question,
+            ),
+        ]);
+        let got: Vec<_> = t.iter().map(|t| (t.status, t.qtype)).collect();
+        assert_eq!(
+            got,
+            [
+                (Status::Answered, Some(dns::Rtype::MX)),
+                (Status::Unsolicited, Some(dns::Rtype::AAAA)),
+                (Status::Unsolicited, None),
+            ]
+        );
     }
 
     #[test]

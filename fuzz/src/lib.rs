@@ -309,6 +309,7 @@ fn render_one(data: &[u8]) {
         question_mismatch: false,
         evicted: false,
         censored: false,
+        qtype: None,
     });
     let messages = [stored(1, false)];
     // The bare JSON object too, as `messages --format json` prints it.
