@@ -375,8 +375,7 @@ pub struct Pairer {
     /// When the parked transactions are next checked for closing.
     next_park_sweep: Timestamp,
     /// Answers written out early, remembered by a hash of key and question.
-    tombstones: HashMap<u64, Timestamp, FastState>,
-    tombstone_queue: VecDeque<(Timestamp, u64)>,
+    tombstones: Tombstones,
     /// Newest slot for each key; older ones chain through `prev_same_key`.
     newest: HashMap<Key, u64, FastState>,
     /// Capture time only moves forward, even when frames are out of order.
@@ -396,8 +395,7 @@ impl Pairer {
             base: 0,
             parked: BTreeMap::new(),
             next_park_sweep: Timestamp::default(),
-            tombstones: HashMap::default(),
-            tombstone_queue: VecDeque::new(),
+            tombstones: Tombstones::default(),
             newest: HashMap::default(),
             now: Timestamp::default(),
             counts: Counts::default(),
@@ -526,7 +524,6 @@ impl Pairer {
         }
         self.newest.clear();
         self.tombstones.clear();
-        self.tombstone_queue.clear();
     }
 
     fn slot(&self, seq: u64) -> Option<&Slot> {
@@ -557,18 +554,7 @@ impl Pairer {
     }
 
     fn expire_tombstones(&mut self) {
-        while let Some(&(t, hash)) = self.tombstone_queue.front() {
-            if self.now.micros_since(&t) <= TOMBSTONE_MICROS {
-                break;
-            }
-            self.tombstone_queue.pop_front();
-            // One probe: remove it unless a newer answer renewed it.
-            if let Entry::Occupied(e) = self.tombstones.entry(hash) {
-                if *e.get() == t {
-                    e.remove();
-                }
-            }
-        }
+        self.tombstones.expire(self.now);
     }
 
     /// The newest slot with `key` that satisfies `pred` (walks the key's chain
@@ -723,7 +709,7 @@ impl Pairer {
         let late_duplicate = !mdns
             && self
                 .tombstones
-                .contains_key(&Self::tombstone_hash(&key, &question));
+                .contains(Self::tombstone_hash(&key, &question));
         if late_duplicate {
             self.counts.duplicates += 1;
         }
@@ -880,8 +866,7 @@ impl Pairer {
         if slot.txn.status == Status::Answered {
             if let Some(at) = slot.answered_at.filter(|&t| self.within_window(t)) {
                 let hash = Self::tombstone_hash(&slot.key, &slot.question);
-                self.tombstones.insert(hash, at);
-                self.tombstone_queue.push_back((at, hash));
+                self.tombstones.remember(at, hash);
             }
         }
         if slot.txn.status == Status::Duplicate {
@@ -904,6 +889,67 @@ impl Pairer {
             self.counts.evicted += 1;
         }
         out(txn);
+    }
+}
+
+/// Answers written out early (see `Config::max_in_order`), remembered for
+/// `TOMBSTONE_MICROS` of capture time by a hash of key and question, so that a
+/// late second response is known as a duplicate.
+///
+/// Almost every answer is remembered and almost none is ever looked up (only a
+/// response that no open transaction takes is), so the hash index is built
+/// lazily: remembering is a push onto a queue, and only a lookup indexes the
+/// entries pushed since the last one. Each entry is indexed at most once, so a
+/// capture full of unmatched responses costs what an eager index would.
+#[derive(Default)]
+struct Tombstones {
+    /// In the order remembered; expired from the front.
+    queue: VecDeque<(Timestamp, u64)>,
+    /// `queue[..indexed]` is counted in `index`.
+    indexed: usize,
+    /// Hash -> how many entries of `queue[..indexed]` have it.
+    index: HashMap<u64, u32, FastState>,
+}
+
+impl Tombstones {
+    fn remember(&mut self, at: Timestamp, hash: u64) {
+        self.queue.push_back((at, hash));
+    }
+
+    /// Forgets the entries, from the front, remembered more than
+    /// `TOMBSTONE_MICROS` before `now`.
+    fn expire(&mut self, now: Timestamp) {
+        while let Some(&(t, hash)) = self.queue.front() {
+            if now.micros_since(&t) <= TOMBSTONE_MICROS {
+                break;
+            }
+            self.queue.pop_front();
+            if self.indexed == 0 {
+                continue;
+            }
+            self.indexed -= 1;
+            if let Entry::Occupied(mut e) = self.index.entry(hash) {
+                *e.get_mut() -= 1;
+                if *e.get() == 0 {
+                    e.remove();
+                }
+            }
+        }
+    }
+
+    /// Whether an entry with `hash` is remembered.
+    fn contains(&mut self, hash: u64) -> bool {
+        for &(_, h) in self.queue.range(self.indexed..) {
+            *self.index.entry(h).or_insert(0) += 1;
+        }
+        self.indexed = self.queue.len();
+        self.index.contains_key(&hash)
+    }
+
+    fn clear(&mut self) {
+        self.queue.clear();
+        self.indexed = 0;
+        self.index.clear();
     }
 }
 
@@ -1068,6 +1114,51 @@ mod tests {
         assert_eq!(t[0].status, Status::Answered);
         assert_eq!(frame_of(&t[0].response), Some(2));
         assert_eq!(t[0].rtt_micros(), Some(200));
+    }
+
+    fn at(secs: f64) -> Timestamp {
+        meta(
+            0,
+            secs,
+            v4(127, 0, 0, 1),
+            1,
+            v4(127, 0, 0, 1),
+            53,
+            PortKind::Dns53,
+        )
+        .ts
+    }
+
+    #[test]
+    fn tombstones_are_found_until_they_expire() {
+        let mut t = Tombstones::default();
+        t.remember(at(0.0), 7);
+        t.remember(at(1.0), 8);
+        assert!(t.contains(7) && t.contains(8) && !t.contains(9));
+        // Remembered after the last lookup: indexed by the next one.
+        t.remember(at(1.5), 9);
+        t.remember(at(1.5), 7);
+        assert!(t.contains(9));
+        // 7's first entry expires; its second keeps it.
+        t.expire(at(2.5));
+        assert!(t.contains(7) && t.contains(8));
+        t.expire(at(3.4));
+        assert!(t.contains(7) && !t.contains(8) && t.contains(9));
+        t.expire(at(3.6));
+        assert!(!t.contains(7) && !t.contains(9));
+        assert!(t.index.is_empty() && t.queue.is_empty());
+    }
+
+    #[test]
+    fn tombstones_expired_before_any_lookup_are_never_indexed() {
+        let mut t = Tombstones::default();
+        t.remember(at(0.0), 7);
+        t.remember(at(5.0), 8);
+        t.expire(at(4.0));
+        assert!(!t.contains(7) && t.contains(8));
+        assert_eq!(t.index.len(), 1);
+        t.clear();
+        assert!(!t.contains(8));
     }
 
     #[test]
