@@ -522,7 +522,7 @@ impl FileRun<'_> {
         let mut io_error = None;
         self.pairer.finish(&mut |t| {
             if io_error.is_none() {
-                io_error = sink.transaction(files, &t).err();
+                io_error = sink.transaction(files, t).err();
             }
         });
         if self.io_error.is_none() {
@@ -643,7 +643,7 @@ impl FileRun<'_> {
                 let mut io_error = None;
                 self.pairer.on_message(*meta, &msg, &mut |t| {
                     if io_error.is_none() {
-                        io_error = sink.transaction(files, &t).err();
+                        io_error = sink.transaction(files, t).err();
                     }
                 });
                 if let Some(e) = io_error {

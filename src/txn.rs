@@ -64,6 +64,8 @@ pub const DEFAULT_MAX_IN_ORDER: usize = 10_000;
 /// How long, in capture time, a reported answer is remembered compactly so that
 /// a late second response is still known as a duplicate.
 const TOMBSTONE_MICROS: i64 = 2_000_000;
+/// Written slots, and message buffers, kept for reuse.
+const MAX_SPARE: usize = 64;
 /// Questions of an mDNS query, and records of an mDNS response, kept for
 /// pairing by question (the rest are ignored: queries with more are rare).
 const MDNS_MAX_KEYS: usize = 64;
@@ -347,6 +349,57 @@ struct Slot {
     prev_same_key: Option<u64>,
 }
 
+impl Slot {
+    fn empty() -> Self {
+        let any = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        Self {
+            key: Key {
+                transport: Transport::Udp,
+                client: any,
+                client_port: 0,
+                server: any,
+                server_port: 0,
+                id: 0,
+            },
+            question: None,
+            mdns: Vec::new(),
+            txn: Transaction {
+                query: None,
+                response: None,
+                status: Status::Unanswered,
+                retransmissions: Vec::new(),
+                duplicates: Vec::new(),
+                icmp_errors: Vec::new(),
+                question_mismatch: false,
+                evicted: false,
+                censored: false,
+                qtype: None,
+            },
+            last_query: Timestamp::default(),
+            answered_at: None,
+            prev_same_key: None,
+        }
+    }
+}
+
+/// Sets `dst` to a copy of the message, in `buf` (a spare buffer, or empty)
+/// unless `dst` already holds a buffer.
+fn store(dst: &mut Option<StoredMessage>, meta: MessageMeta, bytes: &[u8], buf: Vec<u8>) {
+    match dst {
+        Some(m) => {
+            m.meta = meta;
+            m.bytes.clear();
+            m.bytes.extend_from_slice(bytes);
+        }
+        None => {
+            let mut buf = buf;
+            buf.clear();
+            buf.extend_from_slice(bytes);
+            *dst = Some(StoredMessage { meta, bytes: buf });
+        }
+    }
+}
+
 /// Counts kept by the pairer, for the summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -385,6 +438,12 @@ pub struct Pairer {
     scratch: Vec<u8>,
     /// Bytes held by the open transactions, as `Config::max_open_bytes` counts them.
     held_bytes: usize,
+    /// Slots of written transactions, reused in place for new ones: a slot is
+    /// some 400 bytes, and building one on the stack and moving it into and out
+    /// of its box cost more than the pairing around it.
+    spare_slots: Vec<Box<Slot>>,
+    /// Message buffers of written transactions, reused likewise.
+    spare_bytes: Vec<Vec<u8>>,
 }
 
 impl Pairer {
@@ -401,6 +460,8 @@ impl Pairer {
             counts: Counts::default(),
             scratch: Vec::new(),
             held_bytes: 0,
+            spare_slots: Vec::new(),
+            spare_bytes: Vec::new(),
         }
     }
 
@@ -423,7 +484,7 @@ impl Pairer {
         &mut self,
         meta: MessageMeta,
         msg: &dns::Message<'_>,
-        out: &mut dyn FnMut(Transaction),
+        out: &mut dyn FnMut(&Transaction),
     ) {
         if meta.ts > self.now {
             self.now = meta.ts;
@@ -504,7 +565,7 @@ impl Pairer {
     }
 
     /// Ends the capture: every transaction still open is emitted.
-    pub fn finish(&mut self, out: &mut dyn FnMut(Transaction)) {
+    pub fn finish(&mut self, out: &mut dyn FnMut(&Transaction)) {
         // Parked transactions are older than everything still queued.
         let parked = std::mem::take(&mut self.parked);
         let queued = std::mem::take(&mut self.slots);
@@ -520,7 +581,7 @@ impl Pairer {
             let censored = slot.txn.status == Status::Unanswered
                 && slot.txn.icmp_errors.is_empty()
                 && self.now.micros_since(&slot.last_query) < self.cfg.timeout_micros;
-            self.emit(seq, *slot, censored, false, out);
+            self.emit(seq, slot, censored, false, out);
         }
         self.newest.clear();
         self.tombstones.clear();
@@ -615,27 +676,7 @@ impl Pairer {
             self.counts.retransmissions += 1;
             return;
         }
-        self.push(
-            key,
-            question,
-            keys,
-            meta.ts,
-            Transaction {
-                query: Some(StoredMessage {
-                    meta,
-                    bytes: bytes.to_vec(),
-                }),
-                response: None,
-                status: Status::Unanswered,
-                retransmissions: Vec::new(),
-                duplicates: Vec::new(),
-                icmp_errors: Vec::new(),
-                question_mismatch: false,
-                evicted: false,
-                censored: false,
-                qtype: question.map(|q| dns::Rtype(q.qtype)),
-            },
-        );
+        self.push(key, question, keys, meta, bytes, Status::Unanswered);
     }
 
     fn on_response(
@@ -668,15 +709,13 @@ impl Pairer {
             .or_else(|| if mdns { None } else { self.find(&key, waiting) });
         if let Some(seq) = answers {
             let now = self.now;
+            let buf = self.spare_bytes.pop().unwrap_or_default();
             if let Some(slot) = self.slot_mut(seq) {
                 // mDNS matched by question already (its responses carry none).
                 let mismatch = !mdns && slot.question != question;
                 slot.txn.question_mismatch = mismatch;
                 slot.txn.status = Status::Answered;
-                slot.txn.response = Some(StoredMessage {
-                    meta,
-                    bytes: bytes.to_vec(),
-                });
+                store(&mut slot.txn.response, meta, bytes, buf);
                 slot.answered_at = Some(now.max(meta.ts));
                 if mismatch {
                     self.counts.question_mismatches += 1;
@@ -713,55 +752,75 @@ impl Pairer {
         if late_duplicate {
             self.counts.duplicates += 1;
         }
-        self.push(
-            key,
-            question,
-            keys,
-            meta.ts,
-            Transaction {
-                query: None,
-                response: Some(StoredMessage {
-                    meta,
-                    bytes: bytes.to_vec(),
-                }),
-                status: if mdns {
-                    Status::Announcement
-                } else if late_duplicate {
-                    Status::Duplicate
-                } else {
-                    Status::Unsolicited
-                },
-                retransmissions: Vec::new(),
-                duplicates: Vec::new(),
-                icmp_errors: Vec::new(),
-                question_mismatch: false,
-                evicted: false,
-                censored: false,
-                qtype: question.map(|q| dns::Rtype(q.qtype)),
-            },
-        );
+        let status = if mdns {
+            Status::Announcement
+        } else if late_duplicate {
+            Status::Duplicate
+        } else {
+            Status::Unsolicited
+        };
+        self.push(key, question, keys, meta, bytes, status);
     }
 
+    /// Opens a transaction whose first message is `bytes`: a query when `status`
+    /// is `Unanswered`, otherwise a response. The slot is filled in place.
     fn push(
         &mut self,
         key: Key,
         question: Option<QuestionKey>,
         mdns: Vec<QuestionKey>,
-        ts: Timestamp,
-        txn: Transaction,
+        meta: MessageMeta,
+        bytes: &[u8],
+        status: Status,
     ) {
         let seq = self.base + self.slots.len() as u64;
         let prev_same_key = self.newest.insert(key, seq);
-        self.held_bytes += cost(&txn);
-        self.slots.push_back(Box::new(Slot {
-            key,
-            question,
-            mdns,
-            txn,
-            last_query: ts.max(self.now),
-            answered_at: None,
-            prev_same_key,
-        }));
+        let mut slot = self
+            .spare_slots
+            .pop()
+            .unwrap_or_else(|| Box::new(Slot::empty()));
+        slot.key = key;
+        slot.question = question;
+        slot.mdns = mdns;
+        slot.last_query = meta.ts.max(self.now);
+        slot.answered_at = None;
+        slot.prev_same_key = prev_same_key;
+        let txn = &mut slot.txn;
+        let buf = self.spare_bytes.pop().unwrap_or_default();
+        // A spare slot holds no messages (`recycle`).
+        let first = if status == Status::Unanswered {
+            &mut txn.query
+        } else {
+            &mut txn.response
+        };
+        store(first, meta, bytes, buf);
+        txn.status = status;
+        txn.retransmissions.clear();
+        txn.duplicates.clear();
+        txn.icmp_errors.clear();
+        txn.question_mismatch = false;
+        txn.evicted = false;
+        txn.censored = false;
+        txn.qtype = question.map(|q| dns::Rtype(q.qtype));
+        self.held_bytes += cost(txn);
+        self.slots.push_back(slot);
+    }
+
+    /// Keeps a written slot and its message buffers for reuse (a few: enough
+    /// for the transactions written by one message).
+    fn recycle(&mut self, mut slot: Box<Slot>) {
+        for m in [slot.txn.query.take(), slot.txn.response.take()]
+            .into_iter()
+            .flatten()
+        {
+            if self.spare_bytes.len() < MAX_SPARE {
+                self.spare_bytes.push(m.bytes);
+            }
+        }
+        if self.spare_slots.len() < MAX_SPARE {
+            slot.mdns.clear();
+            self.spare_slots.push(slot);
+        }
     }
 
     fn is_closed(&self, slot: &Slot) -> bool {
@@ -772,7 +831,7 @@ impl Pairer {
         }
     }
 
-    fn emit_closed(&mut self, out: &mut dyn FnMut(Transaction)) {
+    fn emit_closed(&mut self, out: &mut dyn FnMut(&Transaction)) {
         self.expire_tombstones();
         // Over a bound, the oldest go first: parked ones are older than any queued.
         self.evict_parked(out);
@@ -789,11 +848,11 @@ impl Pairer {
             let seq = self.base;
             self.base += 1;
             if closed || over_cap {
-                self.emit(seq, *slot, false, over_cap && !closed, out);
+                self.emit(seq, slot, false, over_cap && !closed, out);
             } else if slot.txn.status == Status::Answered {
                 // Still within its duplicate window: write it now and remember
                 // it compactly (a tombstone).
-                self.emit(seq, *slot, false, false, out);
+                self.emit(seq, slot, false, false, out);
             } else {
                 self.parked.insert(seq, slot);
             }
@@ -806,7 +865,7 @@ impl Pairer {
     /// Writes parked transactions that have closed (or been answered), and
     /// evicts the oldest beyond `max_open`. Checked at most every 100 ms of
     /// capture time, so the cost per message stays small.
-    fn sweep_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
+    fn sweep_parked(&mut self, out: &mut dyn FnMut(&Transaction)) {
         self.evict_parked(out);
         if self.now < self.next_park_sweep {
             return;
@@ -821,7 +880,7 @@ impl Pairer {
             .collect();
         for seq in done {
             if let Some(slot) = self.parked.remove(&seq) {
-                self.emit(seq, *slot, false, false, out);
+                self.emit(seq, slot, false, false, out);
             }
         }
     }
@@ -832,23 +891,23 @@ impl Pairer {
     }
 
     /// Closes parked transactions, oldest first, while over a bound.
-    fn evict_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
+    fn evict_parked(&mut self, out: &mut dyn FnMut(&Transaction)) {
         while self.over_cap() {
             let Some((seq, slot)) = self.parked.pop_first() else {
                 break;
             };
             let closed = self.is_closed(&slot);
-            self.emit(seq, *slot, false, !closed, out);
+            self.emit(seq, slot, false, !closed, out);
         }
     }
 
     fn emit(
         &mut self,
         seq: u64,
-        slot: Slot,
+        mut slot: Box<Slot>,
         censored: bool,
         evicted: bool,
-        out: &mut dyn FnMut(Transaction),
+        out: &mut dyn FnMut(&Transaction),
     ) {
         self.held_bytes = self.held_bytes.saturating_sub(cost(&slot.txn));
         // One probe: an older slot with the same key may still be open.
@@ -871,10 +930,11 @@ impl Pairer {
         }
         if slot.txn.status == Status::Duplicate {
             // Counted when it arrived; not a transaction of its own.
-            out(slot.txn);
+            out(&slot.txn);
+            self.recycle(slot);
             return;
         }
-        let mut txn = slot.txn;
+        let txn = &mut slot.txn;
         txn.censored = censored;
         txn.evicted = evicted;
         self.counts.transactions += 1;
@@ -889,6 +949,7 @@ impl Pairer {
             self.counts.evicted += 1;
         }
         out(txn);
+        self.recycle(slot);
     }
 }
 
@@ -1088,9 +1149,9 @@ mod tests {
         let mut out = Vec::new();
         for (m, bytes) in msgs {
             let msg = dns::Message::parse(bytes).expect("test message has a header");
-            p.on_message(*m, &msg, &mut |t| out.push(t));
+            p.on_message(*m, &msg, &mut |t| out.push(t.clone()));
         }
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         out
     }
 
@@ -1159,6 +1220,73 @@ mod tests {
         assert_eq!(t.index.len(), 1);
         t.clear();
         assert!(!t.contains(8));
+    }
+
+    #[test]
+    fn a_reused_slot_starts_clean() {
+        let c = v4(127, 0, 0, 1);
+        let mut p = Pairer::new(Config::default());
+        let mut out = Vec::new();
+        let q = dns::Message::parse(&QUERY_A).expect("header");
+        let r = dns::Message::parse(&RESPONSE_A).expect("header");
+        let other = with_id(&QUERY_A, 7);
+        let other = dns::Message::parse(&other).expect("header");
+        let third = with_id(&QUERY_A, 8);
+        let third = dns::Message::parse(&third).expect("header");
+        let feed = |p: &mut Pairer, out: &mut Vec<Transaction>, m, msg: &dns::Message<'_>| {
+            p.on_message(m, msg, &mut |t| out.push(t.clone()));
+        };
+        feed(
+            &mut p,
+            &mut out,
+            meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &q,
+        );
+        feed(
+            &mut p,
+            &mut out,
+            meta(2, 1.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &q,
+        );
+        feed(
+            &mut p,
+            &mut out,
+            meta(3, 1.1, c, 53, c, CLIENT, PortKind::Dns53),
+            &r,
+        );
+        assert!(out.is_empty() && p.spare_slots.is_empty());
+        // Past the window: the answered transaction is written after the next
+        // message opens its own, and its slot and buffers serve the one after.
+        feed(
+            &mut p,
+            &mut out,
+            meta(4, 30.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &other,
+        );
+        assert_eq!((out.len(), p.spare_slots.len()), (1, 1));
+        feed(
+            &mut p,
+            &mut out,
+            meta(5, 30.1, c, CLIENT, c, 53, PortKind::Dns53),
+            &third,
+        );
+        assert!(p.spare_slots.is_empty(), "the written slot was reused");
+        p.finish(&mut |t| out.push(t.clone()));
+        let first = &out[0];
+        assert_eq!(first.status, Status::Answered);
+        assert_eq!(first.retransmissions.len(), 1);
+        assert_eq!(frame_of(&first.response), Some(3));
+        let reused = &out[2];
+        assert_eq!(reused.status, Status::Unanswered);
+        assert_eq!(frame_of(&reused.query), Some(5));
+        assert_eq!(
+            reused.query.as_ref().map(|m| m.bytes.clone()),
+            Some(with_id(&QUERY_A, 8))
+        );
+        assert!(reused.response.is_none());
+        assert!(reused.retransmissions.is_empty() && reused.duplicates.is_empty());
+        assert!(!reused.question_mismatch && !reused.evicted);
+        assert_eq!(p.held_bytes(), 0);
     }
 
     #[test]
@@ -1351,12 +1479,12 @@ mod tests {
         p.on_message(
             meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53),
             &q,
-            &mut |t| out.push(t),
+            &mut |t| out.push(t.clone()),
         );
         p.on_message(
             meta(2, 0.1, s, 53, c, CLIENT, PortKind::Dns53),
             &r,
-            &mut |t| out.push(t),
+            &mut |t| out.push(t.clone()),
         );
         let note = IcmpNote {
             frame: 3,
@@ -1368,7 +1496,7 @@ mod tests {
         assert!(p.on_icmp_error(note, (s, 53), (c, CLIENT), &RESPONSE_A[..8]));
         // A quote of a query nobody sent matches nothing.
         assert!(!p.on_icmp_error(note, (c, 1), (s, 53), &QUERY_A[..8]));
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].icmp_errors.len(), 1);
         assert_eq!(out[0].icmp_errors[0].frame, 3);
@@ -1394,7 +1522,7 @@ mod tests {
         let lost = with_id(&QUERY_A, 1);
         let m = meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53);
         p.on_message(m, &dns::Message::parse(&lost).unwrap(), &mut |t| {
-            out.push(t)
+            out.push(t.clone())
         });
         for i in 0..20u16 {
             let (q, r) = (with_id(&QUERY_A, 100 + i), with_id(&RESPONSE_A, 100 + i));
@@ -1402,8 +1530,12 @@ mod tests {
             let f = 2 + 2 * u64::from(i);
             let mq = meta(f, t, c, CLIENT, s, 53, PortKind::Dns53);
             let mr = meta(f + 1, t + 0.001, s, 53, c, CLIENT, PortKind::Dns53);
-            p.on_message(mq, &dns::Message::parse(&q).unwrap(), &mut |t| out.push(t));
-            p.on_message(mr, &dns::Message::parse(&r).unwrap(), &mut |t| out.push(t));
+            p.on_message(mq, &dns::Message::parse(&q).unwrap(), &mut |t| {
+                out.push(t.clone())
+            });
+            p.on_message(mr, &dns::Message::parse(&r).unwrap(), &mut |t| {
+                out.push(t.clone())
+            });
             max_held = max_held.max(p.open());
         }
         assert!(max_held <= 6, "held {max_held} transactions");
@@ -1412,7 +1544,7 @@ mod tests {
             "finished ones are written while frame 1 is open"
         );
         assert!(out.iter().all(|t| t.status == Status::Answered));
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         assert_eq!(out.len(), 21);
         let pos = out
             .iter()
@@ -1463,9 +1595,11 @@ mod tests {
             ),
         ];
         for (m, b) in &msgs {
-            p.on_message(*m, &dns::Message::parse(b).unwrap(), &mut |t| out.push(t));
+            p.on_message(*m, &dns::Message::parse(b).unwrap(), &mut |t| {
+                out.push(t.clone())
+            });
         }
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         let dup = out
             .iter()
             .find(|t| frame_of(&t.response) == Some(6))
@@ -1490,14 +1624,14 @@ mod tests {
         p.on_message(
             meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
             &q,
-            &mut |t| out.push(t),
+            &mut |t| out.push(t.clone()),
         );
         p.on_message(
             meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
             &r,
-            &mut |t| out.push(t),
+            &mut |t| out.push(t.clone()),
         );
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].status, Status::Answered);
         // The query had nothing past its question: kept whole.
