@@ -441,6 +441,8 @@ pub struct Pairer {
     /// Slots of written transactions, reused in place for new ones: a slot is
     /// some 400 bytes, and building one on the stack and moving it into and out
     /// of its box cost more than the pairing around it.
+    /// (Boxes, not slots: they go back into `slots` as they are.)
+    #[allow(clippy::vec_box)]
     spare_slots: Vec<Box<Slot>>,
     /// Message buffers of written transactions, reused likewise.
     spare_bytes: Vec<Vec<u8>>,
