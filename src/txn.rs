@@ -815,7 +815,9 @@ impl Pairer {
             .into_iter()
             .flatten()
         {
-            if self.spare_bytes.len() < MAX_SPARE {
+            // Only question-only copies (`stats`): they are all about the
+            // same size. Whole messages of every size made NDJSON slower.
+            if self.cfg.question_only && self.spare_bytes.len() < MAX_SPARE {
                 self.spare_bytes.push(m.bytes);
             }
         }
@@ -1266,6 +1268,8 @@ mod tests {
             &other,
         );
         assert_eq!((out.len(), p.spare_slots.len()), (1, 1));
+        // Whole messages' buffers are not kept (only `question_only` ones).
+        assert!(p.spare_bytes.is_empty());
         feed(
             &mut p,
             &mut out,
