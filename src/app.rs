@@ -455,7 +455,8 @@ impl FileRun<'_> {
                 meta,
                 bytes,
                 problem,
-            } => self.on_dns(meta, batch.slice(bytes), *problem),
+                rcode,
+            } => self.on_dns(meta, batch.slice(bytes), *problem, *rcode),
             Item::NotDns => self.summary.non_dns_frames += 1,
             Item::NonDnsFrame { frame, kind } => {
                 if let Some(detail) = self
@@ -521,7 +522,7 @@ impl FileRun<'_> {
         let mut io_error = None;
         self.pairer.finish(&mut |t| {
             if io_error.is_none() {
-                io_error = sink.transaction(files, &t).err();
+                io_error = sink.transaction(files, t).err();
             }
         });
         if self.io_error.is_none() {
@@ -618,14 +619,20 @@ impl FileRun<'_> {
         }
     }
 
-    /// One DNS message; `problem` is what the reading half's walk found.
-    fn on_dns(&mut self, meta: &MessageMeta, payload: &[u8], problem: Option<dns::Error>) {
+    /// One DNS message; `problem` and `rcode` are what the reading half's walk found.
+    fn on_dns(
+        &mut self,
+        meta: &MessageMeta,
+        payload: &[u8],
+        problem: Option<dns::Error>,
+        rcode: dns::Rcode,
+    ) {
         self.summary.messages += 1;
         self.info().dns_messages += 1;
         // The sink's per-message work was done on the reading side.
         let to_sink = self.want_messages && !self.worker_split;
         if to_sink {
-            if let Err(e) = self.sink.message(self.files, meta, payload) {
+            if let Err(e) = self.sink.walked_message(self.files, meta, payload, rcode) {
                 self.io_error.get_or_insert(e);
             }
         }
@@ -641,7 +648,7 @@ impl FileRun<'_> {
                 let mut io_error = None;
                 self.pairer.on_message(*meta, &msg, &mut |t| {
                     if io_error.is_none() {
-                        io_error = sink.transaction(files, &t).err();
+                        io_error = sink.transaction(files, t).err();
                     }
                 });
                 if let Some(e) = io_error {

@@ -54,6 +54,9 @@ pub enum Item {
         meta: MessageMeta,
         bytes: Range<usize>,
         problem: Option<dns::Error>,
+        /// The RCODE as [`Walk::rcode`] finds it (the header's when the
+        /// header does not parse).
+        rcode: dns::Rcode,
     },
     /// The decoder reported the current frame as carrying no DNS.
     NotDns,
@@ -364,20 +367,21 @@ fn dns_item(
         port_kind: p.port_kind,
         cut: p.cut,
     };
-    let problem = match dns::Message::parse(p.payload) {
+    let (problem, rcode) = match dns::Message::parse(p.payload) {
         Ok(msg) => {
             let walk = walk(&msg);
             if let Some(w) = worker {
                 w.message(&meta, &msg, &walk);
             }
-            walk.problem
+            (walk.problem, walk.rcode)
         }
-        Err(e) => Some(e),
+        Err(e) => (Some(e), dns::Rcode(0)),
     };
     Item::Dns {
         meta,
         bytes: batch.push_bytes(p.payload),
         problem,
+        rcode,
     }
 }
 
@@ -427,8 +431,9 @@ mod tests {
                     meta,
                     bytes,
                     problem,
+                    rcode,
                 } => format!(
-                    "dns file={} frame={} {:?} problem={problem:?}",
+                    "dns file={} frame={} {:?} problem={problem:?} rcode={rcode}",
                     meta.file,
                     meta.frame,
                     batch.slice(bytes)
@@ -451,11 +456,13 @@ mod tests {
                 meta,
                 bytes,
                 problem,
+                rcode,
             } => {
                 assert_eq!(batch.slice(bytes), &QUERY[..]);
                 assert_eq!((meta.file, meta.frame), (7, 1));
                 assert_eq!((meta.sport, meta.dport), (40000, 53));
                 assert_eq!(*problem, None);
+                assert_eq!(*rcode, dns::Rcode::NOERROR);
             }
             other => panic!("{other:?}"),
         }

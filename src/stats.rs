@@ -782,12 +782,7 @@ impl Stats {
             return;
         };
         let rtt = u64::try_from(rtt).unwrap_or(0);
-        let qtype = t
-            .first()
-            .and_then(|m| dns::Message::parse(&m.bytes).ok())
-            .and_then(|m| m.first_question())
-            .and_then(Result::ok)
-            .map_or(0, |q| q.qtype.0);
+        let qtype = t.qtype.map_or(0, |q| q.0);
         let budget = &mut self.exact_budget;
         self.latency.record(server, qtype, rtt, budget);
         if t.retransmissions.is_empty() {

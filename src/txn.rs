@@ -64,6 +64,8 @@ pub const DEFAULT_MAX_IN_ORDER: usize = 10_000;
 /// How long, in capture time, a reported answer is remembered compactly so that
 /// a late second response is still known as a duplicate.
 const TOMBSTONE_MICROS: i64 = 2_000_000;
+/// Written slots, and message buffers, kept for reuse.
+const MAX_SPARE: usize = 64;
 /// Questions of an mDNS query, and records of an mDNS response, kept for
 /// pairing by question (the rest are ignored: queries with more are rare).
 const MDNS_MAX_KEYS: usize = 64;
@@ -166,6 +168,10 @@ pub struct Transaction {
     /// Still open when the capture ended, younger than the window: the answer may
     /// simply not have been captured.
     pub censored: bool,
+    /// QTYPE of the first question of [`Transaction::first`], as the pairer read
+    /// it (None when that message has no question that parses): aggregates need
+    /// not parse the message again.
+    pub qtype: Option<dns::Rtype>,
 }
 
 impl Transaction {
@@ -343,6 +349,57 @@ struct Slot {
     prev_same_key: Option<u64>,
 }
 
+impl Slot {
+    fn empty() -> Self {
+        let any = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        Self {
+            key: Key {
+                transport: Transport::Udp,
+                client: any,
+                client_port: 0,
+                server: any,
+                server_port: 0,
+                id: 0,
+            },
+            question: None,
+            mdns: Vec::new(),
+            txn: Transaction {
+                query: None,
+                response: None,
+                status: Status::Unanswered,
+                retransmissions: Vec::new(),
+                duplicates: Vec::new(),
+                icmp_errors: Vec::new(),
+                question_mismatch: false,
+                evicted: false,
+                censored: false,
+                qtype: None,
+            },
+            last_query: Timestamp::default(),
+            answered_at: None,
+            prev_same_key: None,
+        }
+    }
+}
+
+/// Sets `dst` to a copy of the message, in `buf` (a spare buffer, or empty)
+/// unless `dst` already holds a buffer.
+fn store(dst: &mut Option<StoredMessage>, meta: MessageMeta, bytes: &[u8], buf: Vec<u8>) {
+    match dst {
+        Some(m) => {
+            m.meta = meta;
+            m.bytes.clear();
+            m.bytes.extend_from_slice(bytes);
+        }
+        None => {
+            let mut buf = buf;
+            buf.clear();
+            buf.extend_from_slice(bytes);
+            *dst = Some(StoredMessage { meta, bytes: buf });
+        }
+    }
+}
+
 /// Counts kept by the pairer, for the summary.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -371,8 +428,7 @@ pub struct Pairer {
     /// When the parked transactions are next checked for closing.
     next_park_sweep: Timestamp,
     /// Answers written out early, remembered by a hash of key and question.
-    tombstones: HashMap<u64, Timestamp, FastState>,
-    tombstone_queue: VecDeque<(Timestamp, u64)>,
+    tombstones: Tombstones,
     /// Newest slot for each key; older ones chain through `prev_same_key`.
     newest: HashMap<Key, u64, FastState>,
     /// Capture time only moves forward, even when frames are out of order.
@@ -382,6 +438,14 @@ pub struct Pairer {
     scratch: Vec<u8>,
     /// Bytes held by the open transactions, as `Config::max_open_bytes` counts them.
     held_bytes: usize,
+    /// Slots of written transactions, reused in place for new ones: a slot is
+    /// some 400 bytes, and building one on the stack and moving it into and out
+    /// of its box cost more than the pairing around it.
+    /// (Boxes, not slots: they go back into `slots` as they are.)
+    #[allow(clippy::vec_box)]
+    spare_slots: Vec<Box<Slot>>,
+    /// Message buffers of written transactions, reused likewise.
+    spare_bytes: Vec<Vec<u8>>,
 }
 
 impl Pairer {
@@ -392,13 +456,14 @@ impl Pairer {
             base: 0,
             parked: BTreeMap::new(),
             next_park_sweep: Timestamp::default(),
-            tombstones: HashMap::default(),
-            tombstone_queue: VecDeque::new(),
+            tombstones: Tombstones::default(),
             newest: HashMap::default(),
             now: Timestamp::default(),
             counts: Counts::default(),
             scratch: Vec::new(),
             held_bytes: 0,
+            spare_slots: Vec::new(),
+            spare_bytes: Vec::new(),
         }
     }
 
@@ -421,7 +486,7 @@ impl Pairer {
         &mut self,
         meta: MessageMeta,
         msg: &dns::Message<'_>,
-        out: &mut dyn FnMut(Transaction),
+        out: &mut dyn FnMut(&Transaction),
     ) {
         if meta.ts > self.now {
             self.now = meta.ts;
@@ -502,7 +567,7 @@ impl Pairer {
     }
 
     /// Ends the capture: every transaction still open is emitted.
-    pub fn finish(&mut self, out: &mut dyn FnMut(Transaction)) {
+    pub fn finish(&mut self, out: &mut dyn FnMut(&Transaction)) {
         // Parked transactions are older than everything still queued.
         let parked = std::mem::take(&mut self.parked);
         let queued = std::mem::take(&mut self.slots);
@@ -518,11 +583,10 @@ impl Pairer {
             let censored = slot.txn.status == Status::Unanswered
                 && slot.txn.icmp_errors.is_empty()
                 && self.now.micros_since(&slot.last_query) < self.cfg.timeout_micros;
-            self.emit(seq, *slot, censored, false, out);
+            self.emit(seq, slot, censored, false, out);
         }
         self.newest.clear();
         self.tombstones.clear();
-        self.tombstone_queue.clear();
     }
 
     fn slot(&self, seq: u64) -> Option<&Slot> {
@@ -553,18 +617,7 @@ impl Pairer {
     }
 
     fn expire_tombstones(&mut self) {
-        while let Some(&(t, hash)) = self.tombstone_queue.front() {
-            if self.now.micros_since(&t) <= TOMBSTONE_MICROS {
-                break;
-            }
-            self.tombstone_queue.pop_front();
-            // One probe: remove it unless a newer answer renewed it.
-            if let Entry::Occupied(e) = self.tombstones.entry(hash) {
-                if *e.get() == t {
-                    e.remove();
-                }
-            }
-        }
+        self.tombstones.expire(self.now);
     }
 
     /// The newest slot with `key` that satisfies `pred` (walks the key's chain
@@ -625,26 +678,7 @@ impl Pairer {
             self.counts.retransmissions += 1;
             return;
         }
-        self.push(
-            key,
-            question,
-            keys,
-            meta.ts,
-            Transaction {
-                query: Some(StoredMessage {
-                    meta,
-                    bytes: bytes.to_vec(),
-                }),
-                response: None,
-                status: Status::Unanswered,
-                retransmissions: Vec::new(),
-                duplicates: Vec::new(),
-                icmp_errors: Vec::new(),
-                question_mismatch: false,
-                evicted: false,
-                censored: false,
-            },
-        );
+        self.push(key, question, keys, meta, bytes, Status::Unanswered);
     }
 
     fn on_response(
@@ -677,15 +711,13 @@ impl Pairer {
             .or_else(|| if mdns { None } else { self.find(&key, waiting) });
         if let Some(seq) = answers {
             let now = self.now;
+            let buf = self.spare_bytes.pop().unwrap_or_default();
             if let Some(slot) = self.slot_mut(seq) {
                 // mDNS matched by question already (its responses carry none).
                 let mismatch = !mdns && slot.question != question;
                 slot.txn.question_mismatch = mismatch;
                 slot.txn.status = Status::Answered;
-                slot.txn.response = Some(StoredMessage {
-                    meta,
-                    bytes: bytes.to_vec(),
-                });
+                store(&mut slot.txn.response, meta, bytes, buf);
                 slot.answered_at = Some(now.max(meta.ts));
                 if mismatch {
                     self.counts.question_mismatches += 1;
@@ -718,58 +750,81 @@ impl Pairer {
         let late_duplicate = !mdns
             && self
                 .tombstones
-                .contains_key(&Self::tombstone_hash(&key, &question));
+                .contains(Self::tombstone_hash(&key, &question));
         if late_duplicate {
             self.counts.duplicates += 1;
         }
-        self.push(
-            key,
-            question,
-            keys,
-            meta.ts,
-            Transaction {
-                query: None,
-                response: Some(StoredMessage {
-                    meta,
-                    bytes: bytes.to_vec(),
-                }),
-                status: if mdns {
-                    Status::Announcement
-                } else if late_duplicate {
-                    Status::Duplicate
-                } else {
-                    Status::Unsolicited
-                },
-                retransmissions: Vec::new(),
-                duplicates: Vec::new(),
-                icmp_errors: Vec::new(),
-                question_mismatch: false,
-                evicted: false,
-                censored: false,
-            },
-        );
+        let status = if mdns {
+            Status::Announcement
+        } else if late_duplicate {
+            Status::Duplicate
+        } else {
+            Status::Unsolicited
+        };
+        self.push(key, question, keys, meta, bytes, status);
     }
 
+    /// Opens a transaction whose first message is `bytes`: a query when `status`
+    /// is `Unanswered`, otherwise a response. The slot is filled in place.
     fn push(
         &mut self,
         key: Key,
         question: Option<QuestionKey>,
         mdns: Vec<QuestionKey>,
-        ts: Timestamp,
-        txn: Transaction,
+        meta: MessageMeta,
+        bytes: &[u8],
+        status: Status,
     ) {
         let seq = self.base + self.slots.len() as u64;
         let prev_same_key = self.newest.insert(key, seq);
-        self.held_bytes += cost(&txn);
-        self.slots.push_back(Box::new(Slot {
-            key,
-            question,
-            mdns,
-            txn,
-            last_query: ts.max(self.now),
-            answered_at: None,
-            prev_same_key,
-        }));
+        let mut slot = self
+            .spare_slots
+            .pop()
+            .unwrap_or_else(|| Box::new(Slot::empty()));
+        slot.key = key;
+        slot.question = question;
+        slot.mdns = mdns;
+        slot.last_query = meta.ts.max(self.now);
+        slot.answered_at = None;
+        slot.prev_same_key = prev_same_key;
+        let txn = &mut slot.txn;
+        let buf = self.spare_bytes.pop().unwrap_or_default();
+        // A spare slot holds no messages (`recycle`).
+        let first = if status == Status::Unanswered {
+            &mut txn.query
+        } else {
+            &mut txn.response
+        };
+        store(first, meta, bytes, buf);
+        txn.status = status;
+        txn.retransmissions.clear();
+        txn.duplicates.clear();
+        txn.icmp_errors.clear();
+        txn.question_mismatch = false;
+        txn.evicted = false;
+        txn.censored = false;
+        txn.qtype = question.map(|q| dns::Rtype(q.qtype));
+        self.held_bytes += cost(txn);
+        self.slots.push_back(slot);
+    }
+
+    /// Keeps a written slot and its message buffers for reuse (a few: enough
+    /// for the transactions written by one message).
+    fn recycle(&mut self, mut slot: Box<Slot>) {
+        for m in [slot.txn.query.take(), slot.txn.response.take()]
+            .into_iter()
+            .flatten()
+        {
+            // Only question-only copies (`stats`): they are all about the
+            // same size. Whole messages of every size made NDJSON slower.
+            if self.cfg.question_only && self.spare_bytes.len() < MAX_SPARE {
+                self.spare_bytes.push(m.bytes);
+            }
+        }
+        if self.spare_slots.len() < MAX_SPARE {
+            slot.mdns.clear();
+            self.spare_slots.push(slot);
+        }
     }
 
     fn is_closed(&self, slot: &Slot) -> bool {
@@ -780,7 +835,7 @@ impl Pairer {
         }
     }
 
-    fn emit_closed(&mut self, out: &mut dyn FnMut(Transaction)) {
+    fn emit_closed(&mut self, out: &mut dyn FnMut(&Transaction)) {
         self.expire_tombstones();
         // Over a bound, the oldest go first: parked ones are older than any queued.
         self.evict_parked(out);
@@ -797,11 +852,11 @@ impl Pairer {
             let seq = self.base;
             self.base += 1;
             if closed || over_cap {
-                self.emit(seq, *slot, false, over_cap && !closed, out);
+                self.emit(seq, slot, false, over_cap && !closed, out);
             } else if slot.txn.status == Status::Answered {
                 // Still within its duplicate window: write it now and remember
                 // it compactly (a tombstone).
-                self.emit(seq, *slot, false, false, out);
+                self.emit(seq, slot, false, false, out);
             } else {
                 self.parked.insert(seq, slot);
             }
@@ -814,7 +869,7 @@ impl Pairer {
     /// Writes parked transactions that have closed (or been answered), and
     /// evicts the oldest beyond `max_open`. Checked at most every 100 ms of
     /// capture time, so the cost per message stays small.
-    fn sweep_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
+    fn sweep_parked(&mut self, out: &mut dyn FnMut(&Transaction)) {
         self.evict_parked(out);
         if self.now < self.next_park_sweep {
             return;
@@ -829,7 +884,7 @@ impl Pairer {
             .collect();
         for seq in done {
             if let Some(slot) = self.parked.remove(&seq) {
-                self.emit(seq, *slot, false, false, out);
+                self.emit(seq, slot, false, false, out);
             }
         }
     }
@@ -840,23 +895,23 @@ impl Pairer {
     }
 
     /// Closes parked transactions, oldest first, while over a bound.
-    fn evict_parked(&mut self, out: &mut dyn FnMut(Transaction)) {
+    fn evict_parked(&mut self, out: &mut dyn FnMut(&Transaction)) {
         while self.over_cap() {
             let Some((seq, slot)) = self.parked.pop_first() else {
                 break;
             };
             let closed = self.is_closed(&slot);
-            self.emit(seq, *slot, false, !closed, out);
+            self.emit(seq, slot, false, !closed, out);
         }
     }
 
     fn emit(
         &mut self,
         seq: u64,
-        slot: Slot,
+        mut slot: Box<Slot>,
         censored: bool,
         evicted: bool,
-        out: &mut dyn FnMut(Transaction),
+        out: &mut dyn FnMut(&Transaction),
     ) {
         self.held_bytes = self.held_bytes.saturating_sub(cost(&slot.txn));
         // One probe: an older slot with the same key may still be open.
@@ -874,16 +929,16 @@ impl Pairer {
         if slot.txn.status == Status::Answered {
             if let Some(at) = slot.answered_at.filter(|&t| self.within_window(t)) {
                 let hash = Self::tombstone_hash(&slot.key, &slot.question);
-                self.tombstones.insert(hash, at);
-                self.tombstone_queue.push_back((at, hash));
+                self.tombstones.remember(at, hash);
             }
         }
         if slot.txn.status == Status::Duplicate {
             // Counted when it arrived; not a transaction of its own.
-            out(slot.txn);
+            out(&slot.txn);
+            self.recycle(slot);
             return;
         }
-        let mut txn = slot.txn;
+        let txn = &mut slot.txn;
         txn.censored = censored;
         txn.evicted = evicted;
         self.counts.transactions += 1;
@@ -898,6 +953,68 @@ impl Pairer {
             self.counts.evicted += 1;
         }
         out(txn);
+        self.recycle(slot);
+    }
+}
+
+/// Answers written out early (see `Config::max_in_order`), remembered for
+/// `TOMBSTONE_MICROS` of capture time by a hash of key and question, so that a
+/// late second response is known as a duplicate.
+///
+/// Almost every answer is remembered and almost none is ever looked up (only a
+/// response that no open transaction takes is), so the hash index is built
+/// lazily: remembering is a push onto a queue, and only a lookup indexes the
+/// entries pushed since the last one. Each entry is indexed at most once, so a
+/// capture full of unmatched responses costs what an eager index would.
+#[derive(Default)]
+struct Tombstones {
+    /// In the order remembered; expired from the front.
+    queue: VecDeque<(Timestamp, u64)>,
+    /// `queue[..indexed]` is counted in `index`.
+    indexed: usize,
+    /// Hash -> how many entries of `queue[..indexed]` have it.
+    index: HashMap<u64, u32, FastState>,
+}
+
+impl Tombstones {
+    fn remember(&mut self, at: Timestamp, hash: u64) {
+        self.queue.push_back((at, hash));
+    }
+
+    /// Forgets the entries, from the front, remembered more than
+    /// `TOMBSTONE_MICROS` before `now`.
+    fn expire(&mut self, now: Timestamp) {
+        while let Some(&(t, hash)) = self.queue.front() {
+            if now.micros_since(&t) <= TOMBSTONE_MICROS {
+                break;
+            }
+            self.queue.pop_front();
+            if self.indexed == 0 {
+                continue;
+            }
+            self.indexed -= 1;
+            if let Entry::Occupied(mut e) = self.index.entry(hash) {
+                *e.get_mut() -= 1;
+                if *e.get() == 0 {
+                    e.remove();
+                }
+            }
+        }
+    }
+
+    /// Whether an entry with `hash` is remembered.
+    fn contains(&mut self, hash: u64) -> bool {
+        for &(_, h) in self.queue.range(self.indexed..) {
+            *self.index.entry(h).or_insert(0) += 1;
+        }
+        self.indexed = self.queue.len();
+        self.index.contains_key(&hash)
+    }
+
+    fn clear(&mut self) {
+        self.queue.clear();
+        self.indexed = 0;
+        self.index.clear();
     }
 }
 
@@ -1036,9 +1153,9 @@ mod tests {
         let mut out = Vec::new();
         for (m, bytes) in msgs {
             let msg = dns::Message::parse(bytes).expect("test message has a header");
-            p.on_message(*m, &msg, &mut |t| out.push(t));
+            p.on_message(*m, &msg, &mut |t| out.push(t.clone()));
         }
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         out
     }
 
@@ -1062,6 +1179,159 @@ mod tests {
         assert_eq!(t[0].status, Status::Answered);
         assert_eq!(frame_of(&t[0].response), Some(2));
         assert_eq!(t[0].rtt_micros(), Some(200));
+    }
+
+    fn at(secs: f64) -> Timestamp {
+        meta(
+            0,
+            secs,
+            v4(127, 0, 0, 1),
+            1,
+            v4(127, 0, 0, 1),
+            53,
+            PortKind::Dns53,
+        )
+        .ts
+    }
+
+    #[test]
+    fn tombstones_are_found_until_they_expire() {
+        let mut t = Tombstones::default();
+        t.remember(at(0.0), 7);
+        t.remember(at(1.0), 8);
+        assert!(t.contains(7) && t.contains(8) && !t.contains(9));
+        // Remembered after the last lookup: indexed by the next one.
+        t.remember(at(1.5), 9);
+        t.remember(at(1.5), 7);
+        assert!(t.contains(9));
+        // 7's first entry expires; its second keeps it.
+        t.expire(at(2.5));
+        assert!(t.contains(7) && t.contains(8));
+        t.expire(at(3.4));
+        assert!(t.contains(7) && !t.contains(8) && t.contains(9));
+        t.expire(at(3.6));
+        assert!(!t.contains(7) && !t.contains(9));
+        assert!(t.index.is_empty() && t.queue.is_empty());
+    }
+
+    #[test]
+    fn tombstones_expired_before_any_lookup_are_never_indexed() {
+        let mut t = Tombstones::default();
+        t.remember(at(0.0), 7);
+        t.remember(at(5.0), 8);
+        t.expire(at(4.0));
+        assert!(!t.contains(7) && t.contains(8));
+        assert_eq!(t.index.len(), 1);
+        t.clear();
+        assert!(!t.contains(8));
+    }
+
+    #[test]
+    fn a_reused_slot_starts_clean() {
+        let c = v4(127, 0, 0, 1);
+        let mut p = Pairer::new(Config::default());
+        let mut out = Vec::new();
+        let q = dns::Message::parse(&QUERY_A).expect("header");
+        let r = dns::Message::parse(&RESPONSE_A).expect("header");
+        let other = with_id(&QUERY_A, 7);
+        let other = dns::Message::parse(&other).expect("header");
+        let third = with_id(&QUERY_A, 8);
+        let third = dns::Message::parse(&third).expect("header");
+        let feed = |p: &mut Pairer, out: &mut Vec<Transaction>, m, msg: &dns::Message<'_>| {
+            p.on_message(m, msg, &mut |t| out.push(t.clone()));
+        };
+        feed(
+            &mut p,
+            &mut out,
+            meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &q,
+        );
+        feed(
+            &mut p,
+            &mut out,
+            meta(2, 1.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &q,
+        );
+        feed(
+            &mut p,
+            &mut out,
+            meta(3, 1.1, c, 53, c, CLIENT, PortKind::Dns53),
+            &r,
+        );
+        assert!(out.is_empty() && p.spare_slots.is_empty());
+        // Past the window: the answered transaction is written after the next
+        // message opens its own, and its slot and buffers serve the one after.
+        feed(
+            &mut p,
+            &mut out,
+            meta(4, 30.0, c, CLIENT, c, 53, PortKind::Dns53),
+            &other,
+        );
+        assert_eq!((out.len(), p.spare_slots.len()), (1, 1));
+        // Whole messages' buffers are not kept (only `question_only` ones).
+        assert!(p.spare_bytes.is_empty());
+        feed(
+            &mut p,
+            &mut out,
+            meta(5, 30.1, c, CLIENT, c, 53, PortKind::Dns53),
+            &third,
+        );
+        assert!(p.spare_slots.is_empty(), "the written slot was reused");
+        p.finish(&mut |t| out.push(t.clone()));
+        let first = &out[0];
+        assert_eq!(first.status, Status::Answered);
+        assert_eq!(first.retransmissions.len(), 1);
+        assert_eq!(frame_of(&first.response), Some(3));
+        let reused = &out[2];
+        assert_eq!(reused.status, Status::Unanswered);
+        assert_eq!(frame_of(&reused.query), Some(5));
+        assert_eq!(
+            reused.query.as_ref().map(|m| m.bytes.clone()),
+            Some(with_id(&QUERY_A, 8))
+        );
+        assert!(reused.response.is_none());
+        assert!(reused.retransmissions.is_empty() && reused.duplicates.is_empty());
+        assert!(!reused.question_mismatch && !reused.evicted);
+        assert_eq!(p.held_bytes(), 0);
+    }
+
+    #[test]
+    fn transactions_carry_the_qtype_of_their_first_message() {
+        let c = v4(127, 0, 0, 1);
+        // A question of type MX, answered; then an unsolicited response whose
+        // question is AAAA; then a response with no question at all.
+        let mut query_mx = QUERY_A;
+        query_mx[30] = 15;
+        let mut response_mx = RESPONSE_A;
+        response_mx[30] = 15;
+        let mut unsolicited = with_id(&RESPONSE_A, 0x1234);
+        unsolicited[30] = 28;
+        let mut no_question = with_id(&RESPONSE_A, 0x4321);
+        no_question[5] = 0; // QDCOUNT 0: the question's bytes read as a record
+        let t = pair(&[
+            (meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53), &query_mx),
+            (
+                meta(2, 0.001, c, 53, c, CLIENT, PortKind::Dns53),
+                &response_mx,
+            ),
+            (
+                meta(3, 0.002, c, 53, c, CLIENT, PortKind::Dns53),
+                &unsolicited,
+            ),
+            (
+                meta(4, 0.003, c, 53, c, CLIENT, PortKind::Dns53),
+                &no_question,
+            ),
+        ]);
+        let got: Vec<_> = t.iter().map(|t| (t.status, t.qtype)).collect();
+        assert_eq!(
+            got,
+            [
+                (Status::Answered, Some(dns::Rtype::MX)),
+                (Status::Unsolicited, Some(dns::Rtype::AAAA)),
+                (Status::Unsolicited, None),
+            ]
+        );
     }
 
     #[test]
@@ -1215,12 +1485,12 @@ mod tests {
         p.on_message(
             meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53),
             &q,
-            &mut |t| out.push(t),
+            &mut |t| out.push(t.clone()),
         );
         p.on_message(
             meta(2, 0.1, s, 53, c, CLIENT, PortKind::Dns53),
             &r,
-            &mut |t| out.push(t),
+            &mut |t| out.push(t.clone()),
         );
         let note = IcmpNote {
             frame: 3,
@@ -1232,7 +1502,7 @@ mod tests {
         assert!(p.on_icmp_error(note, (s, 53), (c, CLIENT), &RESPONSE_A[..8]));
         // A quote of a query nobody sent matches nothing.
         assert!(!p.on_icmp_error(note, (c, 1), (s, 53), &QUERY_A[..8]));
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].icmp_errors.len(), 1);
         assert_eq!(out[0].icmp_errors[0].frame, 3);
@@ -1258,7 +1528,7 @@ mod tests {
         let lost = with_id(&QUERY_A, 1);
         let m = meta(1, 0.0, c, CLIENT, s, 53, PortKind::Dns53);
         p.on_message(m, &dns::Message::parse(&lost).unwrap(), &mut |t| {
-            out.push(t)
+            out.push(t.clone())
         });
         for i in 0..20u16 {
             let (q, r) = (with_id(&QUERY_A, 100 + i), with_id(&RESPONSE_A, 100 + i));
@@ -1266,8 +1536,12 @@ mod tests {
             let f = 2 + 2 * u64::from(i);
             let mq = meta(f, t, c, CLIENT, s, 53, PortKind::Dns53);
             let mr = meta(f + 1, t + 0.001, s, 53, c, CLIENT, PortKind::Dns53);
-            p.on_message(mq, &dns::Message::parse(&q).unwrap(), &mut |t| out.push(t));
-            p.on_message(mr, &dns::Message::parse(&r).unwrap(), &mut |t| out.push(t));
+            p.on_message(mq, &dns::Message::parse(&q).unwrap(), &mut |t| {
+                out.push(t.clone())
+            });
+            p.on_message(mr, &dns::Message::parse(&r).unwrap(), &mut |t| {
+                out.push(t.clone())
+            });
             max_held = max_held.max(p.open());
         }
         assert!(max_held <= 6, "held {max_held} transactions");
@@ -1276,7 +1550,7 @@ mod tests {
             "finished ones are written while frame 1 is open"
         );
         assert!(out.iter().all(|t| t.status == Status::Answered));
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         assert_eq!(out.len(), 21);
         let pos = out
             .iter()
@@ -1327,9 +1601,11 @@ mod tests {
             ),
         ];
         for (m, b) in &msgs {
-            p.on_message(*m, &dns::Message::parse(b).unwrap(), &mut |t| out.push(t));
+            p.on_message(*m, &dns::Message::parse(b).unwrap(), &mut |t| {
+                out.push(t.clone())
+            });
         }
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         let dup = out
             .iter()
             .find(|t| frame_of(&t.response) == Some(6))
@@ -1354,14 +1630,14 @@ mod tests {
         p.on_message(
             meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
             &q,
-            &mut |t| out.push(t),
+            &mut |t| out.push(t.clone()),
         );
         p.on_message(
             meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
             &r,
-            &mut |t| out.push(t),
+            &mut |t| out.push(t.clone()),
         );
-        p.finish(&mut |t| out.push(t));
+        p.finish(&mut |t| out.push(t.clone()));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].status, Status::Answered);
         // The query had nothing past its question: kept whole.

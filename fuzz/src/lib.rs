@@ -294,7 +294,7 @@ fn render_one(data: &[u8]) {
     if let Ok(msg) = Message::parse(data) {
         // Through the pairer as a query and as a response to itself.
         let mut pairer = Pairer::new(txn::Config::default());
-        let mut out = |t: Transaction| txns.push(t);
+        let mut out = |t: &Transaction| txns.push(t.clone());
         pairer.on_message(meta(1, false), &msg, &mut out);
         pairer.on_message(meta(2, true), &msg, &mut out);
         pairer.finish(&mut out);
@@ -309,6 +309,7 @@ fn render_one(data: &[u8]) {
         question_mismatch: false,
         evicted: false,
         censored: false,
+        qtype: None,
     });
     let messages = [stored(1, false)];
     // The bare JSON object too, as `messages --format json` prints it.

@@ -18,7 +18,6 @@ use crate::cli::{Format, StatsArgs};
 use crate::dns;
 use crate::error::{Diagnostic, Error, ExitCode};
 use crate::meta::MessageMeta;
-use crate::pipeline::{MessageWorker, Walk};
 use crate::render::{self, json, Files, Listing, Sink, Summary, JSON_VERSION};
 use crate::stats::{self, Histogram, Latency, NameCounts, Stats, Tally, WireName};
 use crate::txn::Transaction;
@@ -77,21 +76,27 @@ impl Sink for StatsSink {
         Ok(())
     }
 
-    fn transaction(&mut self, _: &Files, txn: &Transaction) -> io::Result<()> {
-        self.stats.on_transaction(txn);
+    /// The message tables are counted here, on the pairing thread, not on the
+    /// reading thread (`split_worker`): with them there, the reading thread
+    /// was the slower of the two (docs/benchmarks.md, profile finding 19).
+    fn walked_message(
+        &mut self,
+        _: &Files,
+        meta: &MessageMeta,
+        bytes: &[u8],
+        rcode: dns::Rcode,
+    ) -> io::Result<()> {
+        if let Ok(msg) = dns::Message::parse(bytes) {
+            let h = msg.header();
+            let question = msg.first_question().and_then(Result::ok);
+            self.stats.count_message(meta, &h, question.as_ref(), rcode);
+        }
         Ok(())
     }
 
-    fn split_worker(&mut self) -> Option<Box<dyn MessageWorker>> {
-        let fresh = Stats::new(self.stats.config());
-        let tables = std::mem::replace(&mut self.stats, fresh);
-        Some(Box::new(MessageTables(tables)))
-    }
-
-    fn join_worker(&mut self, worker: Box<dyn MessageWorker>) {
-        if let Ok(tables) = worker.into_any().downcast::<MessageTables>() {
-            self.stats.take_message_tables(tables.0);
-        }
+    fn transaction(&mut self, _: &Files, txn: &Transaction) -> io::Result<()> {
+        self.stats.on_transaction(txn);
+        Ok(())
     }
 
     fn diagnostic(&mut self, files: &Files, diag: &Diagnostic) -> io::Result<()> {
@@ -130,22 +135,6 @@ impl Sink for StatsSink {
             Format::Json => write_json(&mut self.out, files, &rows)?,
         }
         self.out.flush()
-    }
-}
-
-/// The per-message half of the aggregation ([`Stats::on_message`]), run on the
-/// reading thread; the sink keeps the per-transaction half.
-struct MessageTables(Stats);
-
-impl MessageWorker for MessageTables {
-    fn message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>, walk: &Walk<'_>) {
-        let h = msg.header();
-        self.0
-            .count_message(meta, &h, walk.question.as_ref(), walk.rcode);
-    }
-
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
-        self
     }
 }
 
@@ -612,4 +601,54 @@ fn write_histogram(out: &mut dyn Write, title: &str, h: &Histogram) -> io::Resul
         writeln!(out, "  {label:>width$} │{bar} {c}")?;
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::dns::Rcode;
+    use crate::net::{PortKind, Transport};
+
+    /// A response `x.example. A`, header RCODE NOERROR, no records.
+    const RESPONSE: [u8; 27] = [
+        0x12, 0x34, // ID
+        0x81, 0x80, // QR, RD, RA; NOERROR
+        0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // QD=1
+        1, b'x', 7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 0, // x.example.
+        0x00, 0x01, 0x00, 0x01, // A IN
+    ];
+
+    #[test]
+    fn walked_messages_are_counted_with_the_walks_rcode() {
+        let meta = MessageMeta {
+            file: 0,
+            frame: 1,
+            ts: Timestamp::new(1_700_000_000, 0),
+            src: [192, 0, 2, 53].into(),
+            dst: [192, 0, 2, 1].into(),
+            sport: 53,
+            dport: 40000,
+            transport: Transport::Udp,
+            port_kind: PortKind::Dns53,
+            cut: false,
+        };
+        let mut sink = StatsSink::new(Box::new(io::sink()), Format::Csv, false, 10);
+        let files = Files::default();
+        // The RCODE comes from the walk (as if an OPT record extended it), not
+        // from the header.
+        sink.walked_message(&files, &meta, &RESPONSE, Rcode::NXDOMAIN)
+            .expect("counted");
+        sink.walked_message(&files, &meta, &RESPONSE, Rcode::NOERROR)
+            .expect("counted");
+        // A message whose header does not parse is not counted.
+        sink.walked_message(&files, &meta, &RESPONSE[..5], Rcode::NOERROR)
+            .expect("skipped");
+        let s = sink.stats();
+        assert_eq!(s.rcodes.get(&Rcode::NXDOMAIN.0), 1);
+        assert_eq!(s.rcodes.get(&Rcode::NOERROR.0), 1);
+        assert_eq!(s.rcodes.total(), 2);
+        assert_eq!(s.nxdomain_names.total(), 1);
+        assert_eq!(s.no_data, 1);
+    }
 }

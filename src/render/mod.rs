@@ -16,6 +16,7 @@ use std::io::{self, IsTerminal, Write};
 use serde::Serialize;
 
 use crate::capture::Timestamp;
+use crate::dns;
 use crate::error::Diagnostic;
 use crate::meta::MessageMeta;
 use crate::pipeline::MessageWorker;
@@ -132,6 +133,19 @@ pub trait Sink {
     fn transaction(&mut self, files: &Files, txn: &Transaction) -> io::Result<()>;
     fn diagnostic(&mut self, files: &Files, diag: &Diagnostic) -> io::Result<()>;
     fn finish(&mut self, files: &Files, summary: &Summary) -> io::Result<()>;
+
+    /// [`Sink::message`], with the message's RCODE (extended by EDNS) as the
+    /// reading half's walk found it, for sinks that would otherwise walk the
+    /// message again to find the OPT record. The default ignores it.
+    fn walked_message(
+        &mut self,
+        files: &Files,
+        meta: &MessageMeta,
+        bytes: &[u8],
+        _rcode: dns::Rcode,
+    ) -> io::Result<()> {
+        self.message(files, meta, bytes)
+    }
 
     /// Hands over the part of `message` that needs nothing but the message, to
     /// run on the reading thread (`pipeline::MessageWorker`); `message` is then
