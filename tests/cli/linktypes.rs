@@ -10,7 +10,7 @@ use crate::util::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-type Row = HashMap<String, String>;
+type Row = TsharkRow;
 
 /// Each file, the link type in its pcap header, and how many DNS messages it holds.
 const FILES: [(&str, u32, usize); 9] = [
@@ -32,19 +32,7 @@ fn linktype_file(name: &str) -> PathBuf {
 }
 
 fn tshark_rows(name: &str) -> Vec<Row> {
-    let tsv = linktype_file(&format!("{name}.tshark.tsv"));
-    let text = std::fs::read_to_string(&tsv).unwrap_or_else(|e| panic!("{tsv:?}: {e}"));
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .zip(l.split('\t'))
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
+    tshark_tsv(&linktype_file(&format!("{name}.tshark.tsv")))
 }
 
 /// The innermost value of a field tshark lists once per layer ("outer,inner").

@@ -4,19 +4,8 @@
 use crate::util::*;
 
 /// tshark's reading of a sample: one map per row, by field name.
-fn tshark_rows(name: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let text = std::fs::read_to_string(sample(&format!("{name}.tshark.tsv"))).expect("tsv");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .zip(l.split('\t'))
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
+fn tshark_rows(name: &str) -> Vec<TsharkRow> {
+    tshark_tsv(&sample(&format!("{name}.tshark.tsv")))
 }
 
 #[test]

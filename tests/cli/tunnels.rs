@@ -11,21 +11,10 @@
 use crate::util::*;
 use std::collections::HashMap;
 
-type Row = HashMap<String, String>;
+type Row = TsharkRow;
 
 fn tshark_rows(name: &str) -> Vec<Row> {
-    let text = std::fs::read_to_string(sample(&format!("{name}.tshark.tsv"))).expect("tsv");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .zip(l.split('\t'))
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
+    tshark_tsv(&sample(&format!("{name}.tshark.tsv")))
 }
 
 /// The innermost value of a field tshark lists once per layer ("outer,inner").

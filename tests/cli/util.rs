@@ -265,3 +265,22 @@ pub fn write_pcap(dir: &TempDir, name: &str, packets: &[Packet]) -> PathBuf {
     std::fs::write(&path, pcap(packets)).expect("write pcap");
     path
 }
+
+/// One row of a tshark `-T fields -E header=y` reading, by field name.
+pub type TsharkRow = std::collections::HashMap<String, String>;
+
+/// Reads a committed tshark reading (`X.tshark.tsv`): one map per row.
+pub fn tshark_tsv(path: &Path) -> Vec<TsharkRow> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .zip(l.split('\t'))
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
