@@ -456,7 +456,8 @@ impl FileRun<'_> {
                 bytes,
                 problem,
                 rcode,
-            } => self.on_dns(meta, batch.slice(bytes), *problem, *rcode),
+                question_end,
+            } => self.on_dns(meta, batch.slice(bytes), *problem, *rcode, *question_end),
             Item::NotDns => self.summary.non_dns_frames += 1,
             Item::NonDnsFrame { frame, kind } => {
                 if let Some(detail) = self
@@ -619,24 +620,34 @@ impl FileRun<'_> {
         }
     }
 
-    /// One DNS message; `problem` and `rcode` are what the reading half's walk found.
+    /// One DNS message; `problem`, `rcode` and `question_end` are what the
+    /// reading half's walk found.
     fn on_dns(
         &mut self,
         meta: &MessageMeta,
         payload: &[u8],
         problem: Option<dns::Error>,
         rcode: dns::Rcode,
+        question_end: Option<u16>,
     ) {
         self.summary.messages += 1;
         self.info().dns_messages += 1;
+        let parsed = dns::Message::parse(payload);
+        // The walk read the first question already: it is not walked again.
+        let question = question_end
+            .filter(|_| parsed.is_ok())
+            .and_then(|end| dns::Question::first_parsed(payload, end));
         // The sink's per-message work was done on the reading side.
         let to_sink = self.want_messages && !self.worker_split;
         if to_sink {
-            if let Err(e) = self.sink.walked_message(self.files, meta, payload, rcode) {
+            if let Err(e) =
+                self.sink
+                    .walked_message(self.files, meta, payload, rcode, question.as_ref())
+            {
                 self.io_error.get_or_insert(e);
             }
         }
-        if let Ok(msg) = dns::Message::parse(payload) {
+        if let Ok(msg) = parsed {
             if msg.header().qr() {
                 self.summary.responses += 1;
             } else {
@@ -646,7 +657,8 @@ impl FileRun<'_> {
                 let sink = &mut *self.sink;
                 let files = &*self.files;
                 let mut io_error = None;
-                self.pairer.on_message(*meta, &msg, &mut |t| {
+                let first = question.zip(question_end.map(usize::from));
+                self.pairer.on_walked_message(*meta, &msg, first, &mut |t| {
                     if io_error.is_none() {
                         io_error = sink.transaction(files, t).err();
                     }

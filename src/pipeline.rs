@@ -57,6 +57,8 @@ pub enum Item {
         /// The RCODE as [`Walk::rcode`] finds it (the header's when the
         /// header does not parse).
         rcode: dns::Rcode,
+        /// [`Walk::question_end`].
+        question_end: Option<u16>,
     },
     /// The decoder reported the current frame as carrying no DNS.
     NotDns,
@@ -118,6 +120,8 @@ impl Batch {
 pub struct Walk<'a> {
     /// The first question, as `dns::Message::first_question` finds it, when it parses.
     pub question: Option<dns::Question<'a>>,
+    /// Where the first question ends, when it parses (for `dns::Question::first_parsed`).
+    pub question_end: Option<u16>,
     /// The first thing wrong: a walk error, or a record whose RDATA does not decode.
     pub problem: Option<dns::Error>,
     /// The RCODE, extended by the OPT record exactly as `dns::Message::rcode` does.
@@ -133,12 +137,15 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
     let mut opt: Option<dns::Opt<'a>> = None;
     // A second OPT, or one that does not decode: the header's RCODE stands.
     let mut opt_failed = false;
+    let mut question_end = None;
     let mut first = true;
-    for entry in msg.entries() {
+    let mut entries = msg.entries();
+    while let Some(entry) = entries.next() {
         match entry {
             Ok(Entry::Question(q)) => {
                 if first {
                     question = Some(q);
+                    question_end = u16::try_from(entries.offset()).ok();
                 }
             }
             Ok(Entry::Record(section, r)) => {
@@ -172,6 +179,7 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
     };
     Walk {
         question,
+        question_end,
         problem,
         rcode,
     }
@@ -367,21 +375,22 @@ fn dns_item(
         port_kind: p.port_kind,
         cut: p.cut,
     };
-    let (problem, rcode) = match dns::Message::parse(p.payload) {
+    let (problem, rcode, question_end) = match dns::Message::parse(p.payload) {
         Ok(msg) => {
             let walk = walk(&msg);
             if let Some(w) = worker {
                 w.message(&meta, &msg, &walk);
             }
-            (walk.problem, walk.rcode)
+            (walk.problem, walk.rcode, walk.question_end)
         }
-        Err(e) => (Some(e), dns::Rcode(0)),
+        Err(e) => (Some(e), dns::Rcode(0), None),
     };
     Item::Dns {
         meta,
         bytes: batch.push_bytes(p.payload),
         problem,
         rcode,
+        question_end,
     }
 }
 
@@ -432,8 +441,10 @@ mod tests {
                     bytes,
                     problem,
                     rcode,
+                    question_end,
                 } => format!(
-                    "dns file={} frame={} {:?} problem={problem:?} rcode={rcode}",
+                    "dns file={} frame={} {:?} problem={problem:?} rcode={rcode} \
+                     question_end={question_end:?}",
                     meta.file,
                     meta.frame,
                     batch.slice(bytes)
@@ -457,8 +468,18 @@ mod tests {
                 bytes,
                 problem,
                 rcode,
+                question_end,
             } => {
                 assert_eq!(batch.slice(bytes), &QUERY[..]);
+                let q = dns::Question::first_parsed(batch.slice(bytes), question_end.unwrap());
+                assert_eq!(
+                    q,
+                    dns::Message::parse(&QUERY)
+                        .unwrap()
+                        .first_question()
+                        .unwrap()
+                        .ok()
+                );
                 assert_eq!((meta.file, meta.frame), (7, 1));
                 assert_eq!((meta.sport, meta.dport), (40000, 53));
                 assert_eq!(*problem, None);
@@ -619,8 +640,14 @@ mod tests {
                 }
             }
         }
+        let mut entries = msg.entries();
+        let question_end = match entries.next() {
+            Some(Ok(Entry::Question(_))) => u16::try_from(entries.offset()).ok(),
+            _ => None,
+        };
         Walk {
             question: msg.first_question().and_then(Result::ok),
+            question_end,
             problem,
             rcode: msg.rcode(),
         }

@@ -11,8 +11,8 @@
 //! Bounds (each table is capped; what happens past a cap is counted and shown):
 //! - [`Tally`] (QTYPE, RCODE, opcode, servers, clients): at most `cap` distinct keys;
 //!   further keys are summed into one `other` count.
-//! - [`NameCounts`] (top names): names are keyed by their lowercased wire labels, built in
-//!   one reused buffer (no allocation per packet unless the name is new). Counts are exact
+//! - [`NameCounts`] (top names): names are keyed by their lowercased wire labels, built on
+//!   the stack (no allocation per packet unless the name is new). Counts are exact
 //!   until `cap` distinct names have been seen. When the table is full, the half with the
 //!   smallest counts is dropped (lossy counting). After that a name's shown count may be
 //!   short by at most `max_error` (the largest count ever dropped), and a name that is not
@@ -60,8 +60,9 @@ pub struct ExactBudget(pub usize);
 /// A latency histogram over microseconds: exact percentiles while its values fit the
 /// shared [`ExactBudget`], bounded relative error after.
 ///
-/// Exact part: a count per distinct microsecond value (RTTs cluster, so a few thousand
-/// distinct values cover millions of transactions). Bucketed part, always kept: one
+/// Exact part: a count per distinct microsecond value from 128 µs up (RTTs cluster, so a
+/// few thousand distinct values cover millions of transactions); below, the buckets are
+/// single values and count exactly, for no budget. Bucketed part, always kept: one
 /// bucket per value below 128 µs; above, each power-of-two range `[2^k, 2^(k+1))` is cut
 /// into 64 equal buckets of width `2^(k-6)`. Its memory grows with the largest value seen:
 /// 8 bytes × (128 + 64 per power of two above 128 µs), so 10 KB for a 10 s maximum,
@@ -118,7 +119,8 @@ impl Histogram {
     /// exact counts; with none left, this histogram gives its units back and keeps
     /// only its buckets from then on.
     pub fn record(&mut self, micros: u64, budget: &mut ExactBudget) {
-        if let Some(exact) = &mut self.exact {
+        // Below `LINEAR_LIMIT` the buckets are single values: already exact.
+        if let (Some(exact), true) = (&mut self.exact, micros >= LINEAR_LIMIT) {
             if let Some(c) = exact.get_mut(&micros) {
                 *c += 1;
             } else if budget.0 > 0 {
@@ -185,7 +187,13 @@ impl Histogram {
         let Some(exact) = &self.exact else {
             return Some(ps.map(|p| self.bucket_percentile(p)));
         };
-        let mut values: Vec<(u64, u64)> = exact.iter().map(|(&v, &c)| (v, c)).collect();
+        // Values below `LINEAR_LIMIT` are counted by their buckets alone.
+        let below = self.counts.iter().take(LINEAR_LIMIT as usize);
+        let mut values: Vec<(u64, u64)> = (0..)
+            .zip(below.copied())
+            .filter(|&(_, c)| c > 0)
+            .chain(exact.iter().map(|(&v, &c)| (v, c)))
+            .collect();
         values.sort_unstable();
         Some(ps.map(|p| {
             let rank = self.rank(p);
@@ -266,7 +274,12 @@ impl Histogram {
 /// Counts per key, for at most `cap` distinct keys; the rest are summed in `other`.
 #[derive(Clone, Debug)]
 pub struct Tally<K> {
-    map: HashMap<K, u64, FastState>,
+    /// Where each key's count is in `counts`.
+    index: HashMap<K, usize, FastState>,
+    counts: Vec<(K, u64)>,
+    /// The key counted last and its place: runs of the same key (one client, one
+    /// server) are counted without hashing.
+    last: Option<(K, usize)>,
     cap: usize,
     other: u64,
     total: u64,
@@ -275,7 +288,9 @@ pub struct Tally<K> {
 impl<K: Hash + Eq + Ord + Clone> Tally<K> {
     pub fn new(cap: usize) -> Self {
         Self {
-            map: HashMap::default(),
+            index: HashMap::default(),
+            counts: Vec::new(),
+            last: None,
             cap,
             other: 0,
             total: 0,
@@ -288,17 +303,34 @@ impl<K: Hash + Eq + Ord + Clone> Tally<K> {
 
     pub fn add_n(&mut self, key: K, n: u64) {
         self.total += n;
-        if let Some(c) = self.map.get_mut(&key) {
-            *c += n;
-        } else if self.map.len() < self.cap {
-            self.map.insert(key, n);
-        } else {
-            self.other += n;
+        let place = match &self.last {
+            Some((k, i)) if *k == key => Some(*i),
+            _ => {
+                let place = match self.index.get(&key) {
+                    Some(&i) => Some(i),
+                    None if self.counts.len() < self.cap => {
+                        let i = self.counts.len();
+                        self.counts.push((key.clone(), 0));
+                        self.index.insert(key.clone(), i);
+                        Some(i)
+                    }
+                    None => None,
+                };
+                self.last = place.map(|i| (key, i));
+                place
+            }
+        };
+        match place.and_then(|i| self.counts.get_mut(i)) {
+            Some((_, c)) => *c += n,
+            None => self.other += n,
         }
     }
 
     pub fn get(&self, key: &K) -> u64 {
-        self.map.get(key).copied().unwrap_or(0)
+        self.index
+            .get(key)
+            .and_then(|&i| self.counts.get(i))
+            .map_or(0, |(_, c)| *c)
     }
 
     /// Keys past the cap, summed.
@@ -311,12 +343,12 @@ impl<K: Hash + Eq + Ord + Clone> Tally<K> {
     }
 
     pub fn distinct(&self) -> usize {
-        self.map.len()
+        self.counts.len()
     }
 
     /// Keys by count, largest first (ties by key).
     pub fn sorted(&self) -> Vec<(K, u64)> {
-        let mut v: Vec<(K, u64)> = self.map.iter().map(|(k, c)| (k.clone(), *c)).collect();
+        let mut v: Vec<(K, u64)> = self.counts.clone();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v
     }
@@ -398,7 +430,6 @@ pub struct NameCounts {
     /// Times the table was pruned.
     prunings: u64,
     total: u64,
-    buf: Vec<u8>,
 }
 
 impl NameCounts {
@@ -409,25 +440,22 @@ impl NameCounts {
             max_error: 0,
             prunings: 0,
             total: 0,
-            buf: Vec::with_capacity(256),
         }
     }
 
     pub fn add(&mut self, name: &dns::Name<'_>) {
-        self.buf.clear();
-        for label in name.labels() {
-            self.buf.push(label.len() as u8);
-            self.buf.extend(label.iter().map(u8::to_ascii_lowercase));
-        }
+        let mut buf = [0u8; dns::name::MAX_NAME_LEN];
+        let n = name.lowercase_into(&mut buf);
+        let key = buf.get(..n).unwrap_or_default();
         self.total += 1;
-        if let Some(c) = self.map.get_mut(self.buf.as_slice()) {
+        if let Some(c) = self.map.get_mut(key) {
             *c += 1;
             return;
         }
         if self.map.len() >= self.cap {
             self.prune();
         }
-        self.map.insert(NameKey::new(&self.buf), 1);
+        self.map.insert(NameKey::new(key), 1);
     }
 
     /// Drops the half of the table with the smallest counts.
@@ -534,7 +562,12 @@ pub struct Latency {
 /// Histograms per key for at most `cap` keys; later keys share `other`.
 #[derive(Clone, Debug)]
 pub struct Groups<K> {
-    map: HashMap<K, Histogram, FastState>,
+    /// Where each key's histogram is in `groups`.
+    index: HashMap<K, usize, FastState>,
+    groups: Vec<(K, Histogram)>,
+    /// The key looked up last and its place: consecutive transactions mostly
+    /// share a server and a QTYPE, so most lookups end here without hashing.
+    last: Option<(K, usize)>,
     cap: usize,
     pub other: Histogram,
 }
@@ -542,32 +575,49 @@ pub struct Groups<K> {
 impl<K: Hash + Eq + Ord + Clone> Groups<K> {
     fn new(cap: usize) -> Self {
         Self {
-            map: HashMap::default(),
+            index: HashMap::default(),
+            groups: Vec::new(),
+            last: None,
             cap,
             other: Histogram::default(),
         }
     }
 
     fn record(&mut self, key: K, micros: u64, budget: &mut ExactBudget) {
-        if let Some(h) = self.map.get_mut(&key) {
-            h.record(micros, budget);
-        } else if self.map.len() < self.cap {
-            let mut h = Histogram::default();
-            h.record(micros, budget);
-            self.map.insert(key, h);
-        } else {
-            self.other.record(micros, budget);
+        let place = match &self.last {
+            Some((k, i)) if *k == key => Some(*i),
+            _ => {
+                let place = match self.index.get(&key) {
+                    Some(&i) => Some(i),
+                    None if self.groups.len() < self.cap => {
+                        let i = self.groups.len();
+                        self.groups.push((key.clone(), Histogram::default()));
+                        self.index.insert(key.clone(), i);
+                        Some(i)
+                    }
+                    None => None,
+                };
+                self.last = place.map(|i| (key, i));
+                place
+            }
+        };
+        match place.and_then(|i| self.groups.get_mut(i)) {
+            Some((_, h)) => h.record(micros, budget),
+            None => self.other.record(micros, budget),
         }
     }
 
     /// Every histogram, `other` included.
     fn all(&self) -> impl Iterator<Item = &Histogram> {
-        self.map.values().chain(std::iter::once(&self.other))
+        self.groups
+            .iter()
+            .map(|(_, h)| h)
+            .chain(std::iter::once(&self.other))
     }
 
     /// Groups by count, largest first (ties by key).
     pub fn sorted(&self) -> Vec<(&K, &Histogram)> {
-        let mut v: Vec<(&K, &Histogram)> = self.map.iter().collect();
+        let mut v: Vec<(&K, &Histogram)> = self.groups.iter().map(|(k, h)| (k, h)).collect();
         v.sort_by(|a, b| b.1.count().cmp(&a.1.count()).then_with(|| a.0.cmp(b.0)));
         v
     }
@@ -875,6 +925,36 @@ mod tests {
     }
 
     #[test]
+    fn values_below_the_linear_limit_take_no_budget() {
+        // Their buckets count them exactly already.
+        let mut h = Histogram::default();
+        let b = &mut ExactBudget(1);
+        for v in (0..LINEAR_LIMIT).rev() {
+            h.record(v, b);
+            h.record(v, b);
+        }
+        assert_eq!(b.0, 1);
+        h.record(5000, b);
+        h.record(128, b);
+        assert!(
+            !h.is_exact(),
+            "the second value past the limit is over the budget"
+        );
+        assert_eq!(b.0, 1, "units given back");
+        let mut h = Histogram::default();
+        let b = &mut ExactBudget(1);
+        for v in [3, 3, 127, 128, 0] {
+            h.record(v, b);
+        }
+        assert!(h.is_exact());
+        assert_eq!(b.0, 0);
+        assert_eq!(
+            h.percentiles([20.0, 40.0, 60.0, 80.0, 100.0]),
+            Some([0, 3, 3, 127, 128])
+        );
+    }
+
+    #[test]
     fn ranks_are_computed_without_float_rounding() {
         // 0.29 × 100 is 28.999999999999996 in binary floating point: the rank is 29.
         let mut h = Histogram::default();
@@ -893,16 +973,16 @@ mod tests {
         let mut h = Histogram::default();
         let mut small = Histogram::default();
         let b = &mut ExactBudget(1000);
-        small.record(7, b);
+        small.record(700, b);
         for &v in &values {
             h.record(v, b);
         }
         // `h` ran out and gave its units back; `small` keeps its exact counts.
         assert!(!h.is_exact());
         assert_eq!(b.0, 999);
-        small.record(8, b);
+        small.record(800, b);
         assert!(small.is_exact());
-        assert_eq!(small.percentile(100.0), Some(8));
+        assert_eq!(small.percentile(100.0), Some(800));
         values.sort_unstable();
         for p in [1.0, 10.0, 50.0, 90.0, 99.0, 99.9, 100.0] {
             let exact = nearest_rank(&values, p);

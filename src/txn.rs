@@ -488,12 +488,24 @@ impl Pairer {
         msg: &dns::Message<'_>,
         out: &mut dyn FnMut(&Transaction),
     ) {
+        self.on_walked_message(meta, msg, first_question(msg), out);
+    }
+
+    /// [`Pairer::on_message`] for a message whose first question (and where it
+    /// ends) a walk has found already: `first` must be what
+    /// `msg.entries()` yields first when that is a question, None otherwise.
+    pub fn on_walked_message(
+        &mut self,
+        meta: MessageMeta,
+        msg: &dns::Message<'_>,
+        first: Option<(dns::Question<'_>, usize)>,
+        out: &mut dyn FnMut(&Transaction),
+    ) {
         if meta.ts > self.now {
             self.now = meta.ts;
         }
         let header = msg.header();
         let mdns = meta.port_kind == PortKind::Mdns;
-        let first = first_question(msg);
         let question = first.as_ref().map(|(q, _)| question_key(q, mdns));
         let keys = if mdns { mdns_keys(msg) } else { Vec::new() };
         let is_response = header.qr();

@@ -85,11 +85,11 @@ impl Sink for StatsSink {
         meta: &MessageMeta,
         bytes: &[u8],
         rcode: dns::Rcode,
+        question: Option<&dns::Question<'_>>,
     ) -> io::Result<()> {
         if let Ok(msg) = dns::Message::parse(bytes) {
-            let h = msg.header();
-            let question = msg.first_question().and_then(Result::ok);
-            self.stats.count_message(meta, &h, question.as_ref(), rcode);
+            self.stats
+                .count_message(meta, &msg.header(), question, rcode);
         }
         Ok(())
     }
@@ -637,12 +637,14 @@ mod tests {
         let files = Files::default();
         // The RCODE comes from the walk (as if an OPT record extended it), not
         // from the header.
-        sink.walked_message(&files, &meta, &RESPONSE, Rcode::NXDOMAIN)
+        let msg = dns::Message::parse(&RESPONSE).unwrap();
+        let q = msg.first_question().unwrap().unwrap();
+        sink.walked_message(&files, &meta, &RESPONSE, Rcode::NXDOMAIN, Some(&q))
             .expect("counted");
-        sink.walked_message(&files, &meta, &RESPONSE, Rcode::NOERROR)
+        sink.walked_message(&files, &meta, &RESPONSE, Rcode::NOERROR, Some(&q))
             .expect("counted");
         // A message whose header does not parse is not counted.
-        sink.walked_message(&files, &meta, &RESPONSE[..5], Rcode::NOERROR)
+        sink.walked_message(&files, &meta, &RESPONSE[..5], Rcode::NOERROR, None)
             .expect("skipped");
         let s = sink.stats();
         assert_eq!(s.rcodes.get(&Rcode::NXDOMAIN.0), 1);

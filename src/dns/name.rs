@@ -213,6 +213,13 @@ impl<'a> Name<'a> {
         }
     }
 
+    /// The name at `start` of `msg`, which [`Name::parse`] has already accepted
+    /// there (in these same bytes): no second walk. On bytes it did not accept,
+    /// the name's iterators still stop safely, but what they yield is undefined.
+    pub(crate) fn parsed_at(msg: &'a [u8], start: u16) -> Name<'a> {
+        Name { msg, start }
+    }
+
     /// Offset of the name's first byte in the message.
     pub fn start(&self) -> usize {
         usize::from(self.start)
@@ -288,13 +295,53 @@ impl<'a> Name<'a> {
     /// Feeds the lowercased labels (each with its length) into `h`, consistent with
     /// [`Name::eq_ignore_case`].
     pub fn hash_lowercase<H: Hasher>(&self, h: &mut H) {
-        for label in self.labels() {
-            h.write_u8(label.len() as u8);
-            for b in label {
-                h.write_u8(b.to_ascii_lowercase());
-            }
-        }
+        let mut buf = [0u8; MAX_NAME_LEN];
+        let n = self.lowercase_into(&mut buf);
+        h.write(buf.get(..n).unwrap_or_default());
         h.write_u8(0);
+    }
+
+    /// Writes the labels into `buf`, each behind its length byte, ASCII-lowercased,
+    /// without the root byte; returns how many bytes were written. A parsed name
+    /// fits (at most 254 bytes without its root byte); labels past the end of
+    /// `buf` are left out.
+    pub fn lowercase_into(&self, buf: &mut [u8; MAX_NAME_LEN]) -> usize {
+        // Most names (every question name, nearly) have no pointer: their labels
+        // are one run of bytes up to the root, copied at once.
+        let (msg, start) = (self.msg, self.start());
+        let mut pos = start;
+        while let Some(&len) = msg.get(pos) {
+            if len == 0 {
+                let run = msg.get(start..pos).unwrap_or_default();
+                if let Some(dst) = buf.get_mut(..run.len()) {
+                    dst.copy_from_slice(run);
+                    dst.make_ascii_lowercase();
+                    return run.len();
+                }
+                break;
+            }
+            if len > 63 {
+                break;
+            }
+            pos += 1 + usize::from(len);
+        }
+        let mut n = 0;
+        for label in self.labels() {
+            let Some(dst) = buf.get_mut(n..n + 1 + label.len()) else {
+                break;
+            };
+            if let Some((len, rest)) = dst.split_first_mut() {
+                *len = label.len() as u8;
+                rest.copy_from_slice(label);
+            }
+            n += 1 + label.len();
+        }
+        // Length bytes are at most 63, below b'A': lowercasing leaves them alone,
+        // so the whole run is lowercased at once.
+        if let Some(run) = buf.get_mut(..n) {
+            run.make_ascii_lowercase();
+        }
+        n
     }
 }
 
@@ -401,6 +448,40 @@ mod tests {
         assert!(!n.has_pointer() && !n.is_root());
         let labels: Vec<&[u8]> = n.labels().collect();
         assert_eq!(labels, vec![&b"www"[..], b"example", b"com"]);
+    }
+
+    #[test]
+    fn lowercased_wire_labels_with_and_without_pointers() {
+        // 0x0c: "WwW.Example.COM." plain; 0x1d: "mX" + pointer to "Example.COM.".
+        let m = msg(&[
+            3, b'W', b'w', b'W', 7, b'E', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'C', b'O', b'M',
+            0, // 0x0c..0x1c
+            2, b'm', b'X', 0xc0, 0x10, // 0x1d
+            0,    // 0x22: the root
+        ]);
+        let mut buf = [0xff; MAX_NAME_LEN];
+        let (plain, _) = Name::parse(&m, 12).unwrap();
+        let n = plain.lowercase_into(&mut buf);
+        assert_eq!(&buf[..n], b"\x03www\x07example\x03com");
+        let (compressed, _) = Name::parse(&m, 0x1d).unwrap();
+        let n = compressed.lowercase_into(&mut buf);
+        assert_eq!(&buf[..n], b"\x02mx\x07example\x03com");
+        let (root, _) = Name::parse(&m, 0x22).unwrap();
+        assert_eq!(root.lowercase_into(&mut buf), 0);
+        // The hash follows the lowercased labels.
+        let hash = |n: &Name<'_>| {
+            let mut h = DefaultHasher::new();
+            n.hash_lowercase(&mut h);
+            h.finish()
+        };
+        let (example, _) = Name::parse(&m, 0x10).unwrap();
+        let lower = msg(&[
+            7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0,
+        ]);
+        let (lower, _) = Name::parse(&lower, 12).unwrap();
+        assert!(example.eq_ignore_case(&lower));
+        assert_eq!(hash(&example), hash(&lower));
+        assert_ne!(hash(&example), hash(&compressed));
     }
 
     #[test]

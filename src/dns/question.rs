@@ -39,6 +39,30 @@ impl<'a> Question<'a> {
     }
 }
 
+impl<'a> Question<'a> {
+    /// The first question of `msg` as [`Question::parse`] found it at offset 12
+    /// ([`crate::dns::HEADER_LEN`]) ending at `end`, in these same bytes: for a second
+    /// look at a message already walked (the reading thread walks it, the pairing
+    /// thread reads the question again), without walking the name again.
+    pub fn first_parsed(msg: &'a [u8], end: u16) -> Option<Question<'a>> {
+        let end = usize::from(end);
+        let name_end = end.checked_sub(4)?;
+        let &[t0, t1, c0, c1] = msg.get(name_end..end)? else {
+            return None;
+        };
+        let start = super::HEADER_LEN;
+        if name_end <= start {
+            return None;
+        }
+        Some(Question {
+            name: Name::parsed_at(msg, start as u16),
+            qtype: Rtype(u16::from_be_bytes([t0, t1])),
+            qclass: Class(u16::from_be_bytes([c0, c1])),
+            offset: start,
+        })
+    }
+}
+
 impl fmt::Display for Question<'_> {
     /// dig's question line without the leading `;`: `example.com.\t\tIN\tA`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -50,6 +74,25 @@ impl fmt::Display for Question<'_> {
 mod tests {
     use super::*;
     use crate::dns::error::ErrorKind;
+
+    #[test]
+    fn a_parsed_first_question_is_rebuilt_from_its_end() {
+        // example.com. AAAA IN, then a compressed second question.
+        let msg = [
+            0x12, 0x34, 0x01, 0x00, 0, 2, 0, 0, 0, 0, 0, 0, // header
+            7, b'e', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, // QNAME
+            0x00, 0x1c, 0x00, 0x01, // AAAA IN
+            3, b'w', b'w', b'w', 0xc0, 12, 0x00, 0x01, 0x00, 0x01, // www.example.com. A IN
+        ];
+        let (q, end) = Question::parse(&msg, 12).unwrap();
+        let again = Question::first_parsed(&msg, end as u16).unwrap();
+        assert_eq!(again, q);
+        assert_eq!(again.name.to_string(), "example.com.");
+        // Too short to hold a name and its type and class: none.
+        assert_eq!(Question::first_parsed(&msg, 16), None);
+        assert_eq!(Question::first_parsed(&msg, 3), None);
+        assert_eq!(Question::first_parsed(&msg, 200), None);
+    }
 
     #[test]
     fn parses_question_after_header() {

@@ -134,15 +134,16 @@ pub trait Sink {
     fn diagnostic(&mut self, files: &Files, diag: &Diagnostic) -> io::Result<()>;
     fn finish(&mut self, files: &Files, summary: &Summary) -> io::Result<()>;
 
-    /// [`Sink::message`], with the message's RCODE (extended by EDNS) as the
-    /// reading half's walk found it, for sinks that would otherwise walk the
-    /// message again to find the OPT record. The default ignores it.
+    /// [`Sink::message`], with the message's RCODE (extended by EDNS) and first
+    /// question as the reading half's walk found them, for sinks that would
+    /// otherwise walk the message again. The default ignores them.
     fn walked_message(
         &mut self,
         files: &Files,
         meta: &MessageMeta,
         bytes: &[u8],
         _rcode: dns::Rcode,
+        _question: Option<&dns::Question<'_>>,
     ) -> io::Result<()> {
         self.message(files, meta, bytes)
     }
