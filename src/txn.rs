@@ -84,10 +84,11 @@ pub struct Config {
     /// written anyway and the open one later (memory stays bounded on big
     /// captures; small ones keep their order).
     pub max_in_order: usize,
-    /// Keep only the header and the first question of each message (counts rewritten
-    /// to match), not the records: for aggregate commands (`stats`) that never show
-    /// them. Open transactions then cost a fraction of the memory.
-    pub question_only: bool,
+    /// Keep no message bytes at all, only each message's context (`MessageMeta`):
+    /// for consumers that read nothing else (`stats`), whose open transactions
+    /// then cost a fraction of the memory. Pairing is unchanged: it compares
+    /// questions by a hash kept apart from the bytes.
+    pub meta_only: bool,
 }
 
 impl Default for Config {
@@ -97,7 +98,7 @@ impl Default for Config {
             max_open: DEFAULT_MAX_OPEN,
             max_open_bytes: DEFAULT_MAX_OPEN_BYTES,
             max_in_order: DEFAULT_MAX_IN_ORDER,
-            question_only: false,
+            meta_only: false,
         }
     }
 }
@@ -205,23 +206,6 @@ struct QuestionKey {
     name_hash: u64,
     qtype: u16,
     qclass: u16,
-}
-
-/// For `Config::question_only`: writes into `out` the message's header and first
-/// question, with QDCOUNT 1 (0 when the question does not parse) and the other
-/// counts 0, so that the copy is itself a well-formed message.
-/// `question_end`: where the first question ends, when it parses.
-fn question_only_into(msg: &dns::Message<'_>, question_end: Option<usize>, out: &mut Vec<u8>) {
-    let bytes = msg.as_bytes();
-    let (end, qdcount) = match question_end {
-        Some(end) => (end, 1u8),
-        None => (dns::HEADER_LEN, 0),
-    };
-    out.clear();
-    out.extend_from_slice(bytes.get(..end).unwrap_or(bytes));
-    if let Some(counts) = out.get_mut(4..12) {
-        counts.copy_from_slice(&[0, qdcount, 0, 0, 0, 0, 0, 0]);
-    }
 }
 
 impl QuestionKey {
@@ -382,9 +366,9 @@ impl Slot {
     }
 }
 
-/// Sets `dst` to a copy of the message, in `buf` (a spare buffer, or empty)
-/// unless `dst` already holds a buffer.
-fn store(dst: &mut Option<StoredMessage>, meta: MessageMeta, bytes: &[u8], buf: Vec<u8>) {
+/// Sets `dst` to a copy of the message (in the buffer `dst` holds, if any; an
+/// empty copy allocates nothing).
+fn store(dst: &mut Option<StoredMessage>, meta: MessageMeta, bytes: &[u8]) {
     match dst {
         Some(m) => {
             m.meta = meta;
@@ -392,10 +376,10 @@ fn store(dst: &mut Option<StoredMessage>, meta: MessageMeta, bytes: &[u8], buf: 
             m.bytes.extend_from_slice(bytes);
         }
         None => {
-            let mut buf = buf;
-            buf.clear();
-            buf.extend_from_slice(bytes);
-            *dst = Some(StoredMessage { meta, bytes: buf });
+            *dst = Some(StoredMessage {
+                meta,
+                bytes: bytes.to_vec(),
+            });
         }
     }
 }
@@ -434,8 +418,6 @@ pub struct Pairer {
     /// Capture time only moves forward, even when frames are out of order.
     now: Timestamp,
     counts: Counts,
-    /// Holds the reduced copy of the current message (`Config::question_only`).
-    scratch: Vec<u8>,
     /// Bytes held by the open transactions, as `Config::max_open_bytes` counts them.
     held_bytes: usize,
     /// Slots of written transactions, reused in place for new ones: a slot is
@@ -444,8 +426,6 @@ pub struct Pairer {
     /// (Boxes, not slots: they go back into `slots` as they are.)
     #[allow(clippy::vec_box)]
     spare_slots: Vec<Box<Slot>>,
-    /// Message buffers of written transactions, reused likewise.
-    spare_bytes: Vec<Vec<u8>>,
 }
 
 impl Pairer {
@@ -460,10 +440,8 @@ impl Pairer {
             newest: HashMap::default(),
             now: Timestamp::default(),
             counts: Counts::default(),
-            scratch: Vec::new(),
             held_bytes: 0,
             spare_slots: Vec::new(),
-            spare_bytes: Vec::new(),
         }
     }
 
@@ -510,10 +488,8 @@ impl Pairer {
         let keys = if mdns { mdns_keys(msg) } else { Vec::new() };
         let is_response = header.qr();
         let key = key_of(&meta, header.id, is_response);
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let bytes = if self.cfg.question_only {
-            question_only_into(msg, first.map(|(_, end)| end), &mut scratch);
-            scratch.as_slice()
+        let bytes = if self.cfg.meta_only {
+            &[]
         } else {
             msg.as_bytes()
         };
@@ -522,7 +498,6 @@ impl Pairer {
         } else {
             self.on_query(key, question, keys, meta, bytes);
         }
-        self.scratch = scratch;
         self.emit_closed(out);
     }
 
@@ -723,13 +698,12 @@ impl Pairer {
             .or_else(|| if mdns { None } else { self.find(&key, waiting) });
         if let Some(seq) = answers {
             let now = self.now;
-            let buf = self.spare_bytes.pop().unwrap_or_default();
             if let Some(slot) = self.slot_mut(seq) {
                 // mDNS matched by question already (its responses carry none).
                 let mismatch = !mdns && slot.question != question;
                 slot.txn.question_mismatch = mismatch;
                 slot.txn.status = Status::Answered;
-                store(&mut slot.txn.response, meta, bytes, buf);
+                store(&mut slot.txn.response, meta, bytes);
                 slot.answered_at = Some(now.max(meta.ts));
                 if mismatch {
                     self.counts.question_mismatches += 1;
@@ -800,14 +774,13 @@ impl Pairer {
         slot.answered_at = None;
         slot.prev_same_key = prev_same_key;
         let txn = &mut slot.txn;
-        let buf = self.spare_bytes.pop().unwrap_or_default();
         // A spare slot holds no messages (`recycle`).
         let first = if status == Status::Unanswered {
             &mut txn.query
         } else {
             &mut txn.response
         };
-        store(first, meta, bytes, buf);
+        store(first, meta, bytes);
         txn.status = status;
         txn.retransmissions.clear();
         txn.duplicates.clear();
@@ -820,19 +793,12 @@ impl Pairer {
         self.slots.push_back(slot);
     }
 
-    /// Keeps a written slot and its message buffers for reuse (a few: enough
-    /// for the transactions written by one message).
+    /// Keeps a written slot for reuse (a few: enough for the transactions
+    /// written by one message). Message buffers are not kept: whole messages
+    /// of every size made NDJSON slower, and `stats` keeps none.
     fn recycle(&mut self, mut slot: Box<Slot>) {
-        for m in [slot.txn.query.take(), slot.txn.response.take()]
-            .into_iter()
-            .flatten()
-        {
-            // Only question-only copies (`stats`): they are all about the
-            // same size. Whole messages of every size made NDJSON slower.
-            if self.cfg.question_only && self.spare_bytes.len() < MAX_SPARE {
-                self.spare_bytes.push(m.bytes);
-            }
-        }
+        slot.txn.query = None;
+        slot.txn.response = None;
         if self.spare_slots.len() < MAX_SPARE {
             slot.mdns.clear();
             self.spare_slots.push(slot);
@@ -1280,8 +1246,6 @@ mod tests {
             &other,
         );
         assert_eq!((out.len(), p.spare_slots.len()), (1, 1));
-        // Whole messages' buffers are not kept (only `question_only` ones).
-        assert!(p.spare_bytes.is_empty());
         feed(
             &mut p,
             &mut out,
@@ -1629,41 +1593,55 @@ mod tests {
     }
 
     #[test]
-    fn question_only_keeps_header_and_question() {
+    fn meta_only_pairs_the_same_and_keeps_no_bytes() {
         let c = v4(127, 0, 0, 1);
-        let cfg = Config {
-            question_only: true,
-            ..Config::default()
+        let run = |meta_only| {
+            let mut p = Pairer::new(Config {
+                meta_only,
+                ..Config::default()
+            });
+            let mut out = Vec::new();
+            for (m, bytes) in [
+                (
+                    meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
+                    &QUERY_A[..],
+                ),
+                (
+                    meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
+                    &RESPONSE_A[..],
+                ),
+                (
+                    meta(3, 0.0003, c, 53, c, CLIENT, PortKind::Dns53),
+                    &RESPONSE_A[..],
+                ),
+                (
+                    meta(4, 1.0, c, CLIENT, c, 53, PortKind::Dns53),
+                    &QUERY_A[..],
+                ),
+            ] {
+                let msg = dns::Message::parse(bytes).expect("header");
+                p.on_message(m, &msg, &mut |t| out.push(t.clone()));
+            }
+            p.finish(&mut |t| out.push(t.clone()));
+            (out, p.counts())
         };
-        let mut p = Pairer::new(cfg);
-        let mut out = Vec::new();
-        let q = dns::Message::parse(&QUERY_A).expect("header");
-        let r = dns::Message::parse(&RESPONSE_A).expect("header");
-        p.on_message(
-            meta(1, 0.0, c, CLIENT, c, 53, PortKind::Dns53),
-            &q,
-            &mut |t| out.push(t.clone()),
-        );
-        p.on_message(
-            meta(2, 0.0002, c, 53, c, CLIENT, PortKind::Dns53),
-            &r,
-            &mut |t| out.push(t.clone()),
-        );
-        p.finish(&mut |t| out.push(t.clone()));
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].status, Status::Answered);
-        // The query had nothing past its question: kept whole.
-        assert_eq!(
-            out[0].query.as_ref().map(|m| &m.bytes[..]),
-            Some(&QUERY_A[..])
-        );
-        // The response: its first 33 bytes, ANCOUNT rewritten to 0.
-        let kept = &out[0].response.as_ref().expect("response").bytes;
-        assert_eq!(kept.len(), 33);
-        assert_eq!(&kept[4..12], &[0, 1, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(&kept[12..], &RESPONSE_A[12..33]);
-        assert_eq!(&kept[..4], &RESPONSE_A[..4]);
-        let walked = dns::Message::parse(kept).expect("header").trailing();
-        assert_eq!(walked, Ok(0), "the copy is a well-formed message");
+        let (whole, whole_counts) = run(false);
+        let (bare, bare_counts) = run(true);
+        assert_eq!(bare_counts, whole_counts);
+        assert_eq!(bare.len(), 2);
+        assert_eq!(bare[0].status, Status::Answered);
+        assert_eq!(bare[0].duplicates.len(), 1);
+        assert_eq!(bare[1].status, Status::Unanswered);
+        for (b, w) in bare.iter().zip(&whole) {
+            assert_eq!(
+                (b.status, b.rtt_micros(), b.qtype),
+                (w.status, w.rtt_micros(), w.qtype)
+            );
+            for (bm, wm) in [(&b.query, &w.query), (&b.response, &w.response)] {
+                assert_eq!(bm.as_ref().map(|m| m.meta), wm.as_ref().map(|m| m.meta));
+                assert!(bm.as_ref().is_none_or(|m| m.bytes.is_empty()));
+                assert!(wm.as_ref().is_none_or(|m| !m.bytes.is_empty()));
+            }
+        }
     }
 }

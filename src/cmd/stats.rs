@@ -28,8 +28,8 @@ const BAR_WIDTH: usize = 40;
 /// Runs `dnslens stats`.
 pub fn run(args: &StatsArgs) -> Result<ExitCode, Error> {
     let mut settings = Settings::from_args(&args.common, Listing::Transactions)?;
-    // Transactions are only counted, never shown: keep the header and question only.
-    settings.txn.question_only = true;
+    // Transactions are only counted, never shown: keep no message bytes.
+    settings.txn.meta_only = true;
     let format = settings.format;
     if format == Format::Html {
         return Err(Error::Usage(
