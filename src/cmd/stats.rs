@@ -30,6 +30,10 @@ pub fn run(args: &StatsArgs) -> Result<ExitCode, Error> {
     let mut settings = Settings::from_args(&args.common, Listing::Transactions)?;
     // Transactions are only counted, never shown: keep no message bytes.
     settings.txn.meta_only = true;
+    // Order does not matter to counts: finished transactions go out at once
+    // instead of waiting behind an open one, so the few slots in use stay in
+    // cache (10 000 held back are ~4 MB).
+    settings.txn.max_in_order = 64;
     let format = settings.format;
     if format == Format::Html {
         return Err(Error::Usage(
