@@ -38,7 +38,7 @@ pub(crate) struct FragInfo {
 }
 
 /// One IP packet's addressing and payload.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct IpPacket<'a> {
     pub(crate) src: IpAddr,
     pub(crate) dst: IpAddr,
@@ -55,6 +55,14 @@ pub(crate) struct IpPacket<'a> {
 
 /// Parses an IPv4 or IPv6 packet (version from the first nibble).
 pub(crate) fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
+    match plain(bytes) {
+        Some(p) => Ok(p),
+        None => parse_lax(bytes),
+    }
+}
+
+/// [`parse`] through etherparse's lax slicer, for every packet.
+fn parse_lax(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
     let (ip, ext_err) = LaxIpSlice::from_slice(bytes).map_err(|e| e.to_string())?;
     match &ip {
         LaxIpSlice::Ipv4(v4) => {
@@ -136,6 +144,71 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, String> {
                 frag: None,
             })
         }
+    }
+}
+
+/// The common packet read directly, as etherparse would read it: IPv4 without
+/// options or AH, IPv6 with UDP or TCP right behind its header, whole in the
+/// capture (the length field fits the bytes; link padding after it is left
+/// out). None for anything else, which goes through etherparse's lax slicer.
+/// (etherparse checks and converts each field apart: 12 % of the reading
+/// thread's instructions went to slicing a plain header.)
+fn plain(bytes: &[u8]) -> Option<IpPacket<'_>> {
+    const AH: u8 = 51;
+    match *bytes.first()? {
+        0x45 => {
+            let header = bytes.get(..20)?;
+            let total = usize::from(u16::from_be_bytes([header[2], header[3]]));
+            let proto = header[9];
+            if total < 20 || proto == AH {
+                return None;
+            }
+            let payload = bytes.get(20..total)?;
+            let flags_offset = u16::from_be_bytes([header[6], header[7]]);
+            let (more, offset) = (flags_offset & 0x2000 != 0, flags_offset & 0x1fff);
+            let addr = |at: usize| {
+                IpAddr::from([header[at], header[at + 1], header[at + 2], header[at + 3]])
+            };
+            Some(IpPacket {
+                src: addr(12),
+                dst: addr(16),
+                proto,
+                payload,
+                incomplete: false,
+                wire_len: payload.len(),
+                frag: (more || offset != 0).then(|| FragInfo {
+                    id: u32::from(u16::from_be_bytes([header[4], header[5]])),
+                    offset: usize::from(offset) * 8,
+                    more,
+                }),
+            })
+        }
+        b if b >> 4 == 6 => {
+            let header = bytes.get(..40)?;
+            let len = usize::from(u16::from_be_bytes([header[4], header[5]]));
+            let proto = header[6];
+            // Length 0 is a jumbogram's (RFC 2675); other next headers may be
+            // extension headers.
+            if len == 0 || !matches!(proto, proto::UDP | proto::TCP) {
+                return None;
+            }
+            let payload = bytes.get(40..40 + len)?;
+            let addr = |at: usize| {
+                let mut a = [0u8; 16];
+                a.copy_from_slice(&header[at..at + 16]);
+                IpAddr::from(a)
+            };
+            Some(IpPacket {
+                src: addr(8),
+                dst: addr(24),
+                proto,
+                payload,
+                incomplete: false,
+                wire_len: payload.len(),
+                frag: None,
+            })
+        }
+        _ => None,
     }
 }
 
@@ -448,6 +521,51 @@ mod tests {
 
     fn udp4() -> Vec<u8> {
         ipv4(17, &udp(40000, 53, &QUERY))
+    }
+
+    /// Every packet the direct reading takes is read as etherparse reads it:
+    /// checked on real headers, each byte of them changed, and every cut.
+    #[test]
+    fn plain_headers_are_read_as_etherparse_reads_them() {
+        let mut padded = udp4();
+        padded.extend([0; 6]); // Ethernet padding after the datagram
+        let mut frag = udp4();
+        frag[6] = 0x20; // more fragments
+        let mut tcp6 = ipv6(6, &[0; 20]);
+        tcp6.push(0);
+        let bases = [
+            udp4(),
+            padded,
+            frag,
+            ipv4_frag(17, 0x1234, 8, false, &[7; 16]),
+            ipv4(6, &[0; 20]),
+            ipv6(17, &udp(40000, 53, &QUERY)),
+            tcp6,
+            ipv6(58, &[1, 2, 3, 4]),
+        ];
+        let mut taken = 0;
+        let mut check = |b: &[u8]| {
+            if let Some(p) = super::plain(b) {
+                taken += 1;
+                assert_eq!(Ok(p), super::parse_lax(b), "{b:02x?}");
+            }
+        };
+        for base in &bases {
+            for cut in 0..=base.len() {
+                check(&base[..cut]);
+            }
+            for at in 0..base.len().min(48) {
+                for v in [
+                    0u8, 1, 0x05, 0x06, 0x0f, 0x11, 0x20, 0x33, 0x40, 0x45, 0x46, 0x60, 0x7f, 0x80,
+                    0xff,
+                ] {
+                    let mut b = base.clone();
+                    b[at] = v;
+                    check(&b);
+                }
+            }
+        }
+        assert!(taken > 500, "the direct reading took {taken}");
     }
 
     fn offsets(frames: &[(u32, Vec<u8>)]) -> Vec<(u64, Option<usize>)> {
