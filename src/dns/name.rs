@@ -295,10 +295,31 @@ impl<'a> Name<'a> {
     /// Feeds the lowercased labels (each with its length) into `h`, consistent with
     /// [`Name::eq_ignore_case`].
     pub fn hash_lowercase<H: Hasher>(&self, h: &mut H) {
-        let mut buf = [0u8; MAX_NAME_LEN];
-        let n = self.lowercase_into(&mut buf);
-        h.write(buf.get(..n).unwrap_or_default());
-        h.write_u8(0);
+        // Hashed for every message by the pairer: a name without pointers is
+        // hashed straight from the message, eight bytes at a time.
+        match self.run() {
+            Some(run) => hash_lowercase_words(h, run),
+            None => {
+                let mut buf = [0u8; MAX_NAME_LEN];
+                let n = self.lowercase_into(&mut buf);
+                hash_lowercase_words(h, buf.get(..n).unwrap_or_default());
+            }
+        }
+    }
+
+    /// The labels as one run of bytes (each behind its length byte, no root
+    /// byte), when the name has no pointer.
+    fn run(&self) -> Option<&'a [u8]> {
+        let (msg, start) = (self.msg, self.start());
+        let mut pos = start;
+        while let Some(&len) = msg.get(pos) {
+            match len {
+                0 => return msg.get(start..pos).filter(|r| r.len() < MAX_NAME_LEN),
+                1..=63 => pos += 1 + usize::from(len),
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// Writes the labels into `buf`, each behind its length byte, ASCII-lowercased,
@@ -308,22 +329,12 @@ impl<'a> Name<'a> {
     pub fn lowercase_into(&self, buf: &mut [u8; MAX_NAME_LEN]) -> usize {
         // Most names (every question name, nearly) have no pointer: their labels
         // are one run of bytes up to the root, copied at once.
-        let (msg, start) = (self.msg, self.start());
-        let mut pos = start;
-        while let Some(&len) = msg.get(pos) {
-            if len == 0 {
-                let run = msg.get(start..pos).unwrap_or_default();
-                if let Some(dst) = buf.get_mut(..run.len()) {
-                    dst.copy_from_slice(run);
-                    dst.make_ascii_lowercase();
-                    return run.len();
-                }
-                break;
+        if let Some(run) = self.run() {
+            if let Some(dst) = buf.get_mut(..run.len()) {
+                dst.copy_from_slice(run);
+                dst.make_ascii_lowercase();
+                return run.len();
             }
-            if len > 63 {
-                break;
-            }
-            pos += 1 + usize::from(len);
         }
         let mut n = 0;
         for label in self.labels() {
@@ -348,6 +359,35 @@ impl<'a> Name<'a> {
 /// Writes one label byte in presentation format, as dig prints names (BIND's
 /// `dns_name_totext` in master-file style): `"().;\@$` get a backslash, other bytes
 /// outside 0x21..=0x7e become `\DDD`.
+/// Feeds `run` (labels with their length bytes) ASCII-lowercased into `h`,
+/// eight bytes to a word, then its length.
+fn hash_lowercase_words<H: Hasher>(h: &mut H, run: &[u8]) {
+    let mut chunks = run.chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h.write_u64(lowercase_word(u64::from_le_bytes(word)));
+    }
+    let rest = chunks.remainder();
+    let mut word = [0u8; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    h.write_u64(lowercase_word(u64::from_le_bytes(word)));
+    h.write_u8(run.len() as u8);
+}
+
+/// `to_ascii_lowercase` on each of the eight bytes of `x`.
+fn lowercase_word(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Per byte, with no carry into the next: the top bit of `ge_a` is set
+    // where the low seven bits are >= 'A', of `gt_z` where they are > 'Z'; a
+    // byte with its top bit set is no letter.
+    let low7 = x & (0x7f * ONES);
+    let ge_a = low7 + (0x80 - u64::from(b'A')) * ONES;
+    let gt_z = low7 + (0x80 - u64::from(b'Z') - 1) * ONES;
+    let upper = ge_a & !gt_z & !x & (0x80 * ONES);
+    x | upper >> 2
+}
+
 pub(crate) fn write_label_byte(f: &mut fmt::Formatter<'_>, b: u8) -> fmt::Result {
     match b {
         b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$' => write!(f, "\\{}", b as char),
@@ -482,6 +522,28 @@ mod tests {
         assert!(example.eq_ignore_case(&lower));
         assert_eq!(hash(&example), hash(&lower));
         assert_ne!(hash(&example), hash(&compressed));
+        // The same name with and without a pointer hashes the same.
+        let both = msg(&[
+            3, b'w', b'w', b'w', 7, b'E', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm',
+            0, // 0x0c: www.Example.com.
+            3, b'W', b'W', b'W', 0xc0, 0x10, // 0x1d: WWW + pointer to Example.com.
+        ]);
+        let (plain, _) = Name::parse(&both, 12).unwrap();
+        let (pointed, _) = Name::parse(&both, 0x1d).unwrap();
+        assert!(plain.eq_ignore_case(&pointed) && pointed.has_pointer());
+        assert_eq!(hash(&plain), hash(&pointed));
+    }
+
+    #[test]
+    fn a_word_lowercases_as_the_standard_library_does() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let word =
+                    u64::from(b) << (8 * at) | 0x4142_5a5b_6061_7a7b_u64 & !(0xff << (8 * at));
+                let want = u64::from_le_bytes(word.to_le_bytes().map(|c| c.to_ascii_lowercase()));
+                assert_eq!(lowercase_word(word), want, "{word:#x}");
+            }
+        }
     }
 
     #[test]
