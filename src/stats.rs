@@ -92,6 +92,7 @@ impl Default for Histogram {
 }
 
 impl Histogram {
+    #[inline]
     fn index(v: u64) -> usize {
         if v < LINEAR_LIMIT {
             return v as usize;
@@ -100,6 +101,30 @@ impl Histogram {
         let shift = k - SUB_BITS;
         let sub = (v >> shift) - SUB_BUCKETS; // 0..64
         (LINEAR_LIMIT + u64::from(k - 7) * SUB_BUCKETS + sub) as usize
+    }
+
+    #[inline(never)]
+    fn record_exact(&mut self, micros: u64, budget: &mut ExactBudget) {
+        if let Some(exact) = &mut self.exact {
+            if let Some(c) = exact.get_mut(&micros) {
+                *c += 1;
+            } else if budget.0 > 0 {
+                budget.0 -= 1;
+                exact.insert(micros, 1);
+            } else {
+                budget.0 += exact.len();
+                self.exact = None;
+            }
+        }
+    }
+
+    /// Makes room for bucket `idx` and counts one value in it.
+    #[cold]
+    fn grow_to(&mut self, idx: usize) {
+        self.counts.resize(idx + 1, 0);
+        if let Some(c) = self.counts.get_mut(idx) {
+            *c += 1;
+        }
     }
 
     /// The values a bucket holds: `(lowest, width)`.
@@ -118,25 +143,18 @@ impl Histogram {
     /// Counts one value. A value not seen before takes one unit of `budget` for the
     /// exact counts; with none left, this histogram gives its units back and keeps
     /// only its buckets from then on.
+    // Six per transaction: inlined, with the exact counts (values from
+    // `LINEAR_LIMIT` up) and the buckets' growth kept out of line.
+    #[inline]
     pub fn record(&mut self, micros: u64, budget: &mut ExactBudget) {
         // Below `LINEAR_LIMIT` the buckets are single values: already exact.
-        if let (Some(exact), true) = (&mut self.exact, micros >= LINEAR_LIMIT) {
-            if let Some(c) = exact.get_mut(&micros) {
-                *c += 1;
-            } else if budget.0 > 0 {
-                budget.0 -= 1;
-                exact.insert(micros, 1);
-            } else {
-                budget.0 += exact.len();
-                self.exact = None;
-            }
+        if micros >= LINEAR_LIMIT {
+            self.record_exact(micros, budget);
         }
         let idx = Self::index(micros);
-        if self.counts.len() <= idx {
-            self.counts.resize(idx + 1, 0);
-        }
-        if let Some(c) = self.counts.get_mut(idx) {
-            *c += 1;
+        match self.counts.get_mut(idx) {
+            Some(c) => *c += 1,
+            None => self.grow_to(idx),
         }
         if self.total == 0 || micros < self.min {
             self.min = micros;
