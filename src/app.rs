@@ -457,7 +457,14 @@ impl FileRun<'_> {
                 problem,
                 rcode,
                 question_end,
-            } => self.on_dns(meta, batch.slice(bytes), *problem, *rcode, *question_end),
+                question_hash,
+            } => self.on_dns(
+                meta,
+                batch.slice(bytes),
+                *problem,
+                *rcode,
+                question_end.map(|end| (end, *question_hash)),
+            ),
             Item::NotDns => self.summary.non_dns_frames += 1,
             Item::NonDnsFrame { frame, kind } => {
                 if let Some(detail) = self
@@ -620,23 +627,29 @@ impl FileRun<'_> {
         }
     }
 
-    /// One DNS message; `problem`, `rcode` and `question_end` are what the
-    /// reading half's walk found.
+    /// One DNS message; `problem`, `rcode` and `question` (where the first
+    /// question ends, and `txn::name_hash` of its name) are what the reading
+    /// half's walk found.
     fn on_dns(
         &mut self,
         meta: &MessageMeta,
         payload: &[u8],
         problem: Option<dns::Error>,
         rcode: dns::Rcode,
-        question_end: Option<u16>,
+        question: Option<(u16, u64)>,
     ) {
         self.summary.messages += 1;
         self.info().dns_messages += 1;
         let parsed = dns::Message::parse(payload);
         // The walk read the first question already: it is not walked again.
-        let question = question_end
-            .filter(|_| parsed.is_ok())
-            .and_then(|end| dns::Question::first_parsed(payload, end));
+        let first = question.filter(|_| parsed.is_ok()).and_then(|(end, hash)| {
+            Some(txn::FirstQuestion {
+                question: dns::Question::first_parsed(payload, end)?,
+                end: usize::from(end),
+                name_hash: hash,
+            })
+        });
+        let question = first.map(|f| f.question);
         // The sink's per-message work was done on the reading side.
         let to_sink = self.want_messages && !self.worker_split;
         if to_sink {
@@ -657,7 +670,6 @@ impl FileRun<'_> {
                 let sink = &mut *self.sink;
                 let files = &*self.files;
                 let mut io_error = None;
-                let first = question.zip(question_end.map(usize::from));
                 self.pairer.on_walked_message(*meta, &msg, first, &mut |t| {
                     if io_error.is_none() {
                         io_error = sink.transaction(files, t).err();

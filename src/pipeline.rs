@@ -59,6 +59,8 @@ pub enum Item {
         rcode: dns::Rcode,
         /// [`Walk::question_end`].
         question_end: Option<u16>,
+        /// [`Walk::question_hash`].
+        question_hash: u64,
     },
     /// The decoder reported the current frame as carrying no DNS.
     NotDns,
@@ -122,6 +124,8 @@ pub struct Walk<'a> {
     pub question: Option<dns::Question<'a>>,
     /// Where the first question ends, when it parses (for `dns::Question::first_parsed`).
     pub question_end: Option<u16>,
+    /// `txn::name_hash` of the first question's name (0 without one).
+    pub question_hash: u64,
     /// The first thing wrong: a walk error, or a record whose RDATA does not decode.
     pub problem: Option<dns::Error>,
     /// The RCODE, extended by the OPT record exactly as `dns::Message::rcode` does.
@@ -139,6 +143,7 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
     let bytes = msg.as_bytes();
     let mut question = None;
     let mut question_end = None;
+    let mut question_hash = 0;
     let mut problem = None;
     let mut opt: Option<dns::Opt<'a>> = None;
     // A second OPT, or one that does not decode: the header's RCODE stands.
@@ -166,6 +171,7 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
                     if parsed == 0 {
                         question = Some(q);
                         question_end = u16::try_from(next).ok();
+                        question_hash = crate::txn::name_hash(&q.name);
                     }
                     pos = next;
                 }
@@ -222,6 +228,7 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
     Walk {
         question,
         question_end,
+        question_hash,
         problem,
         rcode,
     }
@@ -417,15 +424,20 @@ fn dns_item(
         port_kind: p.port_kind,
         cut: p.cut,
     };
-    let (problem, rcode, question_end) = match dns::Message::parse(p.payload) {
+    let (problem, rcode, question_end, question_hash) = match dns::Message::parse(p.payload) {
         Ok(msg) => {
             let walk = walk(&msg);
             if let Some(w) = worker {
                 w.message(&meta, &msg, &walk);
             }
-            (walk.problem, walk.rcode, walk.question_end)
+            (
+                walk.problem,
+                walk.rcode,
+                walk.question_end,
+                walk.question_hash,
+            )
         }
-        Err(e) => (Some(e), dns::Rcode(0), None),
+        Err(e) => (Some(e), dns::Rcode(0), None, 0),
     };
     Item::Dns {
         meta,
@@ -433,6 +445,7 @@ fn dns_item(
         problem,
         rcode,
         question_end,
+        question_hash,
     }
 }
 
@@ -485,9 +498,10 @@ mod tests {
                     problem,
                     rcode,
                     question_end,
+                    question_hash,
                 } => format!(
                     "dns file={} frame={} {:?} problem={problem:?} rcode={rcode} \
-                     question_end={question_end:?}",
+                     question_end={question_end:?} question_hash={question_hash}",
                     meta.file,
                     meta.frame,
                     batch.slice(bytes)
@@ -512,6 +526,7 @@ mod tests {
                 problem,
                 rcode,
                 question_end,
+                question_hash,
             } => {
                 assert_eq!(batch.slice(bytes), &QUERY[..]);
                 let q = dns::Question::first_parsed(batch.slice(bytes), question_end.unwrap());
@@ -688,9 +703,11 @@ mod tests {
             Some(Ok(Entry::Question(_))) => u16::try_from(entries.offset()).ok(),
             _ => None,
         };
+        let question = msg.first_question().and_then(Result::ok);
         Walk {
-            question: msg.first_question().and_then(Result::ok),
+            question,
             question_end,
+            question_hash: question.map_or(0, |q| crate::txn::name_hash(&q.name)),
             problem,
             rcode: msg.rcode(),
         }

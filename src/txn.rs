@@ -237,12 +237,46 @@ struct QuestionKey {
     qclass: u16,
 }
 
+/// The hash by which the pairer compares question names (ASCII case-insensitive).
+pub fn name_hash(name: &dns::Name<'_>) -> u64 {
+    let mut h = FastState::FIXED.build_hasher();
+    name.hash_lowercase(&mut h);
+    h.finish()
+}
+
+/// A message's first question as a walk over it found it: the question, the
+/// offset just after it, and [`name_hash`] of its name (which the reading
+/// thread computes, the pairing thread being the busier one).
+#[derive(Clone, Copy, Debug)]
+pub struct FirstQuestion<'a> {
+    pub question: dns::Question<'a>,
+    pub end: usize,
+    pub name_hash: u64,
+}
+
+impl<'a> FirstQuestion<'a> {
+    /// The first question of `msg`, if its first entry is a question that parses.
+    pub fn of(msg: &dns::Message<'a>) -> Option<Self> {
+        let mut entries = msg.entries();
+        match entries.next() {
+            Some(Ok(dns::Entry::Question(question))) => Some(Self {
+                question,
+                end: entries.offset(),
+                name_hash: name_hash(&question.name),
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl QuestionKey {
     fn new(name: &dns::Name<'_>, qtype: dns::Rtype, qclass: u16) -> Self {
-        let mut h = FastState::FIXED.build_hasher();
-        name.hash_lowercase(&mut h);
+        Self::hashed(name_hash(name), qtype, qclass)
+    }
+
+    fn hashed(name_hash: u64, qtype: dns::Rtype, qclass: u16) -> Self {
         Self {
-            name_hash: h.finish(),
+            name_hash,
             qtype: qtype.0,
             qclass,
         }
@@ -260,23 +294,14 @@ impl QuestionKey {
 /// The top bit of an mDNS QCLASS (unicast response) or CLASS (cache flush).
 const MDNS_CLASS_BIT: u16 = 0x8000;
 
-/// The first question of a message (as `Message::first_question` finds it) and
-/// where it ends, in one step of the walk.
-fn first_question<'a>(msg: &dns::Message<'a>) -> Option<(dns::Question<'a>, usize)> {
-    let mut entries = msg.entries();
-    match entries.next() {
-        Some(Ok(dns::Entry::Question(q))) => Some((q, entries.offset())),
-        _ => None,
-    }
-}
-
-fn question_key(q: &dns::Question<'_>, mdns: bool) -> QuestionKey {
+fn question_key(first: &FirstQuestion<'_>, mdns: bool) -> QuestionKey {
+    let q = &first.question;
     let class = if mdns {
         q.qclass.0 & !MDNS_CLASS_BIT
     } else {
         q.qclass.0
     };
-    QuestionKey::new(&q.name, q.qtype, class)
+    QuestionKey::hashed(first.name_hash, q.qtype, class)
 }
 
 /// For mDNS: the questions of a query, or what a response answers (its
@@ -495,17 +520,16 @@ impl Pairer {
         msg: &dns::Message<'_>,
         out: &mut dyn FnMut(&Transaction),
     ) {
-        self.on_walked_message(meta, msg, first_question(msg), out);
+        self.on_walked_message(meta, msg, FirstQuestion::of(msg), out);
     }
 
-    /// [`Pairer::on_message`] for a message whose first question (and where it
-    /// ends) a walk has found already: `first` must be what
-    /// `msg.entries()` yields first when that is a question, None otherwise.
+    /// [`Pairer::on_message`] for a message whose first question a walk has
+    /// found already: `first` must be [`FirstQuestion::of`] `msg`.
     pub fn on_walked_message(
         &mut self,
         meta: MessageMeta,
         msg: &dns::Message<'_>,
-        first: Option<(dns::Question<'_>, usize)>,
+        first: Option<FirstQuestion<'_>>,
         out: &mut dyn FnMut(&Transaction),
     ) {
         if meta.ts > self.now {
@@ -513,7 +537,7 @@ impl Pairer {
         }
         let header = msg.header();
         let mdns = meta.port_kind == PortKind::Mdns;
-        let question = first.as_ref().map(|(q, _)| question_key(q, mdns));
+        let question = first.as_ref().map(|f| question_key(f, mdns));
         let keys = if mdns { mdns_keys(msg) } else { Vec::new() };
         let is_response = header.qr();
         let key = key_of(&meta, header.id, is_response);

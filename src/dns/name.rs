@@ -362,16 +362,14 @@ impl<'a> Name<'a> {
 /// Feeds `run` (labels with their length bytes) ASCII-lowercased into `h`,
 /// eight bytes to a word, then its length.
 fn hash_lowercase_words<H: Hasher>(h: &mut H, run: &[u8]) {
-    let mut chunks = run.chunks_exact(8);
-    for chunk in chunks.by_ref() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        h.write_u64(lowercase_word(u64::from_le_bytes(word)));
+    let mut rest = run;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        h.write_u64(lowercase_word(u64::from_le_bytes(*word)));
+        rest = tail;
     }
-    let rest = chunks.remainder();
-    let mut word = [0u8; 8];
-    word[..rest.len()].copy_from_slice(rest);
-    h.write_u64(lowercase_word(u64::from_le_bytes(word)));
+    // The last 0-7 bytes, zero-padded (no call to copy a few bytes).
+    let last = rest.iter().rev().fold(0u64, |w, &b| w << 8 | u64::from(b));
+    h.write_u64(lowercase_word(last));
     h.write_u8(run.len() as u8);
 }
 
