@@ -538,6 +538,7 @@ mod tests {
                         .unwrap()
                         .ok()
                 );
+                assert_eq!(*question_hash, crate::txn::name_hash(&q.unwrap().name));
                 assert_eq!((meta.file, meta.frame), (7, 1));
                 assert_eq!((meta.sport, meta.dport), (40000, 53));
                 assert_eq!(*problem, None);
