@@ -331,8 +331,18 @@ impl<'a> Name<'a> {
         // are one run of bytes up to the root, copied at once.
         if let Some(run) = self.run() {
             if let Some(dst) = buf.get_mut(..run.len()) {
-                dst.copy_from_slice(run);
-                dst.make_ascii_lowercase();
+                // Eight bytes at a time, then the last few.
+                let mut at = 0;
+                while let (Some(word), Some(slot)) = (
+                    run.get(at..).and_then(<[u8]>::first_chunk::<8>),
+                    dst.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<8>),
+                ) {
+                    *slot = lowercase_word(u64::from_le_bytes(*word)).to_le_bytes();
+                    at += 8;
+                }
+                for (d, s) in dst.iter_mut().zip(run).skip(at) {
+                    *d = s.to_ascii_lowercase();
+                }
                 return run.len();
             }
         }
@@ -530,6 +540,30 @@ mod tests {
         let (pointed, _) = Name::parse(&both, 0x1d).unwrap();
         assert!(plain.eq_ignore_case(&pointed) && pointed.has_pointer());
         assert_eq!(hash(&plain), hash(&pointed));
+    }
+
+    #[test]
+    fn plain_names_of_every_length_are_lowercased_whole() {
+        for total in 1..70usize {
+            // Labels of up to 9 bytes, mixed case, non-letters too.
+            let mut wire = Vec::new();
+            let mut left = total;
+            let mut k = 0u8;
+            while left > 1 {
+                let l = (left - 1).min(9);
+                wire.push(l as u8);
+                wire.extend((0..l).map(|i| b"AbZ[@`z{0~"[(i + usize::from(k)) % 10]));
+                left -= l + 1;
+                k += 1;
+            }
+            wire.push(0);
+            let m = msg(&wire);
+            let (name, _) = Name::parse(&m, 12).unwrap();
+            let mut buf = [0u8; MAX_NAME_LEN];
+            let n = name.lowercase_into(&mut buf);
+            let want: Vec<u8> = wire[..wire.len() - 1].to_ascii_lowercase();
+            assert_eq!(&buf[..n], &want[..], "{wire:?}");
+        }
     }
 
     #[test]
