@@ -97,8 +97,13 @@ impl Timestamp {
     pub fn to_rfc3339(&self) -> String {
         let mut s = String::with_capacity(30);
         // Writing into a String cannot fail.
-        let _ = write_rfc3339(&mut s, self, 9);
+        let _ = self.write_rfc3339_nanos(&mut s);
         s
+    }
+
+    /// Writes [`Timestamp::to_rfc3339`]'s text to `w`, without building a `String`.
+    pub fn write_rfc3339_nanos<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
+        write_rfc3339(w, self, 9)
     }
 }
 

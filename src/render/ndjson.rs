@@ -18,7 +18,7 @@ use std::thread::JoinHandle;
 
 use serde::Serialize;
 
-use super::{json, Files};
+use super::{json, jsonw, Files};
 use crate::error::Diagnostic;
 use crate::meta::MessageMeta;
 use crate::txn::Transaction;
@@ -52,26 +52,34 @@ pub(super) fn line<T: Serialize>(buf: &mut Vec<u8>, kind: &str, data: &T) -> io:
     Ok(())
 }
 
+/// Appends one message line, `{"type":"message","data":{...}}` (`jsonw`).
+pub(super) fn message_line(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8]) {
+    buf.extend_from_slice(b"{\"type\":\"message\",\"data\":");
+    jsonw::message(buf, files, meta, bytes);
+    buf.extend_from_slice(b"}\n");
+}
+
+/// Appends one transaction line, `{"type":"transaction","data":{...}}` (`jsonw`).
+pub(super) fn transaction_line(buf: &mut Vec<u8>, files: &Files, txn: &Transaction) {
+    buf.extend_from_slice(b"{\"type\":\"transaction\",\"data\":");
+    jsonw::transaction(buf, files, txn);
+    buf.extend_from_slice(b"}\n");
+}
+
 fn render(files: &mut Files, ev: Event, buf: &mut Vec<u8>) -> io::Result<()> {
     match ev {
         Event::Files(f) => {
             *files = f;
             Ok(())
         }
-        Event::Message(meta, bytes) => line(
-            buf,
-            "message",
-            &json::MessageJson {
-                files,
-                meta: &meta,
-                bytes: &bytes,
-            },
-        ),
-        Event::Transaction(txn) => line(
-            buf,
-            "transaction",
-            &json::TransactionJson { files, txn: &txn },
-        ),
+        Event::Message(meta, bytes) => {
+            message_line(buf, files, &meta, &bytes);
+            Ok(())
+        }
+        Event::Transaction(txn) => {
+            transaction_line(buf, files, &txn);
+            Ok(())
+        }
         Event::Diagnostic(diag) => line(
             buf,
             "diagnostic",

@@ -1,0 +1,876 @@
+//! A hand-written JSON writer for the listings' hot objects: the message
+//! (RFC 8427) and transaction objects of `--format json` and `--format ndjson`.
+//!
+//! It writes exactly the bytes serde_json writes for [`json::MessageJson`] and
+//! [`json::TransactionJson`] in compact form — the tests below compare the two
+//! on every sample — for a fraction of the work: keys are pre-escaped byte
+//! literals, integers go through a small digit writer, strings are escaped only
+//! where a byte needs it, and names and the common RDATA types are written
+//! label by label straight into the buffer. Floats go through serde_json's own
+//! serializer, so they print as before. Rare parts (lint findings, errors, ICMP
+//! notes) still go through their `Serialize` impls.
+//!
+//! Escaping follows serde_json: `"` and `\` get a backslash; `\b`, `\t`, `\n`,
+//! `\f`, `\r` their short forms; other bytes below 0x20 `\u00XX` (lower-case
+//! hex); everything else, UTF-8 included, as itself.
+
+use std::fmt::{self, Write as _};
+use std::net::IpAddr;
+
+use crate::dns::{self, Entry, Section};
+use crate::meta::MessageMeta;
+use crate::txn::Transaction;
+
+use super::{json, Files};
+
+/// Appends `v` in decimal.
+pub(super) fn uint(buf: &mut Vec<u8>, v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// Appends `v` as serde_json prints an `f64` (`null` when not finite).
+pub(super) fn float(buf: &mut Vec<u8>, v: f64) {
+    // Writing to a Vec cannot fail.
+    let _ = serde::Serializer::serialize_f64(&mut serde_json::Serializer::new(&mut *buf), v);
+}
+
+/// A flag as RFC 8427 writes it: 0 or 1.
+fn bit(buf: &mut Vec<u8>, v: bool) {
+    buf.push(if v { b'1' } else { b'0' });
+}
+
+fn boolean(buf: &mut Vec<u8>, v: bool) {
+    buf.extend_from_slice(if v { b"true" } else { b"false" });
+}
+
+/// What serde_json writes after a backslash for byte `b`, or 0 for a byte that
+/// goes out as itself (`u`: `\u00XX`).
+fn escape_of(b: u8) -> u8 {
+    match b {
+        0x08 => b'b',
+        b'\t' => b't',
+        b'\n' => b'n',
+        0x0c => b'f',
+        b'\r' => b'r',
+        0x00..=0x1f => b'u',
+        b'"' => b'"',
+        b'\\' => b'\\',
+        _ => 0,
+    }
+}
+
+/// Appends the inside of a JSON string: runs of bytes that need no escape in
+/// one copy, the others escaped as serde_json escapes them.
+pub(super) fn escape_into(buf: &mut Vec<u8>, text: &[u8]) {
+    let mut rest = text;
+    loop {
+        let run = rest
+            .iter()
+            .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+            .unwrap_or(rest.len());
+        let (plain, tail) = rest.split_at(run);
+        buf.extend_from_slice(plain);
+        let Some((&b, tail)) = tail.split_first() else {
+            return;
+        };
+        match escape_of(b) {
+            b'u' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                buf.extend_from_slice(b"\\u00");
+                buf.push(HEX[usize::from(b >> 4)]);
+                buf.push(HEX[usize::from(b & 0x0f)]);
+            }
+            e => buf.extend_from_slice(&[b'\\', e]),
+        }
+        rest = tail;
+    }
+}
+
+/// Appends a JSON string.
+pub(super) fn string(buf: &mut Vec<u8>, s: &str) {
+    buf.push(b'"');
+    escape_into(buf, s.as_bytes());
+    buf.push(b'"');
+}
+
+/// A `fmt::Write` that escapes what it is given into a JSON string's inside.
+struct Escaped<'b>(&'b mut Vec<u8>);
+
+impl fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        escape_into(self.0, s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Appends a `Display` value as a JSON string (what `collect_str` writes).
+pub(super) fn display(buf: &mut Vec<u8>, v: &dyn fmt::Display) {
+    buf.push(b'"');
+    // Escaped never fails; a Display impl that does would have failed serde_json too.
+    let _ = write!(Escaped(buf), "{v}");
+    buf.push(b'"');
+}
+
+/// Appends upper-case hex as a JSON string (`hex::Upper`).
+fn hex(buf: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    buf.push(b'"');
+    buf.reserve(bytes.len() * 2 + 1);
+    for &b in bytes {
+        buf.push(DIGITS[usize::from(b >> 4)]);
+        buf.push(DIGITS[usize::from(b & 0x0f)]);
+    }
+    buf.push(b'"');
+}
+
+fn ipv4_inside(buf: &mut Vec<u8>, octets: [u8; 4]) {
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            buf.push(b'.');
+        }
+        uint(buf, u64::from(o));
+    }
+}
+
+/// An address as serde writes it (its `Display`, as a string).
+fn ip(buf: &mut Vec<u8>, addr: &IpAddr) {
+    match addr {
+        IpAddr::V4(a) => {
+            buf.push(b'"');
+            ipv4_inside(buf, a.octets());
+            buf.push(b'"');
+        }
+        IpAddr::V6(a) => display(buf, a),
+    }
+}
+
+/// Whether a label byte is written as itself in presentation format
+/// (`dns::name::write_label_byte`); such a byte also needs no JSON escape.
+fn is_plain_label_byte(b: u8) -> bool {
+    matches!(b, 0x21..=0x7e) && !matches!(b, b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$')
+}
+
+/// Appends one label in presentation format, JSON-escaped: `\X` for the
+/// specials and `\DDD` for other bytes, each backslash doubled for JSON.
+fn label_inside(buf: &mut Vec<u8>, label: &[u8]) {
+    let mut rest = label;
+    loop {
+        let run = rest
+            .iter()
+            .position(|&b| !is_plain_label_byte(b))
+            .unwrap_or(rest.len());
+        let (plain, tail) = rest.split_at(run);
+        buf.extend_from_slice(plain);
+        let Some((&b, tail)) = tail.split_first() else {
+            return;
+        };
+        buf.extend_from_slice(b"\\\\");
+        match b {
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'(' | b')' | b'.' | b';' | b'@' | b'$' => buf.push(b),
+            _ => {
+                buf.push(b'0' + b / 100);
+                buf.push(b'0' + b / 10 % 10);
+                buf.push(b'0' + b % 10);
+            }
+        }
+        rest = tail;
+    }
+}
+
+/// Appends a name's presentation format (its `Display`), JSON-escaped, without quotes.
+fn name_inside(buf: &mut Vec<u8>, name: &dns::Name<'_>) {
+    let mut any = false;
+    for label in name.labels() {
+        any = true;
+        label_inside(buf, label);
+        buf.push(b'.');
+    }
+    if !any {
+        buf.push(b'.');
+    }
+}
+
+/// Appends a name as a JSON string.
+fn name(buf: &mut Vec<u8>, n: &dns::Name<'_>) {
+    buf.push(b'"');
+    name_inside(buf, n);
+    buf.push(b'"');
+}
+
+/// Appends TXT-like strings in presentation format (`CharStrings`' `Display`:
+/// each quoted, `"` and `\` with a backslash, bytes outside 0x20..=0x7e as
+/// `\DDD`), JSON-escaped, without the outer quotes.
+fn char_strings_inside(buf: &mut Vec<u8>, strings: &dns::CharStrings<'_>) {
+    let plain = |b: u8| matches!(b, 0x20..=0x7e) && b != b'"' && b != b'\\';
+    for (i, s) in strings.iter().enumerate() {
+        if i > 0 {
+            buf.push(b' ');
+        }
+        buf.extend_from_slice(b"\\\"");
+        let mut rest = s;
+        loop {
+            let run = rest.iter().position(|&b| !plain(b)).unwrap_or(rest.len());
+            let (text, tail) = rest.split_at(run);
+            buf.extend_from_slice(text);
+            let Some((&b, tail)) = tail.split_first() else {
+                break;
+            };
+            match b {
+                b'"' => buf.extend_from_slice(b"\\\\\\\""),
+                b'\\' => buf.extend_from_slice(b"\\\\\\\\"),
+                _ => {
+                    buf.extend_from_slice(b"\\\\");
+                    buf.push(b'0' + b / 100);
+                    buf.push(b'0' + b / 10 % 10);
+                    buf.push(b'0' + b % 10);
+                }
+            }
+            rest = tail;
+        }
+        buf.extend_from_slice(b"\\\"");
+    }
+}
+
+/// Appends RDATA in presentation format (`Rdata`'s `Display`) as a JSON string:
+/// the common types by hand, the others through `Display`.
+fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>) {
+    use dns::Rdata;
+    match data {
+        Rdata::A(a) => {
+            buf.push(b'"');
+            ipv4_inside(buf, a.octets());
+            buf.push(b'"');
+        }
+        Rdata::Ns(n) | Rdata::Cname(n) | Rdata::Ptr(n) | Rdata::Dname(n) => name(buf, n),
+        Rdata::Mx {
+            preference,
+            exchange,
+        } => {
+            buf.push(b'"');
+            uint(buf, u64::from(*preference));
+            buf.push(b' ');
+            name_inside(buf, exchange);
+            buf.push(b'"');
+        }
+        Rdata::Txt(s) | Rdata::Spf(s) => {
+            buf.push(b'"');
+            char_strings_inside(buf, s);
+            buf.push(b'"');
+        }
+        Rdata::Soa {
+            mname,
+            rname,
+            serial,
+            refresh,
+            retry,
+            expire,
+            minimum,
+        } => {
+            buf.push(b'"');
+            name_inside(buf, mname);
+            buf.push(b' ');
+            name_inside(buf, rname);
+            for v in [serial, refresh, retry, expire, minimum] {
+                buf.push(b' ');
+                uint(buf, u64::from(*v));
+            }
+            buf.push(b'"');
+        }
+        other => display(buf, other),
+    }
+}
+
+/// A mnemonic (TYPE, CLASS, OPCODE, RCODE) as its `Display` writes it.
+fn mnemonic(buf: &mut Vec<u8>, name: Option<&'static str>, v: &dyn fmt::Display) {
+    match name {
+        Some(n) => string(buf, n),
+        None => display(buf, v),
+    }
+}
+
+/// Appends a `Serialize` value as serde_json writes it (the rare parts).
+fn serde<T: serde::Serialize>(buf: &mut Vec<u8>, v: &T) {
+    // Writing to a Vec cannot fail, and none of these values fails to serialize.
+    let _ = serde_json::to_writer(&mut *buf, v);
+}
+
+fn question(buf: &mut Vec<u8>, q: &dns::Question<'_>) {
+    buf.extend_from_slice(b"{\"NAME\":");
+    name(buf, &q.name);
+    buf.extend_from_slice(b",\"TYPE\":");
+    uint(buf, u64::from(q.qtype.0));
+    buf.extend_from_slice(b",\"TYPEname\":");
+    mnemonic(buf, q.qtype.name(), &q.qtype);
+    buf.extend_from_slice(b",\"CLASS\":");
+    uint(buf, u64::from(q.qclass.0));
+    buf.extend_from_slice(b",\"CLASSname\":");
+    mnemonic(buf, q.qclass.name(), &q.qclass);
+    buf.push(b'}');
+}
+
+fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>) {
+    buf.extend_from_slice(b"{\"NAME\":");
+    name(buf, &r.name);
+    buf.extend_from_slice(b",\"TYPE\":");
+    uint(buf, u64::from(r.rtype.0));
+    buf.extend_from_slice(b",\"TYPEname\":");
+    mnemonic(buf, r.rtype.name(), &r.rtype);
+    buf.extend_from_slice(b",\"CLASS\":");
+    uint(buf, u64::from(r.class.0));
+    let is_opt = r.rtype == dns::Rtype::OPT;
+    if !is_opt {
+        buf.extend_from_slice(b",\"CLASSname\":");
+        mnemonic(buf, r.class.name(), &r.class);
+    }
+    buf.extend_from_slice(b",\"TTL\":");
+    uint(buf, u64::from(r.ttl));
+    buf.extend_from_slice(b",\"RDLENGTH\":");
+    uint(buf, r.rdata.len() as u64);
+    buf.extend_from_slice(b",\"RDATAHEX\":");
+    hex(buf, r.rdata);
+    if is_opt {
+        match dns::Opt::from_record(r) {
+            Ok(opt) => {
+                buf.extend_from_slice(b",\"EDNS\":");
+                edns(buf, &opt);
+            }
+            Err(e) => {
+                buf.extend_from_slice(b",\"rdataError\":");
+                serde(buf, &json::ErrorJson(e));
+            }
+        }
+        buf.push(b'}');
+        return;
+    }
+    match r.data() {
+        Ok(dns::Rdata::Unknown { .. }) => {}
+        Ok(data) => {
+            // "rdata" + the mnemonic, as `RecordJson` builds it (a known type
+            // always has one, and none is longer than its 27-byte room).
+            let mnemonic = r.rtype.name().unwrap_or("Unknown");
+            buf.extend_from_slice(b",\"");
+            if 5 + mnemonic.len() <= 32 {
+                buf.extend_from_slice(b"rdata");
+                escape_into(buf, mnemonic.as_bytes());
+            }
+            buf.extend_from_slice(b"\":");
+            rdata(buf, &data);
+        }
+        Err(e) => {
+            buf.extend_from_slice(b",\"rdataError\":");
+            serde(buf, &json::ErrorJson(e));
+        }
+    }
+    buf.push(b'}');
+}
+
+fn edns(buf: &mut Vec<u8>, o: &dns::Opt<'_>) {
+    buf.extend_from_slice(b"{\"udpPayloadSize\":");
+    uint(buf, u64::from(o.udp_payload_size));
+    buf.extend_from_slice(b",\"extendedRcodeHigh\":");
+    uint(buf, u64::from(o.ext_rcode_hi));
+    buf.extend_from_slice(b",\"version\":");
+    uint(buf, u64::from(o.version));
+    buf.extend_from_slice(b",\"DO\":");
+    bit(buf, o.dnssec_ok);
+    buf.extend_from_slice(b",\"options\":[");
+    for (i, opt) in o.options().enumerate() {
+        let Ok(opt) = opt else { break };
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"code\":");
+        uint(buf, u64::from(opt.code));
+        if let Some(n) = opt.name() {
+            buf.extend_from_slice(b",\"name\":");
+            string(buf, n);
+        }
+        buf.extend_from_slice(b",\"dataHEX\":");
+        hex(buf, opt.data);
+        buf.extend_from_slice(b",\"text\":");
+        display(buf, &opt);
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b"]}");
+}
+
+/// The keys that open each section's array, in wire order; each but the first
+/// closes the array before it.
+const SECTION_KEYS: [&[u8]; 4] = [
+    b",\"questionRRs\":[",
+    b"],\"answerRRs\":[",
+    b"],\"authorityRRs\":[",
+    b"],\"additionalRRs\":[",
+];
+
+fn section_index(s: Section) -> usize {
+    match s {
+        Section::Question => 0,
+        Section::Answer => 1,
+        Section::Authority => 2,
+        Section::Additional => 3,
+    }
+}
+
+/// Appends one message object: the bytes `json::MessageJson` serializes to.
+pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8]) {
+    buf.extend_from_slice(b"{\"file\":");
+    string(buf, files.name(meta.file));
+    buf.extend_from_slice(b",\"frame\":");
+    uint(buf, meta.frame);
+    buf.extend_from_slice(b",\"dateSeconds\":");
+    float(buf, meta.ts.as_secs_f64());
+    buf.extend_from_slice(b",\"dateString\":\"");
+    // Escaped never fails.
+    let _ = meta.ts.write_rfc3339_nanos(&mut Escaped(buf));
+    buf.extend_from_slice(b"\",\"ipProtocol\":");
+    uint(buf, u64::from(meta.ip_protocol()));
+    buf.extend_from_slice(b",\"sourceAddress\":");
+    ip(buf, &meta.src);
+    buf.extend_from_slice(b",\"sourcePort\":");
+    uint(buf, u64::from(meta.sport));
+    buf.extend_from_slice(b",\"destinationAddress\":");
+    ip(buf, &meta.dst);
+    buf.extend_from_slice(b",\"destinationPort\":");
+    uint(buf, u64::from(meta.dport));
+    buf.extend_from_slice(b",\"messageLength\":");
+    uint(buf, bytes.len() as u64);
+    if meta.cut {
+        buf.extend_from_slice(b",\"cutByCapture\":true");
+    }
+    let msg = match dns::Message::parse(bytes) {
+        Ok(msg) => msg,
+        Err(e) => {
+            buf.extend_from_slice(b",\"messageOctetsHEX\":");
+            hex(buf, bytes);
+            buf.extend_from_slice(b",\"error\":");
+            serde(buf, &json::ErrorJson(e));
+            buf.extend_from_slice(b",\"lint\":");
+            serde(buf, &json::LintJson::of(bytes, json::dialect(meta)));
+            buf.push(b'}');
+            return;
+        }
+    };
+    let h = msg.header();
+    buf.extend_from_slice(b",\"ID\":");
+    uint(buf, u64::from(h.id));
+    buf.extend_from_slice(b",\"QR\":");
+    bit(buf, h.qr());
+    buf.extend_from_slice(b",\"Opcode\":");
+    uint(buf, u64::from(h.opcode().0));
+    for (key, flag) in [
+        (&b",\"AA\":"[..], h.aa()),
+        (b",\"TC\":", h.tc()),
+        (b",\"RD\":", h.rd()),
+        (b",\"RA\":", h.ra()),
+        (b",\"AD\":", h.ad()),
+        (b",\"CD\":", h.cd()),
+    ] {
+        buf.extend_from_slice(key);
+        bit(buf, flag);
+    }
+    let rcode = msg.rcode();
+    buf.extend_from_slice(b",\"RCODE\":");
+    uint(buf, u64::from(rcode.0));
+    buf.extend_from_slice(b",\"QDCOUNT\":");
+    uint(buf, u64::from(h.qdcount));
+    buf.extend_from_slice(b",\"ANCOUNT\":");
+    uint(buf, u64::from(h.ancount));
+    buf.extend_from_slice(b",\"NSCOUNT\":");
+    uint(buf, u64::from(h.nscount));
+    buf.extend_from_slice(b",\"ARCOUNT\":");
+    uint(buf, u64::from(h.arcount));
+    buf.extend_from_slice(b",\"opcodeName\":");
+    mnemonic(buf, h.opcode().name(), &h.opcode());
+    buf.extend_from_slice(b",\"rcodeName\":");
+    mnemonic(buf, rcode.name(), &rcode);
+
+    // One walk, in wire order: each entry goes into its section's array (the
+    // arrays of sections with no entries stay empty). An entry out of wire
+    // order (never seen) ends the arrays, as `json::SectionJson` does.
+    let mut walk = msg.entries();
+    buf.extend_from_slice(SECTION_KEYS[0]);
+    let mut open = 0;
+    let mut empty = true;
+    let walk_error = loop {
+        match walk.next() {
+            Some(Ok(e)) => {
+                let idx = section_index(e.section());
+                if idx < open {
+                    break walk.by_ref().find_map(Result::err);
+                }
+                while open < idx {
+                    open += 1;
+                    buf.extend_from_slice(SECTION_KEYS[open]);
+                    empty = true;
+                }
+                if !empty {
+                    buf.push(b',');
+                }
+                empty = false;
+                match e {
+                    Entry::Question(q) => question(buf, &q),
+                    Entry::Record(_, r) => record(buf, &r),
+                }
+            }
+            Some(Err(e)) => break Some(e),
+            None => break None,
+        }
+    };
+    while open < 3 {
+        open += 1;
+        buf.extend_from_slice(SECTION_KEYS[open]);
+    }
+    buf.push(b']');
+    let lint = dns::lint::lint_with(&msg, json::dialect(meta));
+    buf.extend_from_slice(b",\"lint\":");
+    if lint.is_empty() {
+        buf.extend_from_slice(b"[]");
+    } else {
+        serde(buf, &json::LintJson(lint));
+    }
+    match walk_error {
+        Some(e) => {
+            buf.extend_from_slice(b",\"error\":");
+            serde(buf, &json::ErrorJson(e));
+        }
+        None => {
+            let trailing = walk.trailing();
+            if trailing > 0 {
+                buf.extend_from_slice(b",\"trailingBytes\":");
+                uint(buf, trailing as u64);
+            }
+        }
+    }
+    buf.push(b'}');
+}
+
+fn frames(buf: &mut Vec<u8>, attempts: &[crate::txn::Attempt]) {
+    buf.push(b'[');
+    for (i, a) in attempts.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        uint(buf, a.frame);
+    }
+    buf.push(b']');
+}
+
+/// Appends one transaction object: the bytes `json::TransactionJson` serializes to.
+pub(super) fn transaction(buf: &mut Vec<u8>, files: &Files, t: &Transaction) {
+    buf.push(b'{');
+    if let Some(first) = t.first() {
+        buf.extend_from_slice(b"\"file\":");
+        string(buf, files.name(first.meta.file));
+        buf.push(b',');
+    }
+    buf.extend_from_slice(b"\"status\":");
+    string(buf, t.status.as_str());
+    buf.extend_from_slice(b",\"rttMs\":");
+    match t.rtt_micros() {
+        Some(us) => float(buf, json::micros_to_ms(us)),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"query\":");
+    match &t.query {
+        Some(q) => message(buf, files, &q.meta, &q.bytes),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"response\":");
+    match &t.response {
+        Some(r) => message(buf, files, &r.meta, &r.bytes),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"retransmissions\":");
+    frames(buf, &t.retransmissions);
+    if let Some(q) = &t.query {
+        buf.extend_from_slice(b",\"retransmissionAfterMs\":[");
+        for (i, a) in t.retransmissions.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            float(buf, json::micros_to_ms(a.ts.micros_since(&q.meta.ts)));
+        }
+        buf.push(b']');
+    }
+    buf.extend_from_slice(b",\"duplicateResponses\":");
+    frames(buf, &t.duplicates);
+    buf.extend_from_slice(b",\"icmpErrors\":");
+    if t.icmp_errors.is_empty() {
+        buf.extend_from_slice(b"[]");
+    } else {
+        serde(buf, &json::IcmpJson(&t.icmp_errors));
+    }
+    buf.extend_from_slice(b",\"questionMismatch\":");
+    boolean(buf, t.question_mismatch);
+    if t.censored {
+        buf.extend_from_slice(b",\"censored\":true");
+    }
+    if t.evicted {
+        buf.extend_from_slice(b",\"evicted\":true");
+    }
+    buf.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{analyze, Settings};
+    use proptest::prelude::*;
+
+    fn out(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let mut buf = Vec::new();
+        f(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn integers_in_decimal() {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            65_535,
+            1 << 32,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(out(|b| uint(b, v)), v.to_string().as_bytes());
+        }
+        assert_eq!(out(|b| uint(b, 0)), b"0");
+        assert_eq!(out(|b| uint(b, u64::MAX)), b"18446744073709551615");
+    }
+
+    #[test]
+    fn floats_as_serde_json_prints_them() {
+        for v in [
+            0.0,
+            -0.0,
+            0.206,
+            1.5,
+            -2.25,
+            1e-7,
+            1e21,
+            1_764_987_161.123_456,
+            1_764_987_161.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+        ] {
+            assert_eq!(out(|b| float(b, v)), serde_json::to_vec(&v).unwrap(), "{v}");
+        }
+        assert_eq!(out(|b| float(b, 0.206)), b"0.206");
+        assert_eq!(out(|b| float(b, 5.0)), b"5.0");
+        assert_eq!(out(|b| float(b, f64::NAN)), b"null");
+        assert_eq!(out(|b| float(b, f64::INFINITY)), b"null");
+    }
+
+    #[test]
+    fn strings_escape_controls_quotes_and_backslashes_only() {
+        assert_eq!(
+            out(|b| string(b, "a\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f} \"\\/\u{7f}z")),
+            b"\"a\\u0000\\u0001\\b\\t\\n\\u000b\\f\\r\\u001f \\\"\\\\/\x7fz\""
+        );
+        // Non-ASCII goes out as its UTF-8 bytes.
+        assert_eq!(
+            out(|b| string(b, "caf\u{e9} \u{65e5}")),
+            b"\"caf\xc3\xa9 \xe6\x97\xa5\""
+        );
+        let all: String = (0..=0x7f_u8)
+            .map(char::from)
+            .chain(['\u{e9}', '\u{1f600}'])
+            .collect();
+        assert_eq!(out(|b| string(b, &all)), serde_json::to_vec(&all).unwrap());
+        assert_eq!(out(|b| string(b, "")), b"\"\"");
+    }
+
+    /// A response for `qname` with one record of `rtype` and `rdata`.
+    fn response(qname: &[u8], rtype: u16, rdata: &[u8]) -> Vec<u8> {
+        let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+        m.extend_from_slice(qname);
+        m.extend_from_slice(&rtype.to_be_bytes());
+        m.extend_from_slice(&[0, 1]);
+        m.extend_from_slice(&[0xc0, 12]); // owner: the question's name
+        m.extend_from_slice(&rtype.to_be_bytes());
+        m.extend_from_slice(&[0, 1, 0, 0, 0x0e, 0x10]); // IN, TTL 3600
+        m.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        m.extend_from_slice(rdata);
+        m
+    }
+
+    fn answer(msg: &[u8]) -> dns::Record<'_> {
+        let msg = dns::Message::parse(msg).unwrap();
+        msg.entries()
+            .find_map(|e| match e.unwrap() {
+                Entry::Record(_, r) => Some(r),
+                Entry::Question(_) => None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn names_with_every_kind_of_byte_as_display_then_json() {
+        // Labels: a"b\c, d.e;(f)@$, then bytes 0x00 0x20 0x7f 0xff 0xc3 0xa9.
+        let qname = b"\x05a\"b\\c\x09d.e;(f)@$\x06\x00 \x7f\xff\xc3\xa9\x03com\x00";
+        let msg = response(qname, 5, b"\x00");
+        let r = answer(&msg);
+        let written = out(|b| name(b, &r.name));
+        assert_eq!(
+            written,
+            &b"\"a\\\\\\\"b\\\\\\\\c.d\\\\.e\\\\;\\\\(f\\\\)\\\\@\\\\$.\\\\000\\\\032\\\\127\\\\255\\\\195\\\\169.com.\""[..]
+        );
+        assert_eq!(written, serde_json::to_vec(&r.name.to_string()).unwrap());
+        // Every byte value alone in a label.
+        for byte in 0..=255u8 {
+            let msg = response(&[1, byte, 0], 5, b"\x00");
+            let r = answer(&msg);
+            let expected = serde_json::to_vec(&r.name.to_string()).unwrap();
+            assert_eq!(out(|b| name(b, &r.name)), expected, "byte {byte:#04x}");
+        }
+        // The root, as the CNAME's target.
+        let r = answer(&msg);
+        let data = r.data().unwrap();
+        assert_eq!(out(|b| rdata(b, &data)), b"\".\"");
+    }
+
+    #[test]
+    fn txt_strings_as_display_then_json() {
+        // "say \"hi\"\\", then bytes 0x00 0x1f 0x7f 0x80 0xc3 0xa9, then an empty string.
+        let txt = b"\x0asay \"hi\"\\ \x06\x00\x1f\x7f\x80\xc3\xa9\x00";
+        let msg = response(b"\x01t\x00", 16, txt);
+        let r = answer(&msg);
+        let data = r.data().unwrap();
+        let written = out(|b| rdata(b, &data));
+        assert_eq!(
+            written,
+            &b"\"\\\"say \\\\\\\"hi\\\\\\\"\\\\\\\\ \\\" \\\"\\\\000\\\\031\\\\127\\\\128\\\\195\\\\169\\\" \\\"\\\"\""[..]
+        );
+        assert_eq!(written, serde_json::to_vec(&data.to_string()).unwrap());
+    }
+
+    #[test]
+    fn common_rdata_as_display_then_json() {
+        let cases: [(u16, &[u8]); 6] = [
+            (1, &[192, 0, 2, 10]),
+            (1, &[0, 0, 0, 0]),
+            (28, &[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10]),
+            (15, b"\x00\x0a\x02mx\xc0\x0c"),
+            (6, b"\x02ns\xc0\x0c\x0ahostmaster\xc0\x0c\x78\x00\x00\x01\x00\x00\x0e\x10\x00\x00\x03\x84\x00\x09\x3a\x80\xff\xff\xff\xff"),
+            (2, b"\x02ns\xc0\x0c"),
+        ];
+        for (rtype, rd) in cases {
+            let msg = response(b"\x07example\x00", rtype, rd);
+            let r = answer(&msg);
+            let data = r.data().unwrap();
+            assert_eq!(
+                out(|b| rdata(b, &data)),
+                serde_json::to_vec(&data.to_string()).unwrap(),
+                "type {rtype}"
+            );
+        }
+    }
+
+    /// The serde path's bytes and this writer's, for one message.
+    fn both_message(files: &Files, meta: &MessageMeta, bytes: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let serde = serde_json::to_vec(&json::MessageJson { files, meta, bytes }).unwrap();
+        (serde, out(|b| message(b, files, meta, bytes)))
+    }
+
+    #[test]
+    fn every_sample_writes_what_serde_writes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut checked = 0;
+        for dir in ["samples", "tests/linktypes"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                let ext = path.extension().and_then(|e| e.to_str());
+                if !matches!(ext, Some("pcap" | "pcapng")) {
+                    continue;
+                }
+                let a = analyze(&path, &Settings::default()).unwrap();
+                let mut files = Files::default();
+                files.list.push(a.info.clone());
+                for m in &a.messages {
+                    let (serde, ours) = both_message(&files, &m.meta, &m.bytes);
+                    assert!(serde == ours, "{}: frame {}", path.display(), m.meta.frame);
+                    checked += 1;
+                }
+                for t in &a.transactions {
+                    let serde = serde_json::to_vec(&json::TransactionJson {
+                        files: &files,
+                        txn: t,
+                    })
+                    .unwrap();
+                    let ours = out(|b| transaction(b, &files, t));
+                    assert!(
+                        serde == ours,
+                        "{}: {}\n{}",
+                        path.display(),
+                        String::from_utf8_lossy(&serde),
+                        String::from_utf8_lossy(&ours)
+                    );
+                }
+            }
+        }
+        assert!(checked > 100, "{checked} messages");
+    }
+
+    /// Every message of a few samples, for mutation (read once).
+    fn sample_messages() -> &'static [(MessageMeta, Vec<u8>)] {
+        static ALL: std::sync::OnceLock<Vec<(MessageMeta, Vec<u8>)>> = std::sync::OnceLock::new();
+        ALL.get_or_init(|| {
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+            ["dns.pcapng", "tcp.pcap", "bad-client.pcap", "tunnels.pcap"]
+                .iter()
+                .flat_map(|n| {
+                    analyze(&root.join(n), &Settings::default())
+                        .unwrap()
+                        .messages
+                })
+                .map(|m| (m.meta, m.bytes))
+                .filter(|(_, b)| !b.is_empty())
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_write_what_serde_writes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let meta = sample_messages()[0].0;
+            let (serde, ours) = both_message(&Files::default(), &meta, &bytes);
+            prop_assert_eq!(serde, ours);
+        }
+
+        #[test]
+        fn mutated_messages_write_what_serde_writes(
+            pick in any::<prop::sample::Index>(),
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            cut in any::<bool>(),
+        ) {
+            let all = sample_messages();
+            let (mut meta, mut bytes) = all[pick.index(all.len())].clone();
+            for (at, v) in edits {
+                let i = at.index(bytes.len());
+                bytes[i] = v;
+            }
+            meta.cut = cut;
+            let (serde, ours) = both_message(&Files::default(), &meta, &bytes);
+            prop_assert!(serde == ours, "{}\n{}", String::from_utf8_lossy(&serde), String::from_utf8_lossy(&ours));
+        }
+    }
+}
