@@ -134,11 +134,14 @@ fn write_rfc3339<W: fmt::Write>(w: &mut W, ts: &Timestamp, digits: u32) -> fmt::
         let mut buf = [0u8; 30];
         let mut n = 0;
         let mut put = |v: u64, width: usize, sep: u8| {
-            // The digit of 10^i goes `i` places left of the field's end.
+            // Right to left: the digit of 10^i goes `i` places left of the
+            // field's end (a division by a constant, not by 10^i).
+            let mut v = v;
             for i in 0..width {
                 if let Some(slot) = buf.get_mut(n + width - 1 - i) {
-                    *slot = b'0' + ((v / 10u64.pow(i as u32)) % 10) as u8;
+                    *slot = b'0' + (v % 10) as u8;
                 }
+                v /= 10;
             }
             if let Some(slot) = buf.get_mut(n + width) {
                 *slot = sep;
