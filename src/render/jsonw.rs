@@ -23,20 +23,58 @@ use crate::txn::Transaction;
 
 use super::{json, Files};
 
-/// Appends `v` in decimal.
+/// The two digits of 0..=99.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+fn pair(v: u64) -> [u8; 2] {
+    let i = (v % 100) as usize * 2;
+    [PAIRS[i], PAIRS[i + 1]]
+}
+
+/// Appends `v` in decimal: two digits at a time (as `itoa` does), with one
+/// push for the small values most fields hold.
 pub(super) fn uint(buf: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        buf.push(b'0' + v as u8);
+        return;
+    }
+    if v < 100 {
+        buf.extend_from_slice(&pair(v));
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = v;
-    loop {
+    while v >= 100 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&pair(v));
+        v /= 100;
+    }
+    if v >= 10 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&pair(v));
+    } else {
         i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        digits[i] = b'0' + v as u8;
     }
     buf.extend_from_slice(&digits[i..]);
+}
+
+/// Appends an octet in decimal (the parts of an IPv4 address).
+fn octet(buf: &mut Vec<u8>, v: u8) {
+    if v < 10 {
+        buf.push(b'0' + v);
+    } else if v < 100 {
+        buf.extend_from_slice(&pair(u64::from(v)));
+    } else {
+        let [a, b] = pair(u64::from(v));
+        buf.extend_from_slice(&[b'0' + v / 100, a, b]);
+    }
 }
 
 /// Appends `v` as serde_json prints an `f64` (`null` when not finite).
@@ -70,16 +108,48 @@ fn escape_of(b: u8) -> u8 {
     }
 }
 
+/// Whether any of the 8 bytes of `w` needs an escape: a byte below 0x20, `"`
+/// or `\` (the exact "has a zero byte" and "has a byte less than n" tests of
+/// Bit Twiddling Hacks, n = 0x20 ≤ 128).
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0;
+    below_space || has_zero(w ^ (ONES * u64::from(b'"'))) || has_zero(w ^ (ONES * u64::from(b'\\')))
+}
+
+fn byte_needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The index of the first byte that needs an escape, or the length: eight
+/// bytes at a time while none does.
+fn plain_len(text: &[u8]) -> usize {
+    let mut words = text.chunks_exact(8);
+    let mut at = 0;
+    for w in words.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        if word_needs_escape(u64::from_le_bytes(word)) {
+            break;
+        }
+        at += 8;
+    }
+    at + text
+        .get(at..)
+        .unwrap_or_default()
+        .iter()
+        .position(|&b| byte_needs_escape(b))
+        .unwrap_or(text.len() - at)
+}
+
 /// Appends the inside of a JSON string: runs of bytes that need no escape in
 /// one copy, the others escaped as serde_json escapes them.
 pub(super) fn escape_into(buf: &mut Vec<u8>, text: &[u8]) {
     let mut rest = text;
     loop {
-        let run = rest
-            .iter()
-            .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-            .unwrap_or(rest.len());
-        let (plain, tail) = rest.split_at(run);
+        let (plain, tail) = rest.split_at(plain_len(rest));
         buf.extend_from_slice(plain);
         let Some((&b, tail)) = tail.split_first() else {
             return;
@@ -95,6 +165,15 @@ pub(super) fn escape_into(buf: &mut Vec<u8>, text: &[u8]) {
         }
         rest = tail;
     }
+}
+
+/// Appends a string known to need no escape (mnemonics, status words) as a
+/// JSON string; the tests check every one.
+fn plain_string(buf: &mut Vec<u8>, s: &str) {
+    debug_assert!(plain_len(s.as_bytes()) == s.len());
+    buf.push(b'"');
+    buf.extend_from_slice(s.as_bytes());
+    buf.push(b'"');
 }
 
 /// Appends a JSON string.
@@ -134,13 +213,14 @@ fn hex(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.push(b'"');
 }
 
-fn ipv4_inside(buf: &mut Vec<u8>, octets: [u8; 4]) {
-    for (i, o) in octets.into_iter().enumerate() {
-        if i > 0 {
-            buf.push(b'.');
-        }
-        uint(buf, u64::from(o));
-    }
+fn ipv4_inside(buf: &mut Vec<u8>, [a, b, c, d]: [u8; 4]) {
+    octet(buf, a);
+    buf.push(b'.');
+    octet(buf, b);
+    buf.push(b'.');
+    octet(buf, c);
+    buf.push(b'.');
+    octet(buf, d);
 }
 
 /// An address as serde writes it (its `Display`, as a string).
@@ -296,7 +376,7 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>) {
 /// A mnemonic (TYPE, CLASS, OPCODE, RCODE) as its `Display` writes it.
 fn mnemonic(buf: &mut Vec<u8>, name: Option<&'static str>, v: &dyn fmt::Display) {
     match name {
-        Some(n) => string(buf, n),
+        Some(n) => plain_string(buf, n),
         None => display(buf, v),
     }
 }
@@ -425,6 +505,65 @@ fn section_index(s: Section) -> usize {
     }
 }
 
+/// The RCODE .. rcodeName members.
+fn counts(buf: &mut Vec<u8>, h: &dns::Header, rcode: dns::Rcode) {
+    buf.extend_from_slice(b",\"RCODE\":");
+    uint(buf, u64::from(rcode.0));
+    buf.extend_from_slice(b",\"QDCOUNT\":");
+    uint(buf, u64::from(h.qdcount));
+    buf.extend_from_slice(b",\"ANCOUNT\":");
+    uint(buf, u64::from(h.ancount));
+    buf.extend_from_slice(b",\"NSCOUNT\":");
+    uint(buf, u64::from(h.nscount));
+    buf.extend_from_slice(b",\"ARCOUNT\":");
+    uint(buf, u64::from(h.arcount));
+    buf.extend_from_slice(b",\"opcodeName\":");
+    mnemonic(buf, h.opcode().name(), &h.opcode());
+    buf.extend_from_slice(b",\"rcodeName\":");
+    mnemonic(buf, rcode.name(), &rcode);
+}
+
+/// `Message::opt`, followed along one walk: the OPT record that extends the
+/// RCODE, if any.
+enum OptScan<'a> {
+    /// No OPT record yet.
+    Looking,
+    /// One valid OPT record so far.
+    Found(dns::Opt<'a>),
+    /// Decided: the OPT (an error after it does not matter), or none (a walk
+    /// error before any OPT, a bad OPT, or a second OPT).
+    Done(Option<dns::Opt<'a>>),
+}
+
+impl<'a> OptScan<'a> {
+    fn on_opt(&mut self, r: &dns::Record<'a>) {
+        *self = match self {
+            Self::Looking => match dns::Opt::from_record(r) {
+                Ok(o) => Self::Found(o),
+                Err(_) => Self::Done(None),
+            },
+            Self::Found(_) => Self::Done(None),
+            Self::Done(d) => Self::Done(*d),
+        };
+    }
+
+    fn on_error(&mut self) {
+        *self = match self {
+            Self::Looking => Self::Done(None),
+            Self::Found(o) => Self::Done(Some(*o)),
+            Self::Done(d) => Self::Done(*d),
+        };
+    }
+
+    fn found(&self) -> Option<dns::Opt<'a>> {
+        match self {
+            Self::Looking => None,
+            Self::Found(o) | Self::Done(Some(o)) => Some(*o),
+            Self::Done(None) => None,
+        }
+    }
+}
+
 /// Appends one message object: the bytes `json::MessageJson` serializes to.
 pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8]) {
     buf.extend_from_slice(b"{\"file\":");
@@ -482,26 +621,21 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
         buf.extend_from_slice(key);
         bit(buf, flag);
     }
-    let rcode = msg.rcode();
-    buf.extend_from_slice(b",\"RCODE\":");
-    uint(buf, u64::from(rcode.0));
-    buf.extend_from_slice(b",\"QDCOUNT\":");
-    uint(buf, u64::from(h.qdcount));
-    buf.extend_from_slice(b",\"ANCOUNT\":");
-    uint(buf, u64::from(h.ancount));
-    buf.extend_from_slice(b",\"NSCOUNT\":");
-    uint(buf, u64::from(h.nscount));
-    buf.extend_from_slice(b",\"ARCOUNT\":");
-    uint(buf, u64::from(h.arcount));
-    buf.extend_from_slice(b",\"opcodeName\":");
-    mnemonic(buf, h.opcode().name(), &h.opcode());
-    buf.extend_from_slice(b",\"rcodeName\":");
-    mnemonic(buf, rcode.name(), &rcode);
+    // The RCODE (extended by EDNS) needs the OPT record, at the end of the
+    // message: rather than walk to it first (`Message::rcode`), the one walk
+    // below finds it, and the members from RCODE to rcodeName are then moved
+    // in front of the sections. Without additional records there is no OPT.
+    let counts_at = buf.len();
+    if h.arcount == 0 {
+        counts(buf, &h, h.rcode());
+    }
 
     // One walk, in wire order: each entry goes into its section's array (the
-    // arrays of sections with no entries stay empty). An entry out of wire
-    // order (never seen) ends the arrays, as `json::SectionJson` does.
+    // arrays of sections with no entries stay empty; `Entries` only moves
+    // forward through the sections).
     let mut walk = msg.entries();
+    let mut opt = OptScan::Looking;
+    let sections_at = buf.len();
     buf.extend_from_slice(SECTION_KEYS[0]);
     let mut open = 0;
     let mut empty = true;
@@ -509,9 +643,6 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
         match walk.next() {
             Some(Ok(e)) => {
                 let idx = section_index(e.section());
-                if idx < open {
-                    break walk.by_ref().find_map(Result::err);
-                }
                 while open < idx {
                     open += 1;
                     buf.extend_from_slice(SECTION_KEYS[open]);
@@ -523,10 +654,18 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
                 empty = false;
                 match e {
                     Entry::Question(q) => question(buf, &q),
-                    Entry::Record(_, r) => record(buf, &r),
+                    Entry::Record(section, r) => {
+                        if section == Section::Additional && r.rtype == dns::Rtype::OPT {
+                            opt.on_opt(&r);
+                        }
+                        record(buf, &r);
+                    }
                 }
             }
-            Some(Err(e)) => break Some(e),
+            Some(Err(e)) => {
+                opt.on_error();
+                break Some(e);
+            }
             None => break None,
         }
     };
@@ -535,6 +674,19 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
         buf.extend_from_slice(SECTION_KEYS[open]);
     }
     buf.push(b']');
+    if h.arcount != 0 {
+        let rcode = match opt.found() {
+            Some(o) => o.rcode(h.rcode()),
+            None => h.rcode(),
+        };
+        let end = buf.len();
+        counts(buf, &h, rcode);
+        let moved = buf.len() - end;
+        debug_assert_eq!(counts_at, sections_at);
+        if let Some(tail) = buf.get_mut(sections_at..) {
+            tail.rotate_right(moved);
+        }
+    }
     let lint = dns::lint::lint_with(&msg, json::dialect(meta));
     buf.extend_from_slice(b",\"lint\":");
     if lint.is_empty() {
@@ -578,7 +730,7 @@ pub(super) fn transaction(buf: &mut Vec<u8>, files: &Files, t: &Transaction) {
         buf.push(b',');
     }
     buf.extend_from_slice(b"\"status\":");
-    string(buf, t.status.as_str());
+    plain_string(buf, t.status.as_str());
     buf.extend_from_slice(b",\"rttMs\":");
     match t.rtt_micros() {
         Some(us) => float(buf, json::micros_to_ms(us)),
@@ -697,6 +849,120 @@ mod tests {
             .collect();
         assert_eq!(out(|b| string(b, &all)), serde_json::to_vec(&all).unwrap());
         assert_eq!(out(|b| string(b, "")), b"\"\"");
+    }
+
+    #[test]
+    fn octets_and_pairs() {
+        for v in 0..=255u8 {
+            assert_eq!(out(|b| octet(b, v)), v.to_string().as_bytes());
+        }
+        for v in (0..100_000).chain([u64::from(u32::MAX), 10u64.pow(19), 99_999_999_999]) {
+            assert_eq!(out(|b| uint(b, v)), v.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn the_word_test_finds_every_byte_to_escape_at_every_place() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"abcdefgh";
+                word[at] = b;
+                let expected = byte_needs_escape(b);
+                assert_eq!(
+                    word_needs_escape(u64::from_le_bytes(word)),
+                    expected,
+                    "{b:#04x} at {at}"
+                );
+                // And past a run of clean words, and in a short tail.
+                let mut long = b"0123456789abcdef0123".to_vec();
+                long.extend_from_slice(&word);
+                long.extend_from_slice(b"xyz");
+                let first = if expected { 20 + at } else { long.len() };
+                assert_eq!(plain_len(&long), first);
+                assert_eq!(
+                    plain_len(&word[..at + 1]),
+                    if expected { at } else { at + 1 }
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mnemonics_and_status_words_need_no_escape() {
+        for v in 0..=u16::MAX {
+            for n in [
+                dns::Rtype(v).name(),
+                dns::Class(v).name(),
+                dns::Rcode(v).name(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert_eq!(plain_len(n.as_bytes()), n.len(), "{n}");
+            }
+            let o = dns::EdnsOption {
+                code: v,
+                data: &[],
+                offset: 0,
+            };
+            if let Some(n) = o.name() {
+                assert_eq!(plain_len(n.as_bytes()), n.len(), "{n}");
+            }
+        }
+        for v in 0..=u8::MAX {
+            if let Some(n) = dns::Opcode(v).name() {
+                assert_eq!(plain_len(n.as_bytes()), n.len(), "{n}");
+            }
+        }
+        use crate::txn::Status;
+        for s in [
+            Status::Answered,
+            Status::Unanswered,
+            Status::Unsolicited,
+            Status::Announcement,
+            Status::Duplicate,
+        ] {
+            assert_eq!(plain_len(s.as_str().as_bytes()), s.as_str().len());
+        }
+    }
+
+    #[test]
+    fn extended_rcode_from_the_one_walk_as_message_rcode() {
+        let meta = sample_messages()[0].0;
+        // OPT: root, UDP 1232, TTL ext-rcode hi 1 (BADVERS with header RCODE 0).
+        let opt = |hi: u8| vec![0, 0, 41, 0x04, 0xd0, hi, 0, 0, 0, 0, 0];
+        let base = response(b"\x01t\x00", 1, &[192, 0, 2, 1]);
+        let with = |records: &[Vec<u8>], arcount: u16, tail: &[u8]| {
+            let mut m = base.clone();
+            m[10..12].copy_from_slice(&arcount.to_be_bytes());
+            for r in records {
+                m.extend_from_slice(r);
+            }
+            m.extend_from_slice(tail);
+            m
+        };
+        let cases = [
+            with(&[opt(1)], 1, &[]),                                          // BADVERS
+            with(&[opt(0xff)], 1, &[]),                                       // 4080
+            with(&[opt(1), opt(2)], 2, &[]), // two OPTs: the header's RCODE
+            with(&[opt(1)], 2, &[0xc0]),     // an error after the OPT
+            with(&[], 1, &[0xc0]),           // an error before any OPT
+            with(&[opt(1)], 0, &[]),         // OPT not counted: trailing bytes
+            with(&[vec![1, b'x', 0, 41, 4, 0xd0, 1, 0, 0, 0, 0, 0]], 1, &[]), // bad owner
+        ];
+        for (i, m) in cases.iter().enumerate() {
+            let (serde, ours) = both_message(&Files::default(), &meta, m);
+            assert!(
+                serde == ours,
+                "case {i}\n{}\n{}",
+                String::from_utf8_lossy(&serde),
+                String::from_utf8_lossy(&ours)
+            );
+        }
+        let (_, ours) = both_message(&Files::default(), &meta, &cases[0]);
+        let text = String::from_utf8(ours).unwrap();
+        assert!(text.contains("\"RCODE\":16,"), "{text}");
+        assert!(text.contains("\"rcodeName\":\"BADVERS\""), "{text}");
     }
 
     /// A response for `qname` with one record of `rtype` and `rdata`.
