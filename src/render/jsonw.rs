@@ -193,6 +193,17 @@ impl fmt::Write for Escaped<'_> {
     }
 }
 
+/// A `fmt::Write` that copies what it is given: for text that never needs an
+/// escape (RFC 3339 timestamps, IPv6 addresses; the tests check both).
+struct Raw<'b>(&'b mut Vec<u8>);
+
+impl fmt::Write for Raw<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
 /// Appends a `Display` value as a JSON string (what `collect_str` writes).
 pub(super) fn display(buf: &mut Vec<u8>, v: &dyn fmt::Display) {
     buf.push(b'"');
@@ -223,16 +234,67 @@ fn ipv4_inside(buf: &mut Vec<u8>, [a, b, c, d]: [u8; 4]) {
     octet(buf, d);
 }
 
+/// Appends 1 to 4 lower-case hex digits, without leading zeros.
+fn hex16(buf: &mut Vec<u8>, v: u16) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digits = [v >> 12, (v >> 8) & 0xf, (v >> 4) & 0xf, v & 0xf].map(|d| DIGITS[usize::from(d)]);
+    let skip = (v.leading_zeros() / 4).min(3) as usize;
+    buf.extend_from_slice(&digits[skip..]);
+}
+
+/// An IPv6 address as `std`'s `Display` writes it (RFC 5952: the first
+/// longest run of two or more zero groups as `::`, groups in lower-case hex
+/// without leading zeros; IPv4-mapped addresses as `::ffff:a.b.c.d`).
+fn ipv6_inside(buf: &mut Vec<u8>, a: &std::net::Ipv6Addr) {
+    let s = a.segments();
+    if let [0, 0, 0, 0, 0, 0xffff, hi, lo] = s {
+        let [o1, o2] = hi.to_be_bytes();
+        let [o3, o4] = lo.to_be_bytes();
+        buf.extend_from_slice(b"::ffff:");
+        ipv4_inside(buf, [o1, o2, o3, o4]);
+        return;
+    }
+    // The first longest run of zero groups (two or more).
+    let (mut best_at, mut best_len) = (0, 0);
+    let mut i = 0;
+    while i < 8 {
+        if s[i] == 0 {
+            let start = i;
+            while i < 8 && s[i] == 0 {
+                i += 1;
+            }
+            if i - start > best_len {
+                (best_at, best_len) = (start, i - start);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    let groups = |buf: &mut Vec<u8>, part: &[u16]| {
+        for (j, &g) in part.iter().enumerate() {
+            if j > 0 {
+                buf.push(b':');
+            }
+            hex16(buf, g);
+        }
+    };
+    if best_len >= 2 {
+        groups(buf, &s[..best_at]);
+        buf.extend_from_slice(b"::");
+        groups(buf, &s[best_at + best_len..]);
+    } else {
+        groups(buf, &s);
+    }
+}
+
 /// An address as serde writes it (its `Display`, as a string).
 fn ip(buf: &mut Vec<u8>, addr: &IpAddr) {
+    buf.push(b'"');
     match addr {
-        IpAddr::V4(a) => {
-            buf.push(b'"');
-            ipv4_inside(buf, a.octets());
-            buf.push(b'"');
-        }
-        IpAddr::V6(a) => display(buf, a),
+        IpAddr::V4(a) => ipv4_inside(buf, a.octets()),
+        IpAddr::V6(a) => ipv6_inside(buf, a),
     }
+    buf.push(b'"');
 }
 
 /// Whether a label byte is written as itself in presentation format
@@ -332,6 +394,21 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>) {
         Rdata::A(a) => {
             buf.push(b'"');
             ipv4_inside(buf, a.octets());
+            buf.push(b'"');
+        }
+        Rdata::Aaaa(a) => {
+            buf.push(b'"');
+            // `dns::rdata::Ipv6`: dig's `::a.b.c.d` for the IPv4-compatible
+            // form, else `std`'s text.
+            match a.segments() {
+                [0, 0, 0, 0, 0, 0, hi, lo] if hi != 0 => {
+                    let [o1, o2] = hi.to_be_bytes();
+                    let [o3, o4] = lo.to_be_bytes();
+                    buf.extend_from_slice(b"::");
+                    ipv4_inside(buf, [o1, o2, o3, o4]);
+                }
+                _ => ipv6_inside(buf, a),
+            }
             buf.push(b'"');
         }
         Rdata::Ns(n) | Rdata::Cname(n) | Rdata::Ptr(n) | Rdata::Dname(n) => name(buf, n),
@@ -573,8 +650,8 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     buf.extend_from_slice(b",\"dateSeconds\":");
     float(buf, meta.ts.as_secs_f64());
     buf.extend_from_slice(b",\"dateString\":\"");
-    // Escaped never fails.
-    let _ = meta.ts.write_rfc3339_nanos(&mut Escaped(buf));
+    // Digits, `-`, `:`, `T`, `.` and `Z` only; Raw never fails.
+    let _ = meta.ts.write_rfc3339_nanos(&mut Raw(buf));
     buf.extend_from_slice(b"\",\"ipProtocol\":");
     uint(buf, u64::from(meta.ip_protocol()));
     buf.extend_from_slice(b",\"sourceAddress\":");
@@ -635,6 +712,7 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     // forward through the sections).
     let mut walk = msg.entries();
     let mut opt = OptScan::Looking;
+    let mut lint = dns::lint::Linter::new(&msg, json::dialect(meta));
     let sections_at = buf.len();
     buf.extend_from_slice(SECTION_KEYS[0]);
     let mut open = 0;
@@ -652,6 +730,7 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
                     buf.push(b',');
                 }
                 empty = false;
+                lint.entry(&e);
                 match e {
                     Entry::Question(q) => question(buf, &q),
                     Entry::Record(section, r) => {
@@ -664,6 +743,7 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
             }
             Some(Err(e)) => {
                 opt.on_error();
+                lint.error(&e, &walk);
                 break Some(e);
             }
             None => break None,
@@ -687,7 +767,8 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
             tail.rotate_right(moved);
         }
     }
-    let lint = dns::lint::lint_with(&msg, json::dialect(meta));
+    // The walk has ended (an error fuses it), as `Linter::finish` needs.
+    let lint = lint.finish(&walk);
     buf.extend_from_slice(b",\"lint\":");
     if lint.is_empty() {
         buf.extend_from_slice(b"[]");
@@ -963,6 +1044,71 @@ mod tests {
         let text = String::from_utf8(ours).unwrap();
         assert!(text.contains("\"RCODE\":16,"), "{text}");
         assert!(text.contains("\"rcodeName\":\"BADVERS\""), "{text}");
+    }
+
+    #[test]
+    fn ipv6_as_std_and_dig_print_it() {
+        let mut cases: Vec<[u16; 8]> = vec![
+            [0; 8],
+            [0, 0, 0, 0, 0, 0, 0, 1],
+            [1, 0, 0, 0, 0, 0, 0, 0],
+            [0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10],
+            [0x2001, 0xdb8, 0, 1, 0, 0, 0, 1],
+            [0x2001, 0, 0, 1, 0, 0, 0, 1],
+            [0x2001, 0xdb8, 1, 1, 1, 1, 0, 1],
+            [0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201],
+            [0, 0, 0, 0, 0, 0, 0xc000, 0x0201],
+            [0, 0, 0, 0, 0, 0, 0, 0x0201],
+            [0xfe80, 0, 0, 0, 0x1234, 0xabcd, 0xffff, 0xf],
+            [0xfd00, 0x53, 0xd15, 0, 0, 0, 0, 1],
+            [0, 0, 0, 0, 0xffff, 0, 1, 2],
+            [0, 0, 0, 0, 0, 0xfffe, 1, 2],
+            [0x64, 0xff9b, 0, 0, 0, 0, 0xc000, 0x0201],
+        ];
+        // Every pattern of zero and non-zero groups.
+        for mask in 0..=255u16 {
+            cases.push(std::array::from_fn(|i| {
+                if mask >> i & 1 == 1 {
+                    0x1a0 + i as u16
+                } else {
+                    0
+                }
+            }));
+        }
+        for s in cases {
+            let a = std::net::Ipv6Addr::from(s);
+            let std_text = format!("\"{a}\"");
+            assert_eq!(
+                out(|b| ip(b, &IpAddr::V6(a))),
+                std_text.as_bytes(),
+                "{s:x?}"
+            );
+            let dig = serde_json::to_vec(&dns::Rdata::Aaaa(a).to_string()).unwrap();
+            assert_eq!(out(|b| rdata(b, &dns::Rdata::Aaaa(a))), dig, "{s:x?}");
+        }
+    }
+
+    #[test]
+    fn timestamps_as_serde_writes_them() {
+        use crate::capture::Timestamp;
+        for (secs, nanos) in [
+            (0, 0),
+            (1_764_987_161, 123_456_000),
+            (1_764_987_161, 999_999_999),
+            (-1, 5),
+            (253_402_300_799, 1),
+            (253_402_300_800, 0),
+            (-62_167_219_201, 0),
+            (i64::MAX / 2, 7),
+            (i64::MIN / 2, 7),
+        ] {
+            let ts = Timestamp { secs, nanos };
+            let ours = out(|b| {
+                let _ = ts.write_rfc3339_nanos(&mut Raw(b));
+            });
+            let serde = serde_json::to_vec(&ts.to_rfc3339()).unwrap();
+            assert_eq!([&b"\""[..], &ours, b"\""].concat(), serde, "{secs} {nanos}");
+        }
     }
 
     /// A response for `qname` with one record of `rtype` and `rdata`.
