@@ -47,6 +47,27 @@ pub(super) fn uint(buf: &mut Vec<u8>, v: u64) {
         buf.extend_from_slice(&pair(v));
         return;
     }
+    // Fixed-size copies for the common widths (ports, IDs, frame numbers).
+    if v < 1000 {
+        let [b, c] = pair(v);
+        buf.extend_from_slice(&[b'0' + (v / 100) as u8, b, c]);
+        return;
+    }
+    if v < 10_000 {
+        let ([a, b], [c, d]) = (pair(v / 100), pair(v));
+        buf.extend_from_slice(&[a, b, c, d]);
+        return;
+    }
+    if v < 100_000 {
+        let ([b, c], [d, e]) = (pair(v / 100), pair(v));
+        buf.extend_from_slice(&[b'0' + (v / 10_000) as u8, b, c, d, e]);
+        return;
+    }
+    if v < 1_000_000 {
+        let ([a, b], [c, d], [e, f]) = (pair(v / 10_000), pair(v / 100), pair(v));
+        buf.extend_from_slice(&[a, b, c, d, e, f]);
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = v;
@@ -216,10 +237,14 @@ pub(super) fn display(buf: &mut Vec<u8>, v: &dyn fmt::Display) {
 fn hex(buf: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     buf.push(b'"');
-    buf.reserve(bytes.len() * 2 + 1);
-    for &b in bytes {
-        buf.push(DIGITS[usize::from(b >> 4)]);
-        buf.push(DIGITS[usize::from(b & 0x0f)]);
+    // 64 bytes at a time on the stack, then one copy.
+    let mut text = [0u8; 128];
+    for chunk in bytes.chunks(64) {
+        for (pair, &b) in text.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        buf.extend_from_slice(&text[..chunk.len() * 2]);
     }
     buf.push(b'"');
 }
@@ -300,8 +325,22 @@ fn ip(buf: &mut Vec<u8>, addr: &IpAddr) {
 /// Whether a label byte is written as itself in presentation format
 /// (`dns::name::write_label_byte`); such a byte also needs no JSON escape.
 fn is_plain_label_byte(b: u8) -> bool {
-    matches!(b, 0x21..=0x7e) && !matches!(b, b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$')
+    PLAIN_LABEL_BYTE[usize::from(b)]
 }
+
+/// [`is_plain_label_byte`] for every byte, looked up.
+const PLAIN_LABEL_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b <= 0x7e {
+        t[b] = !matches!(
+            b as u8,
+            b'"' | b'(' | b')' | b'.' | b';' | b'\\' | b'@' | b'$'
+        );
+        b += 1;
+    }
+    t
+};
 
 /// Appends one label in presentation format, JSON-escaped: `\X` for the
 /// specials and `\DDD` for other bytes, each backslash doubled for JSON.
@@ -332,23 +371,75 @@ fn label_inside(buf: &mut Vec<u8>, label: &[u8]) {
     }
 }
 
+/// Names already written for one message: where in the buffer the text of
+/// the name that starts at a wire offset is. A compression pointer to such an
+/// offset (most owner names point to the question's) then copies that text
+/// instead of walking and escaping the labels again: the text of a name
+/// suffix depends only on its wire offset.
+#[derive(Default)]
+struct Names {
+    /// (wire offset of a label, start and end of its text in the buffer).
+    seen: [(usize, usize, usize); NAMES],
+    len: usize,
+}
+
+/// Name suffixes remembered per message (the first ones; later names are
+/// simply written out).
+const NAMES: usize = 12;
+
+impl Names {
+    fn get(&self, offset: usize) -> Option<(usize, usize)> {
+        self.seen
+            .get(..self.len)?
+            .iter()
+            .find(|s| s.0 == offset)
+            .map(|s| (s.1, s.2))
+    }
+}
+
 /// Appends a name's presentation format (its `Display`), JSON-escaped, without quotes.
-fn name_inside(buf: &mut Vec<u8>, name: &dns::Name<'_>) {
+fn name_inside(buf: &mut Vec<u8>, name: &dns::Name<'_>, names: &mut Names) {
+    // The labels written here (wire offset, text start), remembered at the end.
+    let mut written = [(0, 0); NAMES];
+    let mut count = 0;
     let mut any = false;
-    for label in name.labels() {
-        any = true;
-        label_inside(buf, label);
-        buf.push(b'.');
+    for part in name.parts() {
+        match part {
+            dns::NamePart::Label { offset, bytes } => {
+                if let Some(slot) = written.get_mut(count) {
+                    *slot = (offset, buf.len());
+                    count += 1;
+                }
+                any = true;
+                label_inside(buf, bytes);
+                buf.push(b'.');
+            }
+            dns::NamePart::Pointer { target, .. } => {
+                if let Some((start, end)) = names.get(target) {
+                    any = true;
+                    buf.extend_from_within(start..end);
+                    break;
+                }
+            }
+            dns::NamePart::Root { .. } => break,
+        }
     }
     if !any {
         buf.push(b'.');
     }
+    let end = buf.len();
+    for &(offset, start) in written.get(..count).unwrap_or_default() {
+        if let Some(slot) = names.seen.get_mut(names.len) {
+            *slot = (offset, start, end);
+            names.len += 1;
+        }
+    }
 }
 
 /// Appends a name as a JSON string.
-fn name(buf: &mut Vec<u8>, n: &dns::Name<'_>) {
+fn name(buf: &mut Vec<u8>, n: &dns::Name<'_>, names: &mut Names) {
     buf.push(b'"');
-    name_inside(buf, n);
+    name_inside(buf, n, names);
     buf.push(b'"');
 }
 
@@ -388,7 +479,7 @@ fn char_strings_inside(buf: &mut Vec<u8>, strings: &dns::CharStrings<'_>) {
 
 /// Appends RDATA in presentation format (`Rdata`'s `Display`) as a JSON string:
 /// the common types by hand, the others through `Display`.
-fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>) {
+fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>, names: &mut Names) {
     use dns::Rdata;
     match data {
         Rdata::A(a) => {
@@ -411,7 +502,7 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>) {
             }
             buf.push(b'"');
         }
-        Rdata::Ns(n) | Rdata::Cname(n) | Rdata::Ptr(n) | Rdata::Dname(n) => name(buf, n),
+        Rdata::Ns(n) | Rdata::Cname(n) | Rdata::Ptr(n) | Rdata::Dname(n) => name(buf, n, names),
         Rdata::Mx {
             preference,
             exchange,
@@ -419,7 +510,7 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>) {
             buf.push(b'"');
             uint(buf, u64::from(*preference));
             buf.push(b' ');
-            name_inside(buf, exchange);
+            name_inside(buf, exchange, names);
             buf.push(b'"');
         }
         Rdata::Txt(s) | Rdata::Spf(s) => {
@@ -437,9 +528,9 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>) {
             minimum,
         } => {
             buf.push(b'"');
-            name_inside(buf, mname);
+            name_inside(buf, mname, names);
             buf.push(b' ');
-            name_inside(buf, rname);
+            name_inside(buf, rname, names);
             for v in [serial, refresh, retry, expire, minimum] {
                 buf.push(b' ');
                 uint(buf, u64::from(*v));
@@ -464,9 +555,9 @@ fn serde<T: serde::Serialize>(buf: &mut Vec<u8>, v: &T) {
     let _ = serde_json::to_writer(&mut *buf, v);
 }
 
-fn question(buf: &mut Vec<u8>, q: &dns::Question<'_>) {
+fn question(buf: &mut Vec<u8>, q: &dns::Question<'_>, names: &mut Names) {
     buf.extend_from_slice(b"{\"NAME\":");
-    name(buf, &q.name);
+    name(buf, &q.name, names);
     buf.extend_from_slice(b",\"TYPE\":");
     uint(buf, u64::from(q.qtype.0));
     buf.extend_from_slice(b",\"TYPEname\":");
@@ -478,9 +569,9 @@ fn question(buf: &mut Vec<u8>, q: &dns::Question<'_>) {
     buf.push(b'}');
 }
 
-fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>) {
+fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
     buf.extend_from_slice(b"{\"NAME\":");
-    name(buf, &r.name);
+    name(buf, &r.name, names);
     buf.extend_from_slice(b",\"TYPE\":");
     uint(buf, u64::from(r.rtype.0));
     buf.extend_from_slice(b",\"TYPEname\":");
@@ -524,7 +615,7 @@ fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>) {
                 escape_into(buf, mnemonic.as_bytes());
             }
             buf.extend_from_slice(b"\":");
-            rdata(buf, &data);
+            rdata(buf, &data, names);
         }
         Err(e) => {
             buf.extend_from_slice(b",\"rdataError\":");
@@ -713,6 +804,7 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     let mut walk = msg.entries();
     let mut opt = OptScan::Looking;
     let mut lint = dns::lint::Linter::new(&msg, json::dialect(meta));
+    let mut names = Names::default();
     let sections_at = buf.len();
     buf.extend_from_slice(SECTION_KEYS[0]);
     let mut open = 0;
@@ -732,12 +824,12 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
                 empty = false;
                 lint.entry(&e);
                 match e {
-                    Entry::Question(q) => question(buf, &q),
+                    Entry::Question(q) => question(buf, &q, &mut names),
                     Entry::Record(section, r) => {
                         if section == Section::Additional && r.rtype == dns::Rtype::OPT {
                             opt.on_opt(&r);
                         }
-                        record(buf, &r);
+                        record(buf, &r, &mut names);
                     }
                 }
             }
@@ -1084,7 +1176,11 @@ mod tests {
                 "{s:x?}"
             );
             let dig = serde_json::to_vec(&dns::Rdata::Aaaa(a).to_string()).unwrap();
-            assert_eq!(out(|b| rdata(b, &dns::Rdata::Aaaa(a))), dig, "{s:x?}");
+            assert_eq!(
+                out(|b| rdata(b, &dns::Rdata::Aaaa(a), &mut Names::default())),
+                dig,
+                "{s:x?}"
+            );
         }
     }
 
@@ -1108,6 +1204,43 @@ mod tests {
             });
             let serde = serde_json::to_vec(&ts.to_rfc3339()).unwrap();
             assert_eq!([&b"\""[..], &ours, b"\""].concat(), serde, "{secs} {nanos}");
+        }
+    }
+
+    #[test]
+    fn names_copied_from_earlier_names_read_as_written_out() {
+        let meta = sample_messages()[0].0;
+        // Question www.example.com. A at 12: labels at 12, 16, 24; root at 28.
+        let mut m = vec![0xab, 0xcd, 0x81, 0x80, 0, 1, 0, 4, 0, 0, 0, 0];
+        m.extend_from_slice(b"\x03www\x07example\x03com\x00\x00\x01\x00\x01");
+        let rr = |m: &mut Vec<u8>, owner: &[u8], rtype: u16, rdata: &[u8]| {
+            m.extend_from_slice(owner);
+            m.extend_from_slice(&rtype.to_be_bytes());
+            m.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
+            m.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+            m.extend_from_slice(rdata);
+        };
+        // www.example.com. CNAME foo.example.com. (foo, then a pointer to 16)
+        rr(&mut m, &[0xc0, 12], 5, b"\x03foo\xc0\x10");
+        let foo = m.len() - 6;
+        // foo.example.com. A (a pointer to the CNAME's target)
+        rr(&mut m, &[0xc0, foo as u8], 1, &[192, 0, 2, 1]);
+        // com. NS . (pointers into the middle of the question, and to its root)
+        rr(&mut m, &[0xc0, 24], 2, &[0xc0, 28]);
+        // bar.com. MX 10 com. (a label, then a pointer)
+        rr(&mut m, b"\x03bar\xc0\x18", 15, &[0, 10, 0xc0, 24]);
+        let (serde, ours) = both_message(&Files::default(), &meta, &m);
+        let text = String::from_utf8(ours.clone()).unwrap();
+        assert!(serde == ours, "{}\n{text}", String::from_utf8_lossy(&serde));
+        for expected in [
+            "\"rdataCNAME\":\"foo.example.com.\"",
+            "{\"NAME\":\"foo.example.com.\",\"TYPE\":1,",
+            "{\"NAME\":\"com.\",\"TYPE\":2,",
+            "\"rdataNS\":\".\"",
+            "{\"NAME\":\"bar.com.\",\"TYPE\":15,",
+            "\"rdataMX\":\"10 com.\"",
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
         }
     }
 
@@ -1141,7 +1274,7 @@ mod tests {
         let qname = b"\x05a\"b\\c\x09d.e;(f)@$\x06\x00 \x7f\xff\xc3\xa9\x03com\x00";
         let msg = response(qname, 5, b"\x00");
         let r = answer(&msg);
-        let written = out(|b| name(b, &r.name));
+        let written = out(|b| name(b, &r.name, &mut Names::default()));
         assert_eq!(
             written,
             &b"\"a\\\\\\\"b\\\\\\\\c.d\\\\.e\\\\;\\\\(f\\\\)\\\\@\\\\$.\\\\000\\\\032\\\\127\\\\255\\\\195\\\\169.com.\""[..]
@@ -1152,12 +1285,16 @@ mod tests {
             let msg = response(&[1, byte, 0], 5, b"\x00");
             let r = answer(&msg);
             let expected = serde_json::to_vec(&r.name.to_string()).unwrap();
-            assert_eq!(out(|b| name(b, &r.name)), expected, "byte {byte:#04x}");
+            assert_eq!(
+                out(|b| name(b, &r.name, &mut Names::default())),
+                expected,
+                "byte {byte:#04x}"
+            );
         }
         // The root, as the CNAME's target.
         let r = answer(&msg);
         let data = r.data().unwrap();
-        assert_eq!(out(|b| rdata(b, &data)), b"\".\"");
+        assert_eq!(out(|b| rdata(b, &data, &mut Names::default())), b"\".\"");
     }
 
     #[test]
@@ -1167,7 +1304,7 @@ mod tests {
         let msg = response(b"\x01t\x00", 16, txt);
         let r = answer(&msg);
         let data = r.data().unwrap();
-        let written = out(|b| rdata(b, &data));
+        let written = out(|b| rdata(b, &data, &mut Names::default()));
         assert_eq!(
             written,
             &b"\"\\\"say \\\\\\\"hi\\\\\\\"\\\\\\\\ \\\" \\\"\\\\000\\\\031\\\\127\\\\128\\\\195\\\\169\\\" \\\"\\\"\""[..]
@@ -1190,7 +1327,7 @@ mod tests {
             let r = answer(&msg);
             let data = r.data().unwrap();
             assert_eq!(
-                out(|b| rdata(b, &data)),
+                out(|b| rdata(b, &data, &mut Names::default())),
                 serde_json::to_vec(&data.to_string()).unwrap(),
                 "type {rtype}"
             );
