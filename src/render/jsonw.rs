@@ -86,18 +86,6 @@ pub(super) fn uint(buf: &mut Vec<u8>, v: u64) {
     buf.extend_from_slice(&digits[i..]);
 }
 
-/// Appends an octet in decimal (the parts of an IPv4 address).
-fn octet(buf: &mut Vec<u8>, v: u8) {
-    if v < 10 {
-        buf.push(b'0' + v);
-    } else if v < 100 {
-        buf.extend_from_slice(&pair(u64::from(v)));
-    } else {
-        let [a, b] = pair(u64::from(v));
-        buf.extend_from_slice(&[b'0' + v / 100, a, b]);
-    }
-}
-
 /// Appends `v` as serde_json prints an `f64` (`null` when not finite).
 pub(super) fn float(buf: &mut Vec<u8>, v: f64) {
     // Writing to a Vec cannot fail.
@@ -225,6 +213,74 @@ impl fmt::Write for Raw<'_> {
     }
 }
 
+/// A `fmt::Write` into a small array on the stack.
+struct Stack<const N: usize> {
+    text: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> fmt::Write for Stack<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.text.get_mut(self.len..end).ok_or(fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// The second last written by [`date_string`] and its text up to the
+    /// fraction, `YYYY-MM-DDTHH:MM:SS.`: consecutive messages mostly share it.
+    static SECOND: std::cell::Cell<Option<(i64, [u8; 20])>> = const { std::cell::Cell::new(None) };
+}
+
+/// Appends `Timestamp::to_rfc3339`'s text (the inside of `dateString`): the
+/// part up to the fraction from a one-second cache, then the nine digits.
+fn date_string(buf: &mut Vec<u8>, ts: &crate::capture::Timestamp) {
+    if ts.nanos < 1_000_000_000 {
+        let prefix = match SECOND.get() {
+            Some((secs, prefix)) if secs == ts.secs => Some(prefix),
+            _ => {
+                // The text is `<year>-MM-DDTHH:MM:SS.` and nine digits and `Z`,
+                // for any year; cached when the year has four characters.
+                let mut text = Stack::<40> {
+                    text: [0; 40],
+                    len: 0,
+                };
+                let whole = crate::capture::Timestamp {
+                    secs: ts.secs,
+                    nanos: 0,
+                };
+                let written = whole.write_rfc3339_nanos(&mut text).is_ok();
+                let mut prefix = [0u8; 20];
+                match text.text.get(..20) {
+                    Some(p) if written && text.len == 30 && p[19] == b'.' => {
+                        prefix.copy_from_slice(p);
+                        SECOND.set(Some((ts.secs, prefix)));
+                        Some(prefix)
+                    }
+                    _ => None,
+                }
+            }
+        };
+        if let Some(prefix) = prefix {
+            let n = u64::from(ts.nanos);
+            let ([b, c], [d, e], [f, g], [h, i]) = (
+                pair(n / 1_000_000),
+                pair(n / 10_000),
+                pair(n / 100),
+                pair(n),
+            );
+            buf.extend_from_slice(&prefix);
+            buf.extend_from_slice(&[b'0' + (n / 100_000_000) as u8, b, c, d, e, f, g, h, i, b'Z']);
+            return;
+        }
+    }
+    // Digits, `-`, `:`, `T`, `.` and `Z` only; Raw never fails.
+    let _ = ts.write_rfc3339_nanos(&mut Raw(buf));
+}
+
 /// Appends a `Display` value as a JSON string (what `collect_str` writes).
 pub(super) fn display(buf: &mut Vec<u8>, v: &dyn fmt::Display) {
     buf.push(b'"');
@@ -249,14 +305,38 @@ fn hex(buf: &mut Vec<u8>, bytes: &[u8]) {
     buf.push(b'"');
 }
 
-fn ipv4_inside(buf: &mut Vec<u8>, [a, b, c, d]: [u8; 4]) {
-    octet(buf, a);
-    buf.push(b'.');
-    octet(buf, b);
-    buf.push(b'.');
-    octet(buf, c);
-    buf.push(b'.');
-    octet(buf, d);
+/// The decimal text of each octet: its length and up to three digits.
+const OCTETS: [(u8, [u8; 3]); 256] = {
+    let mut t = [(0u8, [0u8; 3]); 256];
+    let mut v = 0;
+    while v < 256 {
+        let (h, te, o) = ((v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8);
+        t[v] = if v >= 100 {
+            (3, [b'0' + h, b'0' + te, b'0' + o])
+        } else if v >= 10 {
+            (2, [b'0' + te, b'0' + o, 0])
+        } else {
+            (1, [b'0' + o, 0, 0])
+        };
+        v += 1;
+    }
+    t
+};
+
+/// Appends a dotted quad: built on the stack, one copy.
+fn ipv4_inside(buf: &mut Vec<u8>, octets: [u8; 4]) {
+    let mut text = [0u8; 18];
+    let mut n = 0;
+    for (i, o) in octets.into_iter().enumerate() {
+        if i > 0 {
+            text[n] = b'.';
+            n += 1;
+        }
+        let (len, digits) = OCTETS[usize::from(o)];
+        text[n..n + 3].copy_from_slice(&digits);
+        n += usize::from(len);
+    }
+    buf.extend_from_slice(&text[..n]);
 }
 
 /// Appends 1 to 4 lower-case hex digits, without leading zeros.
@@ -741,8 +821,7 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     buf.extend_from_slice(b",\"dateSeconds\":");
     float(buf, meta.ts.as_secs_f64());
     buf.extend_from_slice(b",\"dateString\":\"");
-    // Digits, `-`, `:`, `T`, `.` and `Z` only; Raw never fails.
-    let _ = meta.ts.write_rfc3339_nanos(&mut Raw(buf));
+    date_string(buf, &meta.ts);
     buf.extend_from_slice(b"\",\"ipProtocol\":");
     uint(buf, u64::from(meta.ip_protocol()));
     buf.extend_from_slice(b",\"sourceAddress\":");
@@ -1025,10 +1104,16 @@ mod tests {
     }
 
     #[test]
-    fn octets_and_pairs() {
+    fn dotted_quads_and_digits() {
         for v in 0..=255u8 {
-            assert_eq!(out(|b| octet(b, v)), v.to_string().as_bytes());
+            let quad = [v, 0, 10, v];
+            let text = std::net::Ipv4Addr::from(quad).to_string();
+            assert_eq!(out(|b| ipv4_inside(b, quad)), text.as_bytes());
         }
+        assert_eq!(
+            out(|b| ipv4_inside(b, [255, 255, 255, 255])),
+            b"255.255.255.255"
+        );
         for v in (0..100_000).chain([u64::from(u32::MAX), 10u64.pow(19), 99_999_999_999]) {
             assert_eq!(out(|b| uint(b, v)), v.to_string().as_bytes());
         }
@@ -1197,12 +1282,28 @@ mod tests {
             (-62_167_219_201, 0),
             (i64::MAX / 2, 7),
             (i64::MIN / 2, 7),
+            (-65_282_169_600, 120_000_000), // year -100: a 30-byte text too
+            (-62_198_755_200, 3),           // year -1
+            (1_764_987_161, 1_000_000_000), // not a valid fraction
         ] {
             let ts = Timestamp { secs, nanos };
-            let ours = out(|b| {
+            let serde = serde_json::to_vec(&ts.to_rfc3339()).unwrap();
+            let raw = out(|b| {
                 let _ = ts.write_rfc3339_nanos(&mut Raw(b));
             });
-            let serde = serde_json::to_vec(&ts.to_rfc3339()).unwrap();
+            assert_eq!([&b"\""[..], &raw, b"\""].concat(), serde, "{secs} {nanos}");
+            // Twice: the second from the cache.
+            for _ in 0..2 {
+                let ours = out(|b| date_string(b, &ts));
+                assert_eq!([&b"\""[..], &ours, b"\""].concat(), serde, "{secs} {nanos}");
+            }
+            // Another fraction of the same second, from the cache.
+            let later = Timestamp {
+                secs,
+                nanos: nanos.wrapping_mul(7) % 1_000_000_000,
+            };
+            let serde = serde_json::to_vec(&later.to_rfc3339()).unwrap();
+            let ours = out(|b| date_string(b, &later));
             assert_eq!([&b"\""[..], &ours, b"\""].concat(), serde, "{secs} {nanos}");
         }
     }
