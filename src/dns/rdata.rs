@@ -742,6 +742,27 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// Displays bytes as dig does in DNSKEY and RRSIG: base64 in 56-character
+/// words separated by one space (nothing for no bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct Base64Words<'a>(pub &'a [u8]);
+
+impl fmt::Display for Base64Words<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        enc::base64_words(f, self.0)
+    }
+}
+
+/// Displays bytes as dig does in DS: upper-case hex in 56-character words.
+#[derive(Clone, Copy, Debug)]
+pub struct HexWords<'a>(pub &'a [u8]);
+
+impl fmt::Display for HexWords<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        enc::hex_words(f, self.0)
+    }
+}
+
 /// Displays bytes in the RFC 3597 generic form, `\# 4 0A000001` (`\# 0` when empty).
 #[derive(Clone, Copy, Debug)]
 pub struct Generic<'a>(pub &'a [u8]);
@@ -1609,13 +1630,39 @@ mod enc {
 
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-    fn hex_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
-        let mut w = Words::new(f, split);
-        for &b in data {
-            w.put(HEX[usize::from(b >> 4)])?;
-            w.put(HEX[usize::from(b & 0x0f)])?;
+    /// Writes `data` encoded `in_chunk` bytes at a time into `out_chunk`
+    /// characters each (one word when split: a space between chunks), one
+    /// `write_str` per chunk.
+    fn chunked<const IN: usize, const OUT: usize>(
+        f: &mut fmt::Formatter<'_>,
+        data: &[u8],
+        split: bool,
+        encode: fn(&[u8], &mut [u8; OUT]) -> usize,
+    ) -> fmt::Result {
+        let mut text = [0u8; OUT];
+        for (i, chunk) in data.chunks(IN).enumerate() {
+            if split && i > 0 {
+                f.write_str(" ")?;
+            }
+            let n = encode(chunk, &mut text);
+            // Only ASCII is ever written here.
+            let word = text.get(..n).unwrap_or_default();
+            f.write_str(core::str::from_utf8(word).map_err(|_| fmt::Error)?)?;
         }
-        w.finish()
+        Ok(())
+    }
+
+    /// A word of hex: `WORD` characters from `WORD / 2` bytes.
+    fn hex_chunk(chunk: &[u8], text: &mut [u8; WORD]) -> usize {
+        for (pair, &b) in text.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0x0f)];
+        }
+        chunk.len() * 2
+    }
+
+    fn hex_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
+        chunked::<{ WORD / 2 }, WORD>(f, data, split, hex_chunk)
     }
 
     /// Upper-case hex, one word.
@@ -1630,24 +1677,31 @@ mod enc {
 
     const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-    fn base64_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
-        let mut w = Words::new(f, split);
-        for chunk in data.chunks(3) {
+    /// A word of base64: `WORD` characters from `WORD / 4 * 3` bytes (only
+    /// the last chunk of the data can need padding).
+    fn base64_chunk(chunk: &[u8], text: &mut [u8; WORD]) -> usize {
+        let mut n = 0;
+        for (group, out) in chunk.chunks(3).zip(text.chunks_exact_mut(4)) {
             let b = [
-                chunk.first().copied().unwrap_or(0),
-                chunk.get(1).copied().unwrap_or(0),
-                chunk.get(2).copied().unwrap_or(0),
+                group.first().copied().unwrap_or(0),
+                group.get(1).copied().unwrap_or(0),
+                group.get(2).copied().unwrap_or(0),
             ];
-            let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    w.put(B64[((n >> (18 - 6 * i)) & 0x3f) as usize])?;
+            let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+            for (i, c) in out.iter_mut().enumerate() {
+                *c = if i <= group.len() {
+                    B64[((v >> (18 - 6 * i)) & 0x3f) as usize]
                 } else {
-                    w.put(b'=')?;
-                }
+                    b'='
+                };
             }
+            n += 4;
         }
-        w.finish()
+        n
+    }
+
+    fn base64_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
+        chunked::<{ WORD / 4 * 3 }, WORD>(f, data, split, base64_chunk)
     }
 
     /// Standard base64 with padding, one word.

@@ -617,7 +617,103 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>, names: &mut Names) {
             }
             buf.push(b'"');
         }
+        Rdata::Rrsig {
+            type_covered,
+            algorithm,
+            labels,
+            original_ttl,
+            expiration,
+            inception,
+            key_tag,
+            signer,
+            signature,
+        } => {
+            buf.push(b'"');
+            match type_covered.name() {
+                Some(n) => buf.extend_from_slice(n.as_bytes()),
+                None => {
+                    let _ = write!(Escaped(buf), "{type_covered}");
+                }
+            }
+            for v in [u32::from(*algorithm), u32::from(*labels), *original_ttl] {
+                buf.push(b' ');
+                uint(buf, u64::from(v));
+            }
+            // Digits only; Raw never fails.
+            let _ = write!(
+                Raw(buf),
+                " {} {} ",
+                dns::rdata::SigTime(*expiration),
+                dns::rdata::SigTime(*inception)
+            );
+            uint(buf, u64::from(*key_tag));
+            buf.push(b' ');
+            name_inside(buf, signer, names);
+            base64_words(buf, signature);
+            buf.push(b'"');
+        }
+        Rdata::Dnskey {
+            flags,
+            protocol,
+            algorithm,
+            public_key,
+        }
+        | Rdata::Cdnskey {
+            flags,
+            protocol,
+            algorithm,
+            public_key,
+        } => {
+            buf.push(b'"');
+            uint(buf, u64::from(*flags));
+            buf.push(b' ');
+            uint(buf, u64::from(*protocol));
+            buf.push(b' ');
+            uint(buf, u64::from(*algorithm));
+            base64_words(buf, public_key);
+            buf.push(b'"');
+        }
+        Rdata::Ds {
+            key_tag,
+            algorithm,
+            digest_type,
+            digest,
+        }
+        | Rdata::Cds {
+            key_tag,
+            algorithm,
+            digest_type,
+            digest,
+        } => {
+            buf.push(b'"');
+            uint(buf, u64::from(*key_tag));
+            buf.push(b' ');
+            uint(buf, u64::from(*algorithm));
+            buf.push(b' ');
+            uint(buf, u64::from(*digest_type));
+            if !digest.is_empty() {
+                // Hex digits and spaces only; Raw never fails.
+                let _ = write!(Raw(buf), " {}", dns::rdata::HexWords(digest));
+            }
+            buf.push(b'"');
+        }
+        Rdata::Nsec { next, types } => {
+            buf.push(b'"');
+            name_inside(buf, next, names);
+            if types.iter().next().is_some() {
+                let _ = write!(Escaped(buf), " {types}");
+            }
+            buf.push(b'"');
+        }
         other => display(buf, other),
+    }
+}
+
+/// Appends ` ` and base64 in words, as DNSKEY and RRSIG end (nothing for no
+/// bytes): the alphabet, `=` and spaces need no escape.
+fn base64_words(buf: &mut Vec<u8>, data: &[u8]) {
+    if !data.is_empty() {
+        let _ = write!(Raw(buf), " {}", dns::rdata::Base64Words(data));
     }
 }
 
@@ -1431,6 +1527,64 @@ mod tests {
                 out(|b| rdata(b, &data, &mut Names::default())),
                 serde_json::to_vec(&data.to_string()).unwrap(),
                 "type {rtype}"
+            );
+        }
+    }
+
+    #[test]
+    fn dnssec_rdata_as_display_then_json() {
+        let mut cases: Vec<(u16, Vec<u8>)> = Vec::new();
+        for (covered, sig_len) in [
+            (1u16, 0usize),
+            (28, 1),
+            (6, 41),
+            (1, 42),
+            (1, 43),
+            (48, 84),
+            (65_000, 100),
+            (1, 256),
+        ] {
+            // RRSIG: covered, alg 13, 3 labels, TTL 3600, expiration, inception, key tag,
+            // signer (not compressed), signature.
+            let mut rd = covered.to_be_bytes().to_vec();
+            rd.extend_from_slice(&[13, 3, 0, 0, 0x0e, 0x10]);
+            rd.extend_from_slice(&1_767_225_600u32.to_be_bytes());
+            rd.extend_from_slice(&951_782_400u32.to_be_bytes());
+            rd.extend_from_slice(&[0xab, 0xcd]);
+            rd.extend_from_slice(b"\x07example\x00");
+            rd.extend((0..sig_len).map(|i| (i * 7 + 3) as u8));
+            cases.push((46, rd));
+            // DNSKEY: flags 257, protocol 3, alg 13, key.
+            let mut rd = vec![1, 1, 3, 13];
+            rd.extend((0..sig_len).map(|i| (i * 11 + 5) as u8));
+            cases.push((48, rd));
+            // DS: key tag, alg 13, digest type 2, digest (sig_len bytes).
+            let mut rd = vec![0x12, 0x34, 13, 2];
+            rd.extend((0..sig_len).map(|i| (i * 13) as u8));
+            cases.push((43, rd));
+        }
+        // NSEC: next name a\.b"c.example. (labels to escape), then bitmaps.
+        for bitmap in [
+            &[][..],
+            &[0, 1, 0x60],
+            &[0, 6, 0x40, 0x01, 0, 0, 0, 0x03, 1, 1, 0x80],
+        ] {
+            let mut rd = b"\x04a.b\"\x07example\x00".to_vec();
+            rd.extend_from_slice(bitmap);
+            cases.push((47, rd));
+        }
+        for (rtype, rd) in cases {
+            let msg = response(b"\x07example\x00", rtype, &rd);
+            let r = answer(&msg);
+            let data = r.data().unwrap();
+            assert!(!matches!(data, dns::Rdata::Unknown { .. }), "type {rtype}");
+            let expected = serde_json::to_vec(&data.to_string()).unwrap();
+            let ours = out(|b| rdata(b, &data, &mut Names::default()));
+            assert!(
+                ours == expected,
+                "type {rtype}\n{}\n{}",
+                String::from_utf8_lossy(&expected),
+                String::from_utf8_lossy(&ours)
             );
         }
     }
