@@ -966,12 +966,11 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     }
     // The RCODE (extended by EDNS) needs the OPT record, at the end of the
     // message: rather than walk to it first (`Message::rcode`), the one walk
-    // below finds it, and the members from RCODE to rcodeName are then moved
-    // in front of the sections. Without additional records there is no OPT.
+    // below finds it. The members from RCODE to rcodeName are written with the
+    // header's RCODE and rewritten in the rare case where the OPT extends it.
     let counts_at = buf.len();
-    if h.arcount == 0 {
-        counts(buf, &h, h.rcode());
-    }
+    counts(buf, &h, h.rcode());
+    let counts_end = buf.len();
 
     // One walk, in wire order: each entry goes into its section's array (the
     // arrays of sections with no entries stay empty; `Entries` only moves
@@ -980,7 +979,6 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     let mut opt = OptScan::Looking;
     let mut lint = dns::lint::Linter::new(&msg, json::dialect(meta));
     let mut names = Names::default();
-    let sections_at = buf.len();
     buf.extend_from_slice(SECTION_KEYS[0]);
     let mut open = 0;
     let mut empty = true;
@@ -1021,17 +1019,12 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
         buf.extend_from_slice(SECTION_KEYS[open]);
     }
     buf.push(b']');
-    if h.arcount != 0 {
-        let rcode = match opt.found() {
-            Some(o) => o.rcode(h.rcode()),
-            None => h.rcode(),
-        };
-        let end = buf.len();
-        counts(buf, &h, rcode);
-        let moved = buf.len() - end;
-        debug_assert_eq!(counts_at, sections_at);
-        if let Some(tail) = buf.get_mut(sections_at..) {
-            tail.rotate_right(moved);
+    if let Some(o) = opt.found() {
+        let rcode = o.rcode(h.rcode());
+        if rcode != h.rcode() {
+            let mut text = Vec::with_capacity(counts_end - counts_at);
+            counts(&mut text, &h, rcode);
+            buf.splice(counts_at..counts_end, text);
         }
     }
     // The walk has ended (an error fuses it), as `Linter::finish` needs.
@@ -1069,8 +1062,21 @@ fn frames(buf: &mut Vec<u8>, attempts: &[crate::txn::Attempt]) {
     buf.push(b']');
 }
 
-/// Appends one transaction object: the bytes `json::TransactionJson` serializes to.
-pub(super) fn transaction(buf: &mut Vec<u8>, files: &Files, t: &Transaction) {
+/// The bytes of a transaction's query or response, if it has one.
+pub(super) fn bytes_of(m: &Option<crate::meta::StoredMessage>) -> Option<&[u8]> {
+    m.as_ref().map(|m| m.bytes.as_slice())
+}
+
+/// Appends one transaction object: the bytes `json::TransactionJson` serializes
+/// to, with the query's and the response's bytes given apart (the NDJSON
+/// rendering thread keeps them elsewhere; the rest of `t` is used as is).
+pub(super) fn transaction(
+    buf: &mut Vec<u8>,
+    files: &Files,
+    t: &Transaction,
+    query: Option<&[u8]>,
+    response: Option<&[u8]>,
+) {
     buf.push(b'{');
     if let Some(first) = t.first() {
         buf.extend_from_slice(b"\"file\":");
@@ -1086,12 +1092,12 @@ pub(super) fn transaction(buf: &mut Vec<u8>, files: &Files, t: &Transaction) {
     }
     buf.extend_from_slice(b",\"query\":");
     match &t.query {
-        Some(q) => message(buf, files, &q.meta, &q.bytes),
+        Some(q) => message(buf, files, &q.meta, query.unwrap_or_default()),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"response\":");
     match &t.response {
-        Some(r) => message(buf, files, &r.meta, &r.bytes),
+        Some(r) => message(buf, files, &r.meta, response.unwrap_or_default()),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"retransmissions\":");
@@ -1620,7 +1626,8 @@ mod tests {
                         txn: t,
                     })
                     .unwrap();
-                    let ours = out(|b| transaction(b, &files, t));
+                    let (q, r) = (bytes_of(&t.query), bytes_of(&t.response));
+                    let ours = out(|b| transaction(b, &files, t, q, r));
                     assert!(
                         serde == ours,
                         "{}: {}\n{}",

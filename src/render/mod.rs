@@ -232,7 +232,8 @@ impl Sink for JsonSink {
     }
 
     fn transaction(&mut self, files: &Files, txn: &Transaction) -> io::Result<()> {
-        self.item(|buf| jsonw::transaction(buf, files, txn))
+        let (query, response) = (jsonw::bytes_of(&txn.query), jsonw::bytes_of(&txn.response));
+        self.item(|buf| jsonw::transaction(buf, files, txn, query, response))
     }
 
     fn diagnostic(&mut self, _files: &Files, diag: &Diagnostic) -> io::Result<()> {
