@@ -97,8 +97,13 @@ impl Timestamp {
     pub fn to_rfc3339(&self) -> String {
         let mut s = String::with_capacity(30);
         // Writing into a String cannot fail.
-        let _ = write_rfc3339(&mut s, self, 9);
+        let _ = self.write_rfc3339_nanos(&mut s);
         s
+    }
+
+    /// Writes [`Timestamp::to_rfc3339`]'s text to `w`, without building a `String`.
+    pub fn write_rfc3339_nanos<W: fmt::Write>(&self, w: &mut W) -> fmt::Result {
+        write_rfc3339(w, self, 9)
     }
 }
 
@@ -129,11 +134,14 @@ fn write_rfc3339<W: fmt::Write>(w: &mut W, ts: &Timestamp, digits: u32) -> fmt::
         let mut buf = [0u8; 30];
         let mut n = 0;
         let mut put = |v: u64, width: usize, sep: u8| {
-            // The digit of 10^i goes `i` places left of the field's end.
+            // Right to left: the digit of 10^i goes `i` places left of the
+            // field's end (a division by a constant, not by 10^i).
+            let mut v = v;
             for i in 0..width {
                 if let Some(slot) = buf.get_mut(n + width - 1 - i) {
-                    *slot = b'0' + ((v / 10u64.pow(i as u32)) % 10) as u8;
+                    *slot = b'0' + (v % 10) as u8;
                 }
+                v /= 10;
             }
             if let Some(slot) = buf.get_mut(n + width) {
                 *slot = sep;

@@ -30,8 +30,8 @@ use core::fmt;
 
 use crate::dns::header::flag;
 use crate::dns::{
-    Class, Entry, ErrorKind, Message, Name, NamePart, Opcode, Opt, Rcode, Record, Rtype, Section,
-    HEADER_LEN,
+    Class, Entries, Entry, Error, ErrorKind, Message, Name, NamePart, Opcode, Opt, Rcode, Record,
+    Rtype, Section, HEADER_LEN,
 };
 
 /// How much a finding matters.
@@ -302,59 +302,77 @@ pub fn lint(msg: &Message<'_>) -> Vec<Finding> {
 
 /// Everything suspicious in `msg` under the rules of `dialect`, in order of offset.
 pub fn lint_with(msg: &Message<'_>, dialect: Dialect) -> Vec<Finding> {
-    let mut out = lint_all(msg);
-    if dialect == Dialect::Multicast {
-        out.retain(|f| {
-            !matches!(
-                f.lint,
-                Lint::QdCount { .. }
-                    | Lint::PointerInQuery { .. }
-                    | Lint::ResponseBitsInQuery { .. }
-                    | Lint::NameCase
-            )
-        });
-    }
-    out
-}
-
-fn lint_all(msg: &Message<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let h = msg.header();
-    let bytes = msg.as_bytes();
-    let standard = h.opcode() == Opcode::QUERY;
-    let query = !h.qr();
-    let mut push = |offset: usize, len: usize, lint: Lint| out.push(Finding { offset, len, lint });
-
-    if h.z() {
-        push(2, 2, Lint::ZBit);
-    }
-    let resp_bits = h.flags & (flag::AA | flag::TC | flag::RA);
-    if query && (resp_bits != 0 || h.rcode().0 != 0) {
-        push(
-            2,
-            2,
-            Lint::ResponseBitsInQuery {
-                flags: resp_bits,
-                rcode: h.rcode(),
-            },
-        );
-    }
-    if standard && ((query && h.qdcount != 1) || (!query && h.qdcount > 1)) {
-        push(
-            4,
-            2,
-            Lint::QdCount {
-                count: h.qdcount,
-                response: !query,
-            },
-        );
-    }
-
+    let mut linter = Linter::new(msg, dialect);
     let mut entries = msg.entries();
     while let Some(entry) = entries.next() {
         match entry {
-            Ok(Entry::Question(q)) => {
-                names(&q.name, query && standard, &mut push);
+            Ok(e) => linter.entry(&e),
+            Err(e) => linter.error(&e, &entries),
+        }
+    }
+    linter.finish(&entries)
+}
+
+/// [`lint_with`] for a caller that walks the message anyway (the JSON writer):
+/// it hands over each item of its walk, [`Message::entries`] from the start,
+/// and the walk itself at the end, and gets the same findings without a second
+/// walk.
+pub struct Linter<'a> {
+    out: Vec<Finding>,
+    bytes: &'a [u8],
+    standard_query: bool,
+    dialect: Dialect,
+}
+
+impl<'a> Linter<'a> {
+    /// Starts with the header's findings.
+    pub fn new(msg: &Message<'a>, dialect: Dialect) -> Self {
+        let mut out = Vec::new();
+        let h = msg.header();
+        let standard = h.opcode() == Opcode::QUERY;
+        let query = !h.qr();
+        let mut push =
+            |offset: usize, len: usize, lint: Lint| out.push(Finding { offset, len, lint });
+
+        if h.z() {
+            push(2, 2, Lint::ZBit);
+        }
+        let resp_bits = h.flags & (flag::AA | flag::TC | flag::RA);
+        if query && (resp_bits != 0 || h.rcode().0 != 0) {
+            push(
+                2,
+                2,
+                Lint::ResponseBitsInQuery {
+                    flags: resp_bits,
+                    rcode: h.rcode(),
+                },
+            );
+        }
+        if standard && ((query && h.qdcount != 1) || (!query && h.qdcount > 1)) {
+            push(
+                4,
+                2,
+                Lint::QdCount {
+                    count: h.qdcount,
+                    response: !query,
+                },
+            );
+        }
+        Self {
+            out,
+            bytes: msg.as_bytes(),
+            standard_query: query && standard,
+            dialect,
+        }
+    }
+
+    /// One entry of the walk.
+    pub fn entry(&mut self, entry: &Entry<'_>) {
+        let mut push =
+            |offset: usize, len: usize, lint: Lint| self.out.push(Finding { offset, len, lint });
+        match entry {
+            Entry::Question(q) => {
+                names(&q.name, self.standard_query, &mut push);
                 let at = q.name.end();
                 if let Some(s) = swapped(q.qtype.0, Rtype, |t| t.name().is_some()) {
                     push(
@@ -377,52 +395,76 @@ fn lint_all(msg: &Message<'_>) -> Vec<Finding> {
                     );
                 }
             }
-            Ok(Entry::Record(_, r)) => record(&r, query && standard, &mut push),
-            Err(e) => {
-                if let ErrorKind::CountBeyondData {
+            Entry::Record(_, r) => record(r, self.standard_query, &mut push),
+        }
+    }
+
+    /// The walk's error, with the walk as it stands after returning it.
+    pub fn error(&mut self, e: &Error, entries: &Entries<'_>) {
+        if let ErrorKind::CountBeyondData {
+            section,
+            count,
+            parsed,
+        } = e.kind
+        {
+            self.out.push(Finding {
+                offset: count_field(section).2,
+                len: 2,
+                lint: Lint::CountTooHigh {
                     section,
                     count,
                     parsed,
-                } = e.kind
-                {
-                    push(
-                        count_field(section).2,
-                        2,
-                        Lint::CountTooHigh {
-                            section,
-                            count,
-                            parsed,
-                        },
-                    );
-                } else if entries.section() == Section::Question {
-                    if let Some(f) = name_without_root(bytes, entries.offset()) {
-                        push(f.offset, f.len, f.lint);
-                    }
+                },
+            });
+        } else if entries.section() == Section::Question {
+            if let Some(f) = name_without_root(self.bytes, entries.offset()) {
+                self.out.push(f);
+            }
+        }
+    }
+
+    /// The findings, given the walk once it has ended.
+    pub fn finish(mut self, entries: &Entries<'_>) -> Vec<Finding> {
+        let bytes = self.bytes;
+        let trailing = entries.trailing();
+        if trailing > 0 {
+            let start = entries.offset();
+            let mut pos = start;
+            let mut records = 0u16;
+            // Each record takes at least 11 bytes, so this ends.
+            while let Ok((_, next)) = Record::parse(bytes, pos) {
+                records = records.saturating_add(1);
+                pos = next;
+                if pos >= bytes.len() {
+                    break;
                 }
             }
+            let lint = if records > 0 && pos == bytes.len() {
+                Lint::CountTooLow { records }
+            } else {
+                Lint::TrailingBytes
+            };
+            self.out.push(Finding {
+                offset: start,
+                len: trailing,
+                lint,
+            });
         }
+        let mut out = self.out;
+        out.sort_by_key(|f| f.offset);
+        if self.dialect == Dialect::Multicast {
+            out.retain(|f| {
+                !matches!(
+                    f.lint,
+                    Lint::QdCount { .. }
+                        | Lint::PointerInQuery { .. }
+                        | Lint::ResponseBitsInQuery { .. }
+                        | Lint::NameCase
+                )
+            });
+        }
+        out
     }
-    let trailing = entries.trailing();
-    if trailing > 0 {
-        let start = entries.offset();
-        let mut pos = start;
-        let mut records = 0u16;
-        // Each record takes at least 11 bytes, so this ends.
-        while let Ok((_, next)) = Record::parse(bytes, pos) {
-            records = records.saturating_add(1);
-            pos = next;
-            if pos >= bytes.len() {
-                break;
-            }
-        }
-        if records > 0 && pos == bytes.len() {
-            push(start, trailing, Lint::CountTooLow { records });
-        } else {
-            push(start, trailing, Lint::TrailingBytes);
-        }
-    }
-    out.sort_by_key(|f| f.offset);
-    out
 }
 
 /// Lints of one resource record: its owner name, TTL, and the OPT flags.

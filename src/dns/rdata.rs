@@ -742,6 +742,27 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// Displays bytes as dig does in DNSKEY and RRSIG: base64 in 56-character
+/// words separated by one space (nothing for no bytes).
+#[derive(Clone, Copy, Debug)]
+pub struct Base64Words<'a>(pub &'a [u8]);
+
+impl fmt::Display for Base64Words<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        enc::base64_words(f, self.0)
+    }
+}
+
+/// Displays bytes as dig does in DS: upper-case hex in 56-character words.
+#[derive(Clone, Copy, Debug)]
+pub struct HexWords<'a>(pub &'a [u8]);
+
+impl fmt::Display for HexWords<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        enc::hex_words(f, self.0)
+    }
+}
+
 /// Displays bytes in the RFC 3597 generic form, `\# 4 0A000001` (`\# 0` when empty).
 #[derive(Clone, Copy, Debug)]
 pub struct Generic<'a>(pub &'a [u8]);
@@ -1152,6 +1173,30 @@ impl fmt::Display for SigTime {
         let day = doy - (153 * mp + 2) / 5 + 1;
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = yoe + era * 400 + i64::from(month <= 2);
+        if (0..=9999).contains(&year) {
+            // Every u32 time (years 1970-2106): the 14 digits by hand, one
+            // write (RRSIGs print two per record).
+            let mut text = [0u8; 14];
+            let mut at = text.len();
+            for (v, width) in [
+                (rem % 60, 2),
+                (rem / 60 % 60, 2),
+                (rem / 3600, 2),
+                (day, 2),
+                (month, 2),
+                (year, 4),
+            ] {
+                let mut v = v;
+                for _ in 0..width {
+                    at -= 1;
+                    if let Some(slot) = text.get_mut(at) {
+                        *slot = b'0' + (v % 10) as u8;
+                    }
+                    v /= 10;
+                }
+            }
+            return f.write_str(core::str::from_utf8(&text).map_err(|_| fmt::Error)?);
+        }
         write!(
             f,
             "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
@@ -1527,32 +1572,97 @@ mod enc {
     /// dig splits long hex and base64 blobs into words of this many characters.
     pub(super) const WORD: usize = 56;
 
-    /// Writes `c` and, every `WORD` characters, a space before the next.
+    /// Writes `c` and, every `WORD` characters, a space before the next;
+    /// collects the characters on the stack and writes them in runs (a
+    /// `write_char` per character was most of the JSON listings' time on
+    /// DNSSEC answers). [`Words::finish`] writes the rest.
     struct Words<'f, 'g> {
         f: &'f mut fmt::Formatter<'g>,
         n: usize,
         split: bool,
+        text: [u8; 128],
+        len: usize,
     }
 
-    impl Words<'_, '_> {
+    impl<'f, 'g> Words<'f, 'g> {
+        fn new(f: &'f mut fmt::Formatter<'g>, split: bool) -> Self {
+            Words {
+                f,
+                n: 0,
+                split,
+                text: [0; 128],
+                len: 0,
+            }
+        }
+
         fn put(&mut self, c: u8) -> fmt::Result {
             if self.split && self.n > 0 && self.n % WORD == 0 {
-                self.f.write_str(" ")?;
+                self.push(b' ')?;
             }
             self.n += 1;
-            fmt::Write::write_char(self.f, char::from(c))
+            self.push(c)
+        }
+
+        fn push(&mut self, c: u8) -> fmt::Result {
+            if self.len == self.text.len() {
+                self.flush()?;
+            }
+            if let Some(slot) = self.text.get_mut(self.len) {
+                *slot = c;
+                self.len += 1;
+            }
+            Ok(())
+        }
+
+        fn flush(&mut self) -> fmt::Result {
+            // Only ASCII is ever put here.
+            let text = self.text.get(..self.len).unwrap_or_default();
+            self.f
+                .write_str(core::str::from_utf8(text).map_err(|_| fmt::Error)?)?;
+            self.len = 0;
+            Ok(())
+        }
+
+        fn finish(mut self) -> fmt::Result {
+            self.flush()
         }
     }
 
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
-    fn hex_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
-        let mut w = Words { f, n: 0, split };
-        for &b in data {
-            w.put(HEX[usize::from(b >> 4)])?;
-            w.put(HEX[usize::from(b & 0x0f)])?;
+    /// Writes `data` encoded `in_chunk` bytes at a time into `out_chunk`
+    /// characters each (one word when split: a space between chunks), one
+    /// `write_str` per chunk.
+    fn chunked<const IN: usize, const OUT: usize>(
+        f: &mut fmt::Formatter<'_>,
+        data: &[u8],
+        split: bool,
+        encode: fn(&[u8], &mut [u8; OUT]) -> usize,
+    ) -> fmt::Result {
+        let mut text = [0u8; OUT];
+        for (i, chunk) in data.chunks(IN).enumerate() {
+            if split && i > 0 {
+                f.write_str(" ")?;
+            }
+            let n = encode(chunk, &mut text);
+            // Only ASCII is ever written here.
+            let word = text.get(..n).unwrap_or_default();
+            f.write_str(core::str::from_utf8(word).map_err(|_| fmt::Error)?)?;
         }
         Ok(())
+    }
+
+    /// A word of hex: `WORD` characters from `WORD / 2` bytes.
+    fn hex_chunk(chunk: &[u8], text: &mut [u8; WORD]) -> usize {
+        for (pair, &b) in text.chunks_exact_mut(2).zip(chunk) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 0x0f)];
+        }
+        chunk.len() * 2
+    }
+
+    fn hex_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
+        chunked::<{ WORD / 2 }, WORD>(f, data, split, hex_chunk)
     }
 
     /// Upper-case hex, one word.
@@ -1567,24 +1677,31 @@ mod enc {
 
     const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-    fn base64_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
-        let mut w = Words { f, n: 0, split };
-        for chunk in data.chunks(3) {
+    /// A word of base64: `WORD` characters from `WORD / 4 * 3` bytes (only
+    /// the last chunk of the data can need padding).
+    fn base64_chunk(chunk: &[u8], text: &mut [u8; WORD]) -> usize {
+        let mut n = 0;
+        for (group, out) in chunk.chunks(3).zip(text.chunks_exact_mut(4)) {
             let b = [
-                chunk.first().copied().unwrap_or(0),
-                chunk.get(1).copied().unwrap_or(0),
-                chunk.get(2).copied().unwrap_or(0),
+                group.first().copied().unwrap_or(0),
+                group.get(1).copied().unwrap_or(0),
+                group.get(2).copied().unwrap_or(0),
             ];
-            let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    w.put(B64[((n >> (18 - 6 * i)) & 0x3f) as usize])?;
+            let v = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+            for (i, c) in out.iter_mut().enumerate() {
+                *c = if i <= group.len() {
+                    B64[((v >> (18 - 6 * i)) & 0x3f) as usize]
                 } else {
-                    w.put(b'=')?;
-                }
+                    b'='
+                };
             }
+            n += 4;
         }
-        Ok(())
+        n
+    }
+
+    fn base64_impl(f: &mut fmt::Formatter<'_>, data: &[u8], split: bool) -> fmt::Result {
+        chunked::<{ WORD / 4 * 3 }, WORD>(f, data, split, base64_chunk)
     }
 
     /// Standard base64 with padding, one word.
@@ -1601,11 +1718,7 @@ mod enc {
 
     /// Base32hex (RFC 4648 §7), upper case, no padding (NSEC3, RFC 5155 §3.3).
     pub(super) fn base32hex(f: &mut fmt::Formatter<'_>, data: &[u8]) -> fmt::Result {
-        let mut w = Words {
-            f,
-            n: 0,
-            split: false,
-        };
+        let mut w = Words::new(f, false);
         for chunk in data.chunks(5) {
             let mut b = [0u8; 8];
             b[3..3 + chunk.len()].copy_from_slice(chunk);
@@ -1615,13 +1728,110 @@ mod enc {
                 w.put(B32HEX[((n >> (35 - 5 * i)) & 0x1f) as usize])?;
             }
         }
-        Ok(())
+        w.finish()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The encoders through `Display`.
+    struct Enc<'a>(&'a [u8], u8);
+
+    impl fmt::Display for Enc<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.1 {
+                0 => enc::hex(f, self.0),
+                1 => enc::hex_words(f, self.0),
+                2 => enc::base64(f, self.0),
+                3 => enc::base64_words(f, self.0),
+                _ => enc::base32hex(f, self.0),
+            }
+        }
+    }
+
+    /// Characters split into words of `enc::WORD`, as the encoders did one
+    /// `write_char` at a time.
+    fn words(chars: &str, split: bool) -> String {
+        let mut out = String::new();
+        for (i, c) in chars.chars().enumerate() {
+            if split && i > 0 && i % enc::WORD == 0 {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn encoders_write_long_runs_as_they_wrote_characters() {
+        const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        for len in 0..400usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let hex: String = data.iter().map(|b| format!("{b:02X}")).collect();
+            let mut b64 = String::new();
+            for c in data.chunks(3) {
+                let n = c
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+                for i in 0..4 {
+                    b64.push(if i <= c.len() {
+                        char::from(B64[((n >> (18 - 6 * i)) & 0x3f) as usize])
+                    } else {
+                        '='
+                    });
+                }
+            }
+            assert_eq!(Enc(&data, 0).to_string(), words(&hex, false));
+            assert_eq!(Enc(&data, 1).to_string(), words(&hex, true));
+            assert_eq!(Enc(&data, 2).to_string(), words(&b64, false));
+            assert_eq!(Enc(&data, 3).to_string(), words(&b64, true));
+            assert_eq!(Enc(&data, 4).to_string().len(), (len * 8).div_ceil(5));
+        }
+        assert_eq!(Enc(b"\x00\x01\xff", 4).to_string(), "000VU");
+    }
+
+    #[test]
+    fn signature_times_as_the_generic_format_wrote_them() {
+        for secs in [
+            0,
+            1,
+            59,
+            86_399,
+            86_400,
+            951_782_400,
+            1_764_987_161,
+            2_000_000_000,
+            u32::MAX - 1,
+            u32::MAX,
+        ]
+        .into_iter()
+        .chain((0..2000).map(|i| i * 2_147_483 + 12_345))
+        {
+            // The generic path as it was: days to a civil date (Hinnant), then `write!`.
+            let s = i64::from(secs);
+            let z = s.div_euclid(86_400) + 719_468;
+            let era = z.div_euclid(146_097);
+            let doe = z - era * 146_097;
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            let mp = (5 * doy + 2) / 153;
+            let d = doy - (153 * mp + 2) / 5 + 1;
+            let m = if mp < 10 { mp + 3 } else { mp - 9 };
+            let y = yoe + era * 400 + i64::from(m <= 2);
+            let rem = s.rem_euclid(86_400);
+            let want = format!(
+                "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+                rem / 3600,
+                rem / 60 % 60,
+                rem % 60
+            );
+            assert_eq!(SigTime(secs).to_string(), want, "{secs}");
+        }
+        assert_eq!(SigTime(951_782_400).to_string(), "20000229000000");
+    }
 
     #[test]
     fn text_escaping_of_every_byte() {

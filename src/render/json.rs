@@ -140,7 +140,7 @@ impl Serialize for LintJson {
     }
 }
 
-struct ErrorJson(dns::Error);
+pub(super) struct ErrorJson(pub(super) dns::Error);
 
 impl Serialize for ErrorJson {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -321,7 +321,7 @@ impl Serialize for AfterMs<'_> {
     }
 }
 
-struct IcmpJson<'a>(&'a [crate::txn::IcmpNote]);
+pub(super) struct IcmpJson<'a>(pub(super) &'a [crate::txn::IcmpNote]);
 
 impl Serialize for IcmpJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod hex;
 pub mod html;
 pub mod json;
+mod jsonw;
 mod ndjson;
 pub mod table;
 
@@ -203,10 +204,11 @@ impl JsonSink {
         }
     }
 
-    fn item<T: Serialize>(&mut self, data: &T) -> io::Result<()> {
+    /// Writes one item, which `write` appends to the (cleared) buffer.
+    fn item(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> io::Result<()> {
         self.start_item()?;
         self.buf.clear();
-        serde_json::to_writer(&mut self.buf, data)?;
+        write(&mut self.buf);
         self.out.write_all(&self.buf)
     }
 
@@ -227,11 +229,12 @@ impl JsonSink {
 
 impl Sink for JsonSink {
     fn message(&mut self, files: &Files, meta: &MessageMeta, bytes: &[u8]) -> io::Result<()> {
-        self.item(&json::MessageJson { files, meta, bytes })
+        self.item(|buf| jsonw::message(buf, files, meta, bytes))
     }
 
     fn transaction(&mut self, files: &Files, txn: &Transaction) -> io::Result<()> {
-        self.item(&json::TransactionJson { files, txn })
+        let (query, response) = (jsonw::bytes_of(&txn.query), jsonw::bytes_of(&txn.response));
+        self.item(|buf| jsonw::transaction(buf, files, txn, query, response))
     }
 
     fn diagnostic(&mut self, _files: &Files, diag: &Diagnostic) -> io::Result<()> {
@@ -315,14 +318,18 @@ impl Sink for NdjsonSink {
         if let Some(r) = self.renderer.as_mut() {
             return r.message(files, meta, bytes, &mut self.out);
         }
-        self.event("message", &json::MessageJson { files, meta, bytes })
+        self.buf.clear();
+        ndjson::message_line(&mut self.buf, files, meta, bytes);
+        self.out.write_all(&self.buf)
     }
 
     fn transaction(&mut self, files: &Files, txn: &Transaction) -> io::Result<()> {
         if let Some(r) = self.renderer.as_mut() {
             return r.transaction(files, txn, &mut self.out);
         }
-        self.event("transaction", &json::TransactionJson { files, txn })
+        self.buf.clear();
+        ndjson::transaction_line(&mut self.buf, files, txn);
+        self.out.write_all(&self.buf)
     }
 
     fn diagnostic(&mut self, files: &Files, diag: &Diagnostic) -> io::Result<()> {

@@ -13,14 +13,15 @@
 //! them at `finish`.
 
 use std::io;
+use std::ops::Range;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use serde::Serialize;
 
-use super::{json, Files};
+use super::{json, jsonw, Files};
 use crate::error::Diagnostic;
-use crate::meta::MessageMeta;
+use crate::meta::{MessageMeta, StoredMessage};
 use crate::txn::Transaction;
 
 /// Events per batch handed to the rendering thread...
@@ -33,13 +34,56 @@ const AHEAD: usize = 2;
 /// The channel's bound (never reached: AHEAD is smaller).
 const QUEUE: usize = 4;
 
-/// One event, owned, for the rendering thread.
+/// One event, owned, for the rendering thread. Message bytes live in the
+/// batch's one buffer ([`Batch::bytes`]), not in a `Vec` each: copying a
+/// transaction allocated two (and the rendering thread freed them).
+// Most events are transactions: boxing them would bring back an allocation each.
+#[allow(clippy::large_enum_variant)]
 enum Event {
     /// The run's files changed (a file was added): names for the next events.
     Files(Files),
-    Message(MessageMeta, Vec<u8>),
-    Transaction(Transaction),
+    Message(MessageMeta, Range<usize>),
+    /// The transaction without its messages' bytes, and where they are.
+    Transaction(Transaction, Option<Range<usize>>, Option<Range<usize>>),
     Diagnostic(Diagnostic),
+}
+
+/// Events and the bytes of their messages.
+#[derive(Default)]
+struct Batch {
+    events: Vec<Event>,
+    bytes: Vec<u8>,
+}
+
+impl Batch {
+    /// Copies `bytes` into the batch; where they are.
+    fn keep(&mut self, bytes: &[u8]) -> Range<usize> {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(bytes);
+        start..self.bytes.len()
+    }
+}
+
+/// A copy of `t` whose messages have no bytes (they go into the batch).
+fn without_bytes(t: &Transaction) -> Transaction {
+    let empty = |m: &Option<StoredMessage>| {
+        m.as_ref().map(|m| StoredMessage {
+            meta: m.meta,
+            bytes: Vec::new(),
+        })
+    };
+    Transaction {
+        query: empty(&t.query),
+        response: empty(&t.response),
+        status: t.status,
+        retransmissions: t.retransmissions.clone(),
+        duplicates: t.duplicates.clone(),
+        icmp_errors: t.icmp_errors.clone(),
+        question_mismatch: t.question_mismatch,
+        evicted: t.evicted,
+        censored: t.censored,
+        qtype: t.qtype,
+    }
 }
 
 /// Appends one NDJSON line, `{"type":KIND,"data":DATA}`.
@@ -52,26 +96,48 @@ pub(super) fn line<T: Serialize>(buf: &mut Vec<u8>, kind: &str, data: &T) -> io:
     Ok(())
 }
 
-fn render(files: &mut Files, ev: Event, buf: &mut Vec<u8>) -> io::Result<()> {
+/// Appends one message line, `{"type":"message","data":{...}}` (`jsonw`).
+pub(super) fn message_line(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8]) {
+    buf.extend_from_slice(b"{\"type\":\"message\",\"data\":");
+    jsonw::message(buf, files, meta, bytes);
+    buf.extend_from_slice(b"}\n");
+}
+
+/// Appends one transaction line, `{"type":"transaction","data":{...}}` (`jsonw`).
+pub(super) fn transaction_line(buf: &mut Vec<u8>, files: &Files, txn: &Transaction) {
+    let (query, response) = (jsonw::bytes_of(&txn.query), jsonw::bytes_of(&txn.response));
+    transaction_line_with(buf, files, txn, query, response);
+}
+
+/// [`transaction_line`] with the messages' bytes given apart.
+fn transaction_line_with(
+    buf: &mut Vec<u8>,
+    files: &Files,
+    txn: &Transaction,
+    query: Option<&[u8]>,
+    response: Option<&[u8]>,
+) {
+    buf.extend_from_slice(b"{\"type\":\"transaction\",\"data\":");
+    jsonw::transaction(buf, files, txn, query, response);
+    buf.extend_from_slice(b"}\n");
+}
+
+fn render(files: &mut Files, ev: Event, bytes: &[u8], buf: &mut Vec<u8>) -> io::Result<()> {
+    let at = |r: &Range<usize>| bytes.get(r.clone()).unwrap_or_default();
     match ev {
         Event::Files(f) => {
             *files = f;
             Ok(())
         }
-        Event::Message(meta, bytes) => line(
-            buf,
-            "message",
-            &json::MessageJson {
-                files,
-                meta: &meta,
-                bytes: &bytes,
-            },
-        ),
-        Event::Transaction(txn) => line(
-            buf,
-            "transaction",
-            &json::TransactionJson { files, txn: &txn },
-        ),
+        Event::Message(meta, r) => {
+            message_line(buf, files, &meta, at(&r));
+            Ok(())
+        }
+        Event::Transaction(txn, q, r) => {
+            let (q, r) = (q.as_ref().map(at), r.as_ref().map(at));
+            transaction_line_with(buf, files, &txn, q, r);
+            Ok(())
+        }
         Event::Diagnostic(diag) => line(
             buf,
             "diagnostic",
@@ -82,12 +148,15 @@ fn render(files: &mut Files, ev: Event, buf: &mut Vec<u8>) -> io::Result<()> {
 
 /// The sink's side of the rendering thread.
 pub(super) struct Renderer {
-    events: Option<mpsc::SyncSender<Vec<Event>>>,
+    events: Option<mpsc::SyncSender<Batch>>,
+    /// Batch byte buffers the rendering thread is done with, for reuse.
+    spare_bytes: mpsc::Receiver<Vec<u8>>,
     chunks: mpsc::Receiver<io::Result<Vec<u8>>>,
+    /// Written chunks go back to the rendering thread to be filled again
+    /// (growing a fresh buffer for each batch copied it several times over).
+    recycle: mpsc::SyncSender<Vec<u8>>,
     thread: Option<JoinHandle<()>>,
-    pending: Vec<Event>,
-    /// Message bytes held by `pending`.
-    pending_bytes: usize,
+    pending: Batch,
     /// Batches sent whose chunks are not written yet.
     in_flight: usize,
     /// The run's files as last seen (names are only ever added, so the newest
@@ -105,23 +174,29 @@ pub(super) struct Renderer {
 impl Renderer {
     /// Starts the rendering thread; None when the OS gives no thread.
     pub(super) fn start() -> Option<Self> {
-        let (events_tx, events_rx) = mpsc::sync_channel::<Vec<Event>>(QUEUE);
+        let (events_tx, events_rx) = mpsc::sync_channel::<Batch>(QUEUE);
+        let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(AHEAD + 1);
         // Unbounded, so that the rendering thread never waits for the sink
         // while the sink waits for it; what waits here is bounded by AHEAD.
         let (chunks_tx, chunks_rx) = mpsc::channel::<io::Result<Vec<u8>>>();
+        let (recycle_tx, recycle_rx) = mpsc::sync_channel::<Vec<u8>>(AHEAD + 1);
         let thread = std::thread::Builder::new()
             .name("dnslens-render".into())
             .spawn(move || {
                 let mut files = Files::default();
                 for batch in events_rx {
-                    let mut buf = Vec::with_capacity(64 * 1024);
+                    let mut buf = recycle_rx
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(64 * 1024));
+                    buf.clear();
                     let mut result = Ok(());
-                    for ev in batch {
-                        result = render(&mut files, ev, &mut buf);
+                    for ev in batch.events {
+                        result = render(&mut files, ev, &batch.bytes, &mut buf);
                         if result.is_err() {
                             break;
                         }
                     }
+                    let _ = spare_tx.try_send(batch.bytes);
                     let chunk = result.map(|()| buf);
                     let failed = chunk.is_err();
                     if chunks_tx.send(chunk).is_err() || failed {
@@ -132,10 +207,14 @@ impl Renderer {
             .ok()?;
         Some(Self {
             events: Some(events_tx),
+            spare_bytes: spare_rx,
             chunks: chunks_rx,
+            recycle: recycle_tx,
             thread: Some(thread),
-            pending: Vec::with_capacity(BATCH),
-            pending_bytes: 0,
+            pending: Batch {
+                events: Vec::with_capacity(BATCH),
+                bytes: Vec::with_capacity(BATCH_BYTES / 4),
+            },
             in_flight: 0,
             files: Files::default(),
             files_unsent: false,
@@ -150,17 +229,8 @@ impl Renderer {
             self.files = files.clone();
             self.files_unsent = true;
         }
-        self.pending_bytes += match &ev {
-            Event::Message(_, bytes) => bytes.len(),
-            Event::Transaction(t) => [&t.query, &t.response]
-                .into_iter()
-                .flatten()
-                .map(|m| m.bytes.len())
-                .sum(),
-            Event::Files(_) | Event::Diagnostic(_) => 0,
-        };
-        self.pending.push(ev);
-        if self.pending.len() >= BATCH || self.pending_bytes >= BATCH_BYTES {
+        self.pending.events.push(ev);
+        if self.pending.events.len() >= BATCH || self.pending.bytes.len() >= BATCH_BYTES {
             self.flush_batch(out)?;
         }
         self.write_ready(out)
@@ -173,7 +243,8 @@ impl Renderer {
         bytes: &[u8],
         out: &mut dyn io::Write,
     ) -> io::Result<()> {
-        self.push(files, Event::Message(*meta, bytes.to_vec()), out)
+        let r = self.pending.keep(bytes);
+        self.push(files, Event::Message(*meta, r), out)
     }
 
     pub(super) fn transaction(
@@ -182,7 +253,9 @@ impl Renderer {
         txn: &Transaction,
         out: &mut dyn io::Write,
     ) -> io::Result<()> {
-        self.push(files, Event::Transaction(txn.clone()), out)
+        let q = txn.query.as_ref().map(|m| self.pending.keep(&m.bytes));
+        let r = txn.response.as_ref().map(|m| self.pending.keep(&m.bytes));
+        self.push(files, Event::Transaction(without_bytes(txn), q, r), out)
     }
 
     pub(super) fn diagnostic(
@@ -198,12 +271,20 @@ impl Renderer {
     /// is [`AHEAD`] batches behind, renders it here (after writing what the
     /// thread has rendered before it): both threads render, in order.
     fn flush_batch(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        let mut batch = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
-        self.pending_bytes = 0;
         if self.in_flight < AHEAD {
+            let mut bytes = self
+                .spare_bytes
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH_BYTES / 4));
+            bytes.clear();
+            let next = Batch {
+                events: Vec::with_capacity(BATCH),
+                bytes,
+            };
+            let mut batch = std::mem::replace(&mut self.pending, next);
             if self.files_unsent {
                 self.files_unsent = false;
-                batch.insert(0, Event::Files(self.files.clone()));
+                batch.events.insert(0, Event::Files(self.files.clone()));
             }
             let sent = self.events.as_ref().map(|tx| tx.send(batch));
             return match sent {
@@ -216,15 +297,18 @@ impl Renderer {
                 _ => Err(self.stopped()),
             };
         }
+        // Rendered here: the batch's buffers stay for the next batch.
+        let events = std::mem::replace(&mut self.pending.events, Vec::with_capacity(BATCH));
         let mut local = std::mem::take(&mut self.local);
         local.clear();
-        for ev in batch {
-            render(&mut self.files, ev, &mut local)?;
+        for ev in events {
+            render(&mut self.files, ev, &self.pending.bytes, &mut local)?;
         }
+        self.pending.bytes.clear();
         while self.in_flight > 0 {
             let chunk = self.chunks.recv().map_err(|_| self.stopped())?;
             self.in_flight -= 1;
-            out.write_all(&chunk?)?;
+            self.write_chunk(chunk?, out)?;
         }
         out.write_all(&local)?;
         self.local = local;
@@ -245,14 +329,22 @@ impl Renderer {
     fn write_ready(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
         while let Ok(chunk) = self.chunks.try_recv() {
             self.in_flight = self.in_flight.saturating_sub(1);
-            out.write_all(&chunk?)?;
+            self.write_chunk(chunk?, out)?;
         }
+        Ok(())
+    }
+
+    /// Writes one rendered chunk and hands its buffer back for reuse (when
+    /// the thread has enough spare buffers, this one is dropped).
+    fn write_chunk(&mut self, chunk: Vec<u8>, out: &mut dyn io::Write) -> io::Result<()> {
+        out.write_all(&chunk)?;
+        let _ = self.recycle.try_send(chunk);
         Ok(())
     }
 
     /// Renders and writes everything still pending; the thread ends.
     pub(super) fn finish(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        if !self.pending.is_empty() {
+        if !self.pending.events.is_empty() {
             self.flush_batch(out)?;
         }
         self.events = None;
