@@ -457,14 +457,7 @@ impl FileRun<'_> {
                 problem,
                 rcode,
                 question_end,
-                question_hash,
-            } => self.on_dns(
-                meta,
-                batch.slice(bytes),
-                *problem,
-                *rcode,
-                question_end.map(|end| (end, *question_hash)),
-            ),
+            } => self.on_dns(meta, batch.slice(bytes), *problem, *rcode, *question_end),
             Item::NotDns => self.summary.non_dns_frames += 1,
             Item::NonDnsFrame { frame, kind } => {
                 if let Some(detail) = self
@@ -627,26 +620,26 @@ impl FileRun<'_> {
         }
     }
 
-    /// One DNS message; `problem`, `rcode` and `question` (where the first
-    /// question ends, and `txn::name_hash` of its name) are what the reading
-    /// half's walk found.
+    /// One DNS message; `problem`, `rcode` and `question_end` (where the
+    /// first question ends) are what the reading half's walk found.
     fn on_dns(
         &mut self,
         meta: &MessageMeta,
         payload: &[u8],
         problem: Option<dns::Error>,
         rcode: dns::Rcode,
-        question: Option<(u16, u64)>,
+        question_end: Option<u16>,
     ) {
         self.summary.messages += 1;
         self.info().dns_messages += 1;
         let parsed = dns::Message::parse(payload);
         // The walk read the first question already: it is not walked again.
-        let first = question.filter(|_| parsed.is_ok()).and_then(|(end, hash)| {
+        let first = question_end.filter(|_| parsed.is_ok()).and_then(|end| {
+            let question = dns::Question::first_parsed(payload, end)?;
             Some(txn::FirstQuestion {
-                question: dns::Question::first_parsed(payload, end)?,
+                question,
                 end: usize::from(end),
-                name_hash: hash,
+                name_hash: txn::name_hash(&question.name),
             })
         });
         let question = first.map(|f| f.question);

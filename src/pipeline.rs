@@ -59,8 +59,6 @@ pub enum Item {
         rcode: dns::Rcode,
         /// [`Walk::question_end`].
         question_end: Option<u16>,
-        /// [`Walk::question_hash`].
-        question_hash: u64,
     },
     /// The decoder reported the current frame as carrying no DNS.
     NotDns,
@@ -124,8 +122,6 @@ pub struct Walk<'a> {
     pub question: Option<dns::Question<'a>>,
     /// Where the first question ends, when it parses (for `dns::Question::first_parsed`).
     pub question_end: Option<u16>,
-    /// `txn::name_hash` of the first question's name (0 without one).
-    pub question_hash: u64,
     /// The first thing wrong: a walk error, or a record whose RDATA does not decode.
     pub problem: Option<dns::Error>,
     /// The RCODE, extended by the OPT record exactly as `dns::Message::rcode` does.
@@ -143,7 +139,6 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
     let bytes = msg.as_bytes();
     let mut question = None;
     let mut question_end = None;
-    let mut question_hash = 0;
     let mut problem = None;
     let mut opt: Option<dns::Opt<'a>> = None;
     // A second OPT, or one that does not decode: the header's RCODE stands.
@@ -171,7 +166,6 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
                     if parsed == 0 {
                         question = Some(q);
                         question_end = u16::try_from(next).ok();
-                        question_hash = crate::txn::name_hash(&q.name);
                     }
                     pos = next;
                 }
@@ -228,7 +222,6 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk<'a> {
     Walk {
         question,
         question_end,
-        question_hash,
         problem,
         rcode,
     }
@@ -424,20 +417,15 @@ fn dns_item(
         port_kind: p.port_kind,
         cut: p.cut,
     };
-    let (problem, rcode, question_end, question_hash) = match dns::Message::parse(p.payload) {
+    let (problem, rcode, question_end) = match dns::Message::parse(p.payload) {
         Ok(msg) => {
             let walk = walk(&msg);
             if let Some(w) = worker {
                 w.message(&meta, &msg, &walk);
             }
-            (
-                walk.problem,
-                walk.rcode,
-                walk.question_end,
-                walk.question_hash,
-            )
+            (walk.problem, walk.rcode, walk.question_end)
         }
-        Err(e) => (Some(e), dns::Rcode(0), None, 0),
+        Err(e) => (Some(e), dns::Rcode(0), None),
     };
     Item::Dns {
         meta,
@@ -445,7 +433,6 @@ fn dns_item(
         problem,
         rcode,
         question_end,
-        question_hash,
     }
 }
 
@@ -498,10 +485,9 @@ mod tests {
                     problem,
                     rcode,
                     question_end,
-                    question_hash,
                 } => format!(
                     "dns file={} frame={} {:?} problem={problem:?} rcode={rcode} \
-                     question_end={question_end:?} question_hash={question_hash}",
+                     question_end={question_end:?}",
                     meta.file,
                     meta.frame,
                     batch.slice(bytes)
@@ -526,7 +512,6 @@ mod tests {
                 problem,
                 rcode,
                 question_end,
-                question_hash,
             } => {
                 assert_eq!(batch.slice(bytes), &QUERY[..]);
                 let q = dns::Question::first_parsed(batch.slice(bytes), question_end.unwrap());
@@ -538,7 +523,6 @@ mod tests {
                         .unwrap()
                         .ok()
                 );
-                assert_eq!(*question_hash, crate::txn::name_hash(&q.unwrap().name));
                 assert_eq!((meta.file, meta.frame), (7, 1));
                 assert_eq!((meta.sport, meta.dport), (40000, 53));
                 assert_eq!(*problem, None);
@@ -704,11 +688,9 @@ mod tests {
             Some(Ok(Entry::Question(_))) => u16::try_from(entries.offset()).ok(),
             _ => None,
         };
-        let question = msg.first_question().and_then(Result::ok);
         Walk {
-            question,
+            question: msg.first_question().and_then(Result::ok),
             question_end,
-            question_hash: question.map_or(0, |q| crate::txn::name_hash(&q.name)),
             problem,
             rcode: msg.rcode(),
         }

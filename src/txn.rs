@@ -245,8 +245,7 @@ pub fn name_hash(name: &dns::Name<'_>) -> u64 {
 }
 
 /// A message's first question as a walk over it found it: the question, the
-/// offset just after it, and [`name_hash`] of its name (which the reading
-/// thread computes, the pairing thread being the busier one).
+/// offset just after it, and [`name_hash`] of its name.
 #[derive(Clone, Copy, Debug)]
 pub struct FirstQuestion<'a> {
     pub question: dns::Question<'a>,
