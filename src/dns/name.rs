@@ -136,21 +136,22 @@ impl<'a> Name<'a> {
         let mut len = 0usize;
         let mut hops = 0usize;
         let err = |kind, at| Err(Error::new(kind, at));
+        // Before the first pointer reads stop at `limit`; after one, every position is
+        // below `offset`, which is below `limit`. (One bounds check per step: every
+        // name of every message goes through here.)
+        let window = msg.get(..limit).unwrap_or_default();
         loop {
-            // Before the first pointer reads stop at `limit`; after one, every position is
-            // below `offset`, which is below `limit`.
-            let rest = msg.get(pos..limit).unwrap_or(&[]);
-            match rest {
-                [] => {
-                    return err(
-                        ErrorKind::Truncated {
-                            needed: 1,
-                            available: 0,
-                        },
-                        pos,
-                    )
-                }
-                [0, ..] => {
+            let Some(&b) = window.get(pos) else {
+                return err(
+                    ErrorKind::Truncated {
+                        needed: 1,
+                        available: 0,
+                    },
+                    pos,
+                );
+            };
+            match b {
+                0 => {
                     len += 1;
                     if len > MAX_NAME_LEN {
                         return err(ErrorKind::NameTooLong, pos);
@@ -160,13 +161,14 @@ impl<'a> Name<'a> {
                         .map_err(|_| Error::new(ErrorKind::MessageTooLong, offset))?;
                     return Ok((Name { msg, start }, next));
                 }
-                [l @ 1..=63, tail @ ..] => {
-                    let l = usize::from(*l);
-                    if tail.len() < l {
+                1..=63 => {
+                    let l = usize::from(b);
+                    let next = pos + 1 + l;
+                    if next > window.len() {
                         return err(
                             ErrorKind::Truncated {
                                 needed: (l + 1) as u16,
-                                available: super::error::clamp16(rest.len()),
+                                available: super::error::clamp16(window.len() - pos),
                             },
                             pos,
                         );
@@ -175,10 +177,19 @@ impl<'a> Name<'a> {
                     if len > MAX_NAME_LEN {
                         return err(ErrorKind::NameTooLong, pos);
                     }
-                    pos += l + 1;
+                    pos = next;
                 }
-                [hi, lo, ..] if hi & 0xc0 == 0xc0 => {
-                    let target = usize::from(u16::from_be_bytes([hi & 0x3f, *lo]));
+                _ if b & 0xc0 == 0xc0 => {
+                    let Some(&lo) = window.get(pos + 1) else {
+                        return err(
+                            ErrorKind::Truncated {
+                                needed: 2,
+                                available: 1,
+                            },
+                            pos,
+                        );
+                    };
+                    let target = usize::from(u16::from_be_bytes([b & 0x3f, lo]));
                     if target >= msg.len() {
                         return err(ErrorKind::PointerOutOfRange(target as u16), pos);
                     }
@@ -199,16 +210,7 @@ impl<'a> Name<'a> {
                     segment_start = target;
                     pos = target;
                 }
-                [hi] if hi & 0xc0 == 0xc0 => {
-                    return err(
-                        ErrorKind::Truncated {
-                            needed: 2,
-                            available: 1,
-                        },
-                        pos,
-                    )
-                }
-                [b, ..] => return err(ErrorKind::ReservedLabelType(*b), pos),
+                _ => return err(ErrorKind::ReservedLabelType(b), pos),
             }
         }
     }
@@ -576,6 +578,117 @@ mod tests {
                 assert_eq!(lowercase_word(word), want, "{word:#x}");
             }
         }
+    }
+
+    /// The walk as it was written before (slice patterns over `msg[pos..limit]`), kept
+    /// to check the current one against, error for error.
+    fn reference_parse_within<'a>(
+        msg: &'a [u8],
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Name<'a>, usize), Error> {
+        let limit = limit.min(msg.len());
+        let mut pos = offset;
+        let mut segment_start = offset;
+        let mut after: Option<usize> = None;
+        let mut len = 0usize;
+        let mut hops = 0usize;
+        let err = |kind, at| Err(Error::new(kind, at));
+        loop {
+            // Before the first pointer reads stop at `limit`; after one, every position is
+            // below `offset`, which is below `limit`.
+            let rest = msg.get(pos..limit).unwrap_or(&[]);
+            match rest {
+                [] => {
+                    return err(
+                        ErrorKind::Truncated {
+                            needed: 1,
+                            available: 0,
+                        },
+                        pos,
+                    )
+                }
+                [0, ..] => {
+                    len += 1;
+                    if len > MAX_NAME_LEN {
+                        return err(ErrorKind::NameTooLong, pos);
+                    }
+                    let next = *after.get_or_insert(pos + 1);
+                    let start = u16::try_from(offset)
+                        .map_err(|_| Error::new(ErrorKind::MessageTooLong, offset))?;
+                    return Ok((Name { msg, start }, next));
+                }
+                [l @ 1..=63, tail @ ..] => {
+                    let l = usize::from(*l);
+                    if tail.len() < l {
+                        return err(
+                            ErrorKind::Truncated {
+                                needed: (l + 1) as u16,
+                                available: crate::dns::error::clamp16(rest.len()),
+                            },
+                            pos,
+                        );
+                    }
+                    len += l + 1;
+                    if len > MAX_NAME_LEN {
+                        return err(ErrorKind::NameTooLong, pos);
+                    }
+                    pos += l + 1;
+                }
+                [hi, lo, ..] if hi & 0xc0 == 0xc0 => {
+                    let target = usize::from(u16::from_be_bytes([hi & 0x3f, *lo]));
+                    if target >= msg.len() {
+                        return err(ErrorKind::PointerOutOfRange(target as u16), pos);
+                    }
+                    if target >= segment_start {
+                        return err(
+                            ErrorKind::PointerNotBackward {
+                                target: target as u16,
+                                segment_start: crate::dns::error::clamp16(segment_start),
+                            },
+                            pos,
+                        );
+                    }
+                    hops += 1;
+                    if hops > MAX_POINTER_HOPS {
+                        return err(ErrorKind::TooManyPointers, pos);
+                    }
+                    after.get_or_insert(pos + 2);
+                    segment_start = target;
+                    pos = target;
+                }
+                [hi] if hi & 0xc0 == 0xc0 => {
+                    return err(
+                        ErrorKind::Truncated {
+                            needed: 2,
+                            available: 1,
+                        },
+                        pos,
+                    )
+                }
+                [b, ..] => return err(ErrorKind::ReservedLabelType(*b), pos),
+            }
+        }
+    }
+
+    #[test]
+    fn names_parse_as_the_reference_walk_parses_them() {
+        use proptest::prelude::*;
+        let bytes = proptest::collection::vec(
+            prop_oneof![Just(0u8), Just(0xc0), 1u8..8, 60u8..70, any::<u8>()],
+            0..80,
+        );
+        proptest!(ProptestConfig::with_cases(4_000), |(
+            body in bytes,
+            offset in 0usize..90,
+            limit in 0usize..100,
+        )| {
+            let m = msg(&body);
+            prop_assert_eq!(
+                Name::parse_within(&m, offset, limit),
+                reference_parse_within(&m, offset, limit)
+            );
+        });
     }
 
     #[test]
