@@ -12,7 +12,7 @@ use crate::dns;
 use crate::error::{Diagnostic, Error, ExitCode, Layer};
 use crate::meta::{MessageMeta, StoredMessage};
 use crate::net;
-use crate::pipeline::{self, Item, MessageWorker};
+use crate::pipeline::{self, Item};
 use crate::progress::Progress;
 use crate::render::{
     self, table::TableSink, FileInfo, Files, JsonSink, Listing, NdjsonSink, Sink, Summary,
@@ -287,11 +287,6 @@ pub fn read_with(
     // Reading and decoding on one core, pairing and output on another (when
     // there are two): see `pipeline`.
     let threaded = two_cores();
-    let mut worker = if want_messages {
-        sink.split_worker()
-    } else {
-        None
-    };
     for (idx, input) in inputs.iter().enumerate() {
         progress.start_file(idx);
         let idx = u32::try_from(idx).unwrap_or(u32::MAX);
@@ -324,11 +319,10 @@ pub fn read_with(
             want_messages,
             want_transactions,
             detail: None,
-            worker_split: false,
             evicted_reported: false,
             progress: Some(&mut progress),
         };
-        worker = run.read(reader, threaded, worker.take());
+        run.read(reader, threaded);
         if let Some(e) = run.io_error {
             return Err(Error::Io {
                 path: PathBuf::from("<stdout>"),
@@ -337,9 +331,6 @@ pub fn read_with(
         }
     }
     progress.finish();
-    if let Some(w) = worker {
-        sink.join_worker(w);
-    }
     if let Err(e) = sink.finish(&files, &summary) {
         return Err(Error::Io {
             path: PathBuf::from("<stdout>"),
@@ -370,8 +361,6 @@ struct FileRun<'r> {
     want_transactions: bool,
     /// Keep what `analyze` reports beyond messages and transactions.
     detail: Option<Detail>,
-    /// The sink's per-message work runs on the reading side (`pipeline::MessageWorker`).
-    worker_split: bool,
     /// The first early close of open transactions (a bound) was reported.
     evicted_reported: bool,
     /// Progress on stderr (`list` only).
@@ -393,13 +382,8 @@ impl FileRun<'_> {
     }
 
     /// Reads one capture: on a second thread when `threaded` (the reading half,
-    /// see `pipeline`), here otherwise. Returns the message worker, if any.
-    fn read(
-        &mut self,
-        reader: CaptureReader,
-        threaded: bool,
-        worker: Option<Box<dyn MessageWorker>>,
-    ) -> Option<Box<dyn MessageWorker>> {
+    /// see `pipeline`), here otherwise.
+    fn read(&mut self, reader: CaptureReader, threaded: bool) {
         let format = match reader.format() {
             capture::FileFormat::Pcapng => "pcapng".to_string(),
             capture::FileFormat::Pcap { .. } => "pcap".to_string(),
@@ -407,24 +391,21 @@ impl FileRun<'_> {
         let compressed = reader.compressed();
         self.info().format = Some(format);
         self.info().compressed = compressed;
-        self.worker_split = worker.is_some();
         let reading = pipeline::Reader::new(
             self.file,
             reader,
             self.settings.net.clone(),
             self.detail.is_some(),
-            worker,
         );
         let mut consume = |batch: &pipeline::Batch| self.consume(batch);
-        let worker = if threaded {
-            std::thread::scope(|scope| reading.run_threaded(scope, &mut consume))
+        if threaded {
+            std::thread::scope(|scope| reading.run_threaded(scope, &mut consume));
         } else {
-            reading.run_here(&mut consume)
-        };
+            reading.run_here(&mut consume);
+        }
         if self.io_error.is_none() {
             self.finish();
         }
-        worker
     }
 
     /// Handles one batch of the reading half's items; false to stop reading.
@@ -643,9 +624,7 @@ impl FileRun<'_> {
             })
         });
         let question = first.map(|f| f.question);
-        // The sink's per-message work was done on the reading side.
-        let to_sink = self.want_messages && !self.worker_split;
-        if to_sink {
+        if self.want_messages {
             if let Err(e) =
                 self.sink
                     .walked_message(self.files, meta, payload, rcode, question.as_ref())
@@ -916,11 +895,10 @@ fn analyze_capture(
                 selection,
                 ..Detail::default()
             }),
-            worker_split: false,
             evicted_reported: false,
             progress: None,
         };
-        run.read(reader, false, None);
+        run.read(reader, false);
         run.detail.take().unwrap_or_default()
     };
     Analysis {

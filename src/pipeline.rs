@@ -4,9 +4,8 @@
 //!
 //! The reading half owns everything that looks at the capture's bytes before
 //! pairing: the [`CaptureReader`], the [`net::Decoder`] (IP fragments, TCP
-//! streams), the DNS walk that finds the first problem of each message
-//! ([`first_problem`]), and an optional [`MessageWorker`] (per-message work
-//! that needs nothing from pairing, such as `stats`' message tables).
+//! streams), and the DNS walk that finds the first problem, the first question
+//! and the RCODE of each message ([`walk`]).
 //!
 //! A batch holds [`Item`]s in capture order and one byte buffer with the DNS
 //! messages (and ICMP quotes) they refer to, copied out of the reader's
@@ -32,15 +31,6 @@ pub const BATCH_BYTES: usize = 128 * 1024;
 /// Full batches waiting for the consumer, at most (memory stays bounded when the
 /// reading half is the faster one).
 pub const QUEUE_BATCHES: usize = 8;
-
-/// Per-message work that can run on the reading thread: it sees every DNS
-/// message whose header parses, in capture order, and nothing else.
-pub trait MessageWorker: Send {
-    /// One message whose header parses, and what [`walk`] found in it.
-    fn message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>, walk: &Walk<'_>);
-    /// For the sink that split it off to take its own type back.
-    fn into_any(self: Box<Self>) -> Box<dyn std::any::Any>;
-}
 
 /// One thing the reading half found, in capture order.
 #[derive(Clone, Debug)]
@@ -129,7 +119,7 @@ pub struct Walk<'a> {
 }
 
 /// Walks every question and record of `msg` once, decoding each RDATA, for
-/// what `first_problem`, `first_question` and `rcode` would each walk for.
+/// what finding the first problem, `first_question` and `rcode` would each walk for.
 ///
 /// The walk `dns::Message::entries` makes, section by section, written out:
 /// the iterator's per-entry bookkeeping was a third of the walk's cost, and
@@ -234,7 +224,6 @@ pub struct Reader {
     decoder: net::Decoder,
     /// Describe frames without DNS ([`Item::NonDnsFrame`]).
     describe_non_dns: bool,
-    pub worker: Option<Box<dyn MessageWorker>>,
     done: bool,
 }
 
@@ -244,14 +233,12 @@ impl Reader {
         capture: CaptureReader,
         net: net::Config,
         describe_non_dns: bool,
-        worker: Option<Box<dyn MessageWorker>>,
     ) -> Self {
         Self {
             file,
             capture,
             decoder: net::Decoder::new(net),
             describe_non_dns,
-            worker,
             done: false,
         }
     }
@@ -264,15 +251,14 @@ impl Reader {
             capture,
             decoder,
             describe_non_dns,
-            worker,
             done,
         } = self;
         if *done {
             return false;
         }
-        let mut on_event = |batch: &mut Batch, ev: NetEvent<'_>| {
+        let on_event = |batch: &mut Batch, ev: NetEvent<'_>| {
             let item = match ev {
-                NetEvent::Dns(p) => dns_item(*file, &p, batch, worker),
+                NetEvent::Dns(p) => dns_item(*file, &p, batch),
                 NetEvent::NotDns => Item::NotDns,
                 NetEvent::Diagnostic(d) => Item::NetDiagnostic(d),
                 NetEvent::IcmpError {
@@ -341,25 +327,22 @@ impl Reader {
 
     /// Reads the whole file on a thread of `scope`, handing full batches to
     /// `consume` on the calling thread; `consume` returns false to stop early
-    /// (the reading thread then stops too). Returns the worker.
+    /// (the reading thread then stops too).
     pub fn run_threaded<'scope, 'env>(
         mut self,
         scope: &'scope std::thread::Scope<'scope, 'env>,
         consume: &mut dyn FnMut(&Batch) -> bool,
-    ) -> Option<Box<dyn MessageWorker>> {
+    ) {
         let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(QUEUE_BATCHES);
         let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
         let reading = std::thread::Builder::new().name("dnslens-read".into());
-        let reading = reading.spawn_scoped(scope, move || {
-            loop {
-                let mut batch = empty_rx.try_recv().unwrap_or_default();
-                batch.clear();
-                let more = self.fill(&mut batch);
-                if full_tx.send(batch).is_err() || !more {
-                    break;
-                }
+        let reading = reading.spawn_scoped(scope, move || loop {
+            let mut batch = empty_rx.try_recv().unwrap_or_default();
+            batch.clear();
+            let more = self.fill(&mut batch);
+            if full_tx.send(batch).is_err() || !more {
+                break;
             }
-            self.worker
         });
         // As `Scope::spawn` does, a thread the OS refuses is a panic.
         let reading = reading.expect("cannot start the reading thread");
@@ -372,17 +355,13 @@ impl Reader {
             }
         }
         drop(full_rx);
-        match reading.join() {
-            Ok(worker) => worker,
-            Err(panic) => std::panic::resume_unwind(panic),
+        if let Err(panic) = reading.join() {
+            std::panic::resume_unwind(panic);
         }
     }
 
     /// Reads the whole file on the calling thread, one batch at a time.
-    pub fn run_here(
-        mut self,
-        consume: &mut dyn FnMut(&Batch) -> bool,
-    ) -> Option<Box<dyn MessageWorker>> {
+    pub fn run_here(mut self, consume: &mut dyn FnMut(&Batch) -> bool) {
         let mut batch = Batch::default();
         loop {
             batch.clear();
@@ -391,17 +370,11 @@ impl Reader {
                 break;
             }
         }
-        self.worker
     }
 }
 
-/// Copies a DNS payload into the batch, walks it once, and lets the worker see it.
-fn dns_item(
-    file: u32,
-    p: &net::DnsPayload<'_>,
-    batch: &mut Batch,
-    worker: &mut Option<Box<dyn MessageWorker>>,
-) -> Item {
+/// Copies a DNS payload into the batch and walks it once.
+fn dns_item(file: u32, p: &net::DnsPayload<'_>, batch: &mut Batch) -> Item {
     let meta = MessageMeta {
         file,
         frame: p.frame,
@@ -420,9 +393,6 @@ fn dns_item(
     let (problem, rcode, question_end) = match dns::Message::parse(p.payload) {
         Ok(msg) => {
             let walk = walk(&msg);
-            if let Some(w) = worker {
-                w.message(&meta, &msg, &walk);
-            }
             (walk.problem, walk.rcode, walk.question_end)
         }
         Err(e) => (Some(e), dns::Rcode(0), None),
@@ -438,6 +408,9 @@ fn dns_item(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
     use super::*;
     use crate::dns::Entry;
     use crate::net::testutil::{ether, ipv4, udp, QUERY};
@@ -470,9 +443,35 @@ mod tests {
         ether(&[], 0x0806, &[0; 28])
     }
 
-    fn reader(file: &[u8], describe: bool, worker: Option<Box<dyn MessageWorker>>) -> Reader {
+    fn reader(file: &[u8], describe: bool) -> Reader {
         let capture = CaptureReader::new(std::io::Cursor::new(file.to_vec())).unwrap();
-        Reader::new(7, capture, net::Config::default(), describe, worker)
+        Reader::new(7, capture, net::Config::default(), describe)
+    }
+
+    /// A capture source that counts the bytes taken from it.
+    struct Counting {
+        inner: std::io::Cursor<Vec<u8>>,
+        taken: Arc<AtomicUsize>,
+    }
+
+    impl std::io::Read for Counting {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.taken.fetch_add(n, Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+
+    /// A reader over `file` and the count of bytes it has taken so far.
+    fn counted_reader(file: &[u8]) -> (Reader, Arc<AtomicUsize>) {
+        let taken = Arc::new(AtomicUsize::new(0));
+        let source = Counting {
+            inner: std::io::Cursor::new(file.to_vec()),
+            taken: Arc::clone(&taken),
+        };
+        let capture = CaptureReader::new(source).unwrap();
+        let reader = Reader::new(7, capture, net::Config::default(), false);
+        (reader, taken)
     }
 
     /// Items in a comparable form: the message bytes resolved.
@@ -500,7 +499,7 @@ mod tests {
     #[test]
     fn a_query_and_a_frame_without_dns_become_items_in_order() {
         let file = pcap(&[dns_frame(&QUERY), arp_frame()]);
-        let mut r = reader(&file, true, None);
+        let mut r = reader(&file, true);
         let mut batch = Batch::default();
         assert!(!r.fill(&mut batch), "a small file ends in one batch");
         assert_eq!(batch.items.len(), 5, "{:#?}", batch.items);
@@ -547,7 +546,7 @@ mod tests {
     fn frames_without_dns_are_described_only_when_asked() {
         let file = pcap(&[arp_frame()]);
         let mut batch = Batch::default();
-        reader(&file, false, None).fill(&mut batch);
+        reader(&file, false).fill(&mut batch);
         assert!(batch
             .items
             .iter()
@@ -575,7 +574,7 @@ mod tests {
 
         let file = pcap(&[dns_frame(&bad), dns_frame(&QUERY[..5])]);
         let mut batch = Batch::default();
-        reader(&file, false, None).fill(&mut batch);
+        reader(&file, false).fill(&mut batch);
         let problems: Vec<Option<dns::Error>> = batch
             .items
             .iter()
@@ -590,18 +589,12 @@ mod tests {
         assert!(problems[1].is_some());
     }
 
-    /// Counts the messages it sees and remembers their frames.
-    #[derive(Default)]
-    struct Frames(Vec<u64>);
-
-    impl MessageWorker for Frames {
-        fn message(&mut self, meta: &MessageMeta, _: &dns::Message<'_>, _: &Walk<'_>) {
-            self.0.push(meta.frame);
-        }
-
-        fn into_any(self: Box<Self>) -> Box<dyn std::any::Any> {
-            self
-        }
+    /// The frames of a batch's DNS messages.
+    fn dns_frames(batch: &Batch, out: &mut Vec<u64>) {
+        out.extend(batch.items.iter().filter_map(|i| match i {
+            Item::Dns { meta, .. } => Some(meta.frame),
+            _ => None,
+        }));
     }
 
     fn big_file(frames: usize) -> Vec<u8> {
@@ -619,50 +612,53 @@ mod tests {
     }
 
     #[test]
-    fn threaded_and_here_give_the_same_batches_and_worker() {
+    fn threaded_and_here_give_the_same_batches() {
         // More items than one batch holds.
         let file = big_file(5000);
         let mut here = Vec::new();
+        let mut frames_here = Vec::new();
         let mut batches_here = 0;
-        let w_here = reader(&file, true, Some(Box::<Frames>::default())).run_here(&mut |b| {
+        reader(&file, true).run_here(&mut |b| {
             batches_here += 1;
             flatten(b, &mut here);
+            dns_frames(b, &mut frames_here);
             true
         });
         assert!(batches_here > 1);
         let mut threaded = Vec::new();
-        let w_threaded = std::thread::scope(|s| {
-            reader(&file, true, Some(Box::<Frames>::default())).run_threaded(s, &mut |b| {
+        let mut frames_threaded = Vec::new();
+        std::thread::scope(|s| {
+            reader(&file, true).run_threaded(s, &mut |b| {
                 flatten(b, &mut threaded);
+                dns_frames(b, &mut frames_threaded);
                 true
-            })
+            });
         });
         assert_eq!(here.len(), threaded.len());
         assert!(here == threaded, "the same items in the same order");
-        let frames = |w: Option<Box<dyn MessageWorker>>| {
-            w.unwrap().into_any().downcast::<Frames>().unwrap().0
-        };
-        let (a, b) = (frames(w_here), frames(w_threaded));
-        assert_eq!(a.len(), 5000 - 5000 / 3);
-        assert_eq!(a, b);
-        assert!(a.windows(2).all(|w| w[0] < w[1]), "capture order");
+        assert_eq!(frames_here.len(), 5000 - 5000 / 3, "every message");
+        assert_eq!(frames_here, frames_threaded);
+        assert!(frames_here.windows(2).all(|w| w[0] < w[1]), "capture order");
     }
 
     #[test]
     fn a_consumer_that_stops_stops_the_reading_thread() {
         let file = big_file(50_000);
+        let (reader, taken) = counted_reader(&file);
         let mut batches = 0;
-        let worker = std::thread::scope(|s| {
-            reader(&file, false, Some(Box::<Frames>::default())).run_threaded(s, &mut |_| {
+        std::thread::scope(|s| {
+            reader.run_threaded(s, &mut |_| {
                 batches += 1;
                 false
-            })
+            });
         });
         assert_eq!(batches, 1);
-        // The reader stopped within the queue's reach, long before the end.
-        let seen = worker.unwrap().into_any().downcast::<Frames>().unwrap().0;
-        assert!(seen.len() < 20_000, "{}", seen.len());
-        assert!(seen.len() >= BATCH_ITEMS / 2);
+        // The reading thread has been joined: it stopped within the queue's
+        // reach (a few batches and one read buffer), long before the end.
+        let taken = taken.load(Ordering::Relaxed);
+        assert!(taken < file.len() / 4, "{taken} of {} bytes", file.len());
+        // It did read the batch the consumer saw (frames of 16 + 42 bytes at least).
+        assert!(taken >= BATCH_ITEMS / 2 * (16 + 42), "{taken} bytes");
     }
 
     /// The walk's answers, each found the slow way.

@@ -81,8 +81,8 @@ impl Sink for StatsSink {
     }
 
     /// The message tables are counted here, on the pairing thread, not on the
-    /// reading thread (`split_worker`): with them there, the reading thread
-    /// was the slower of the two (docs/benchmarks.md, profile finding 19).
+    /// reading thread: with them there, the reading thread was the slower of
+    /// the two (docs/benchmarks.md, profile finding 19).
     fn walked_message(
         &mut self,
         _: &Files,

@@ -20,7 +20,6 @@ use crate::capture::Timestamp;
 use crate::dns;
 use crate::error::Diagnostic;
 use crate::meta::MessageMeta;
-use crate::pipeline::MessageWorker;
 use crate::txn::{Counts, Transaction};
 
 /// Version of the JSON output; bumped when a change is not additive.
@@ -148,17 +147,6 @@ pub trait Sink {
     ) -> io::Result<()> {
         self.message(files, meta, bytes)
     }
-
-    /// Hands over the part of `message` that needs nothing but the message, to
-    /// run on the reading thread (`pipeline::MessageWorker`); `message` is then
-    /// not called, and the worker comes back through `join_worker` before
-    /// `finish`. None (the default): every message goes to `message`.
-    fn split_worker(&mut self) -> Option<Box<dyn MessageWorker>> {
-        None
-    }
-
-    /// Takes back what `split_worker` handed over, after the last file.
-    fn join_worker(&mut self, _worker: Box<dyn MessageWorker>) {}
 }
 
 /// Standard output, locked and buffered: line-buffered to a terminal, block
