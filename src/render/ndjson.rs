@@ -7,10 +7,12 @@
 //!
 //! When the rendering thread is [`AHEAD`] batches behind, the sink renders the
 //! next batch itself, so both threads render, and writes it after the
-//! thread's earlier chunks: the order is the order of the events. So at most
-//! `AHEAD` batches of [`BATCH`] events (or [`BATCH_BYTES`] of messages) are
-//! held; rendered chunks are written as soon as the sink next runs, and all of
-//! them at `finish`.
+//! thread's earlier chunks: the order is the order of the events. The sink's
+//! own chunk waits in line, up to [`WAITING`] of them, while the sink goes on
+//! pairing (waiting there for the thread's chunks left one core idle). So at
+//! most `AHEAD` batches of [`BATCH`] events (or [`BATCH_BYTES`] of messages)
+//! and `WAITING` rendered chunks are held; chunks are written in order as soon
+//! as the sink next runs, and all of them at `finish`.
 
 use std::io;
 use std::ops::Range;
@@ -33,6 +35,9 @@ const BATCH_BYTES: usize = 1 << 20;
 const AHEAD: usize = 2;
 /// The channel's bound (never reached: AHEAD is smaller).
 const QUEUE: usize = 4;
+/// Chunks the sink rendered itself that wait for the thread's earlier ones, at
+/// most; past this the sink waits.
+const WAITING: usize = 2;
 
 /// One event, owned, for the rendering thread. Message bytes live in the
 /// batch's one buffer ([`Batch::bytes`]), not in a `Vec` each: copying a
@@ -159,13 +164,16 @@ pub(super) struct Renderer {
     pending: Batch,
     /// Batches sent whose chunks are not written yet.
     in_flight: usize,
+    /// What is to be written, in order: a chunk the thread still renders
+    /// (`None`), or one the sink rendered itself.
+    order: std::collections::VecDeque<Option<Vec<u8>>>,
     /// The run's files as last seen (names are only ever added, so the newest
     /// list names the files of every earlier event too).
     files: Files,
     /// `files` changed since the rendering thread was last told.
     files_unsent: bool,
-    /// The sink's own rendering buffer.
-    local: Vec<u8>,
+    /// The sink's own rendering buffers, written and kept for reuse.
+    local: Vec<Vec<u8>>,
     /// Batches rendered by the thread, and by the sink.
     sent: u64,
     rendered_here: u64,
@@ -216,6 +224,7 @@ impl Renderer {
                 bytes: Vec::with_capacity(BATCH_BYTES / 4),
             },
             in_flight: 0,
+            order: std::collections::VecDeque::new(),
             files: Files::default(),
             files_unsent: false,
             local: Vec::new(),
@@ -290,6 +299,7 @@ impl Renderer {
             return match sent {
                 Some(Ok(())) => {
                     self.in_flight += 1;
+                    self.order.push_back(None);
                     self.sent += 1;
                     Ok(())
                 }
@@ -299,20 +309,47 @@ impl Renderer {
         }
         // Rendered here: the batch's buffers stay for the next batch.
         let events = std::mem::replace(&mut self.pending.events, Vec::with_capacity(BATCH));
-        let mut local = std::mem::take(&mut self.local);
+        let mut local = self.local.pop().unwrap_or_default();
         local.clear();
         for ev in events {
             render(&mut self.files, ev, &self.pending.bytes, &mut local)?;
         }
         self.pending.bytes.clear();
-        while self.in_flight > 0 {
-            let chunk = self.chunks.recv().map_err(|_| self.stopped())?;
-            self.in_flight -= 1;
-            self.write_chunk(chunk?, out)?;
-        }
-        out.write_all(&local)?;
-        self.local = local;
+        self.order.push_back(Some(local));
         self.rendered_here += 1;
+        self.write_ready(out)?;
+        // Too many of the sink's own chunks waiting: wait for the thread.
+        while self.order.len() - self.in_flight > WAITING && self.in_flight > 0 {
+            let chunk = self.chunks.recv().map_err(|_| self.stopped())?;
+            self.take_chunk(chunk?, out)?;
+            self.write_ready(out)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a chunk from the thread, the first still awaited in `order`, and
+    /// the sink's own chunks that waited behind it.
+    fn take_chunk(&mut self, chunk: Vec<u8>, out: &mut dyn io::Write) -> io::Result<()> {
+        if let Some(pos) = self.order.iter().position(Option::is_none) {
+            // Written in order: everything before it was written already.
+            debug_assert_eq!(pos, 0);
+            self.order.remove(pos);
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.write_chunk(chunk, out)?;
+        self.write_own(out)
+    }
+
+    /// Writes the sink's own chunks at the front of `order`.
+    fn write_own(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        while let Some(Some(_)) = self.order.front() {
+            if let Some(Some(local)) = self.order.pop_front() {
+                out.write_all(&local)?;
+                if self.local.len() < WAITING {
+                    self.local.push(local);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -327,9 +364,9 @@ impl Renderer {
 
     /// Writes the chunks rendered so far, in order.
     fn write_ready(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        self.write_own(out)?;
         while let Ok(chunk) = self.chunks.try_recv() {
-            self.in_flight = self.in_flight.saturating_sub(1);
-            self.write_chunk(chunk?, out)?;
+            self.take_chunk(chunk?, out)?;
         }
         Ok(())
     }
@@ -348,10 +385,16 @@ impl Renderer {
             self.flush_batch(out)?;
         }
         self.events = None;
-        for chunk in self.chunks.iter() {
-            out.write_all(&chunk?)?;
+        self.write_own(out)?;
+        while self.in_flight > 0 {
+            let Ok(chunk) = self.chunks.recv() else {
+                break;
+            };
+            self.take_chunk(chunk?, out)?;
         }
         self.in_flight = 0;
+        // Whatever the thread did not render (it stopped) is not written.
+        self.order.clear();
         if let Some(thread) = self.thread.take() {
             if let Err(panic) = thread.join() {
                 std::panic::resume_unwind(panic);
