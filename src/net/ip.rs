@@ -303,7 +303,8 @@ fn icmp6_kind(typ: u8, code: u8) -> Option<&'static str> {
 impl Decoder {
     /// Decodes an IP packet at `bytes` (inside the frame or a decapsulated copy).
     pub(super) fn ip(&mut self, ctx: &Ctx<'_>, bytes: &[u8], depth: u8, out: &mut Out<'_>) {
-        let pkt = match parse(bytes) {
+        // `parse`, without moving the common packet through a `Result` too.
+        let pkt = match plain(bytes).map_or_else(|| parse_lax(bytes), Ok) {
             Ok(p) => p,
             Err(e) => {
                 if bytes.is_empty() {
