@@ -289,16 +289,60 @@ impl Histogram {
     }
 }
 
+/// Values per key, for at most `cap` distinct keys, in the order the keys came.
+/// It remembers the key looked up last and its place: runs of one key (a
+/// client, a server, a QTYPE) are found without hashing.
+#[derive(Clone, Debug)]
+struct Keyed<K, V> {
+    /// Where each key's value is in `entries`.
+    index: HashMap<K, usize, FastState>,
+    entries: Vec<(K, V)>,
+    last: Option<(K, usize)>,
+    cap: usize,
+}
+
+impl<K: Hash + Eq + Clone, V> Keyed<K, V> {
+    fn new(cap: usize) -> Self {
+        Self {
+            index: HashMap::default(),
+            entries: Vec::new(),
+            last: None,
+            cap,
+        }
+    }
+
+    /// The value of `key`, made by `new` for a new key; None past the cap.
+    fn get_or_insert(&mut self, key: K, new: impl FnOnce() -> V) -> Option<&mut V> {
+        let place = match &self.last {
+            Some((k, i)) if *k == key => Some(*i),
+            _ => {
+                let place = match self.index.get(&key) {
+                    Some(&i) => Some(i),
+                    None if self.entries.len() < self.cap => {
+                        let i = self.entries.len();
+                        self.entries.push((key.clone(), new()));
+                        self.index.insert(key.clone(), i);
+                        Some(i)
+                    }
+                    None => None,
+                };
+                self.last = place.map(|i| (key, i));
+                place
+            }
+        };
+        place.and_then(|i| self.entries.get_mut(i)).map(|(_, v)| v)
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        let i = *self.index.get(key)?;
+        self.entries.get(i).map(|(_, v)| v)
+    }
+}
+
 /// Counts per key, for at most `cap` distinct keys; the rest are summed in `other`.
 #[derive(Clone, Debug)]
 pub struct Tally<K> {
-    /// Where each key's count is in `counts`.
-    index: HashMap<K, usize, FastState>,
-    counts: Vec<(K, u64)>,
-    /// The key counted last and its place: runs of the same key (one client, one
-    /// server) are counted without hashing.
-    last: Option<(K, usize)>,
-    cap: usize,
+    counts: Keyed<K, u64>,
     other: u64,
     total: u64,
 }
@@ -306,10 +350,7 @@ pub struct Tally<K> {
 impl<K: Hash + Eq + Ord + Clone> Tally<K> {
     pub fn new(cap: usize) -> Self {
         Self {
-            index: HashMap::default(),
-            counts: Vec::new(),
-            last: None,
-            cap,
+            counts: Keyed::new(cap),
             other: 0,
             total: 0,
         }
@@ -321,34 +362,14 @@ impl<K: Hash + Eq + Ord + Clone> Tally<K> {
 
     pub fn add_n(&mut self, key: K, n: u64) {
         self.total += n;
-        let place = match &self.last {
-            Some((k, i)) if *k == key => Some(*i),
-            _ => {
-                let place = match self.index.get(&key) {
-                    Some(&i) => Some(i),
-                    None if self.counts.len() < self.cap => {
-                        let i = self.counts.len();
-                        self.counts.push((key.clone(), 0));
-                        self.index.insert(key.clone(), i);
-                        Some(i)
-                    }
-                    None => None,
-                };
-                self.last = place.map(|i| (key, i));
-                place
-            }
-        };
-        match place.and_then(|i| self.counts.get_mut(i)) {
-            Some((_, c)) => *c += n,
+        match self.counts.get_or_insert(key, || 0) {
+            Some(c) => *c += n,
             None => self.other += n,
         }
     }
 
     pub fn get(&self, key: &K) -> u64 {
-        self.index
-            .get(key)
-            .and_then(|&i| self.counts.get(i))
-            .map_or(0, |(_, c)| *c)
+        self.counts.get(key).copied().unwrap_or(0)
     }
 
     /// Keys past the cap, summed.
@@ -361,12 +382,12 @@ impl<K: Hash + Eq + Ord + Clone> Tally<K> {
     }
 
     pub fn distinct(&self) -> usize {
-        self.counts.len()
+        self.counts.entries.len()
     }
 
     /// Keys by count, largest first (ties by key).
     pub fn sorted(&self) -> Vec<(K, u64)> {
-        let mut v: Vec<(K, u64)> = self.counts.clone();
+        let mut v: Vec<(K, u64)> = self.counts.entries.clone();
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         v
     }
@@ -580,47 +601,21 @@ pub struct Latency {
 /// Histograms per key for at most `cap` keys; later keys share `other`.
 #[derive(Clone, Debug)]
 pub struct Groups<K> {
-    /// Where each key's histogram is in `groups`.
-    index: HashMap<K, usize, FastState>,
-    groups: Vec<(K, Histogram)>,
-    /// The key looked up last and its place: consecutive transactions mostly
-    /// share a server and a QTYPE, so most lookups end here without hashing.
-    last: Option<(K, usize)>,
-    cap: usize,
+    groups: Keyed<K, Histogram>,
     pub other: Histogram,
 }
 
 impl<K: Hash + Eq + Ord + Clone> Groups<K> {
     fn new(cap: usize) -> Self {
         Self {
-            index: HashMap::default(),
-            groups: Vec::new(),
-            last: None,
-            cap,
+            groups: Keyed::new(cap),
             other: Histogram::default(),
         }
     }
 
     fn record(&mut self, key: K, micros: u64, budget: &mut ExactBudget) {
-        let place = match &self.last {
-            Some((k, i)) if *k == key => Some(*i),
-            _ => {
-                let place = match self.index.get(&key) {
-                    Some(&i) => Some(i),
-                    None if self.groups.len() < self.cap => {
-                        let i = self.groups.len();
-                        self.groups.push((key.clone(), Histogram::default()));
-                        self.index.insert(key.clone(), i);
-                        Some(i)
-                    }
-                    None => None,
-                };
-                self.last = place.map(|i| (key, i));
-                place
-            }
-        };
-        match place.and_then(|i| self.groups.get_mut(i)) {
-            Some((_, h)) => h.record(micros, budget),
+        match self.groups.get_or_insert(key, Histogram::default) {
+            Some(h) => h.record(micros, budget),
             None => self.other.record(micros, budget),
         }
     }
@@ -628,6 +623,7 @@ impl<K: Hash + Eq + Ord + Clone> Groups<K> {
     /// Every histogram, `other` included.
     fn all(&self) -> impl Iterator<Item = &Histogram> {
         self.groups
+            .entries
             .iter()
             .map(|(_, h)| h)
             .chain(std::iter::once(&self.other))
@@ -635,7 +631,8 @@ impl<K: Hash + Eq + Ord + Clone> Groups<K> {
 
     /// Groups by count, largest first (ties by key).
     pub fn sorted(&self) -> Vec<(&K, &Histogram)> {
-        let mut v: Vec<(&K, &Histogram)> = self.groups.iter().map(|(k, h)| (k, h)).collect();
+        let mut v: Vec<(&K, &Histogram)> =
+            self.groups.entries.iter().map(|(k, h)| (k, h)).collect();
         v.sort_by(|a, b| b.1.count().cmp(&a.1.count()).then_with(|| a.0.cmp(b.0)));
         v
     }
@@ -1042,6 +1039,24 @@ mod tests {
         assert_eq!(t.other(), 2);
         assert_eq!(t.total(), 5);
         assert_eq!(t.sorted(), vec![(1, 2), (2, 1)]);
+    }
+
+    #[test]
+    fn runs_of_one_key_and_keys_past_the_cap_count_right() {
+        // Runs (the remembered key), alternation, and a key past the cap that
+        // comes right after a counted one and again later.
+        let mut t = Tally::new(2);
+        for k in [7u8, 7, 7, 9, 7, 9, 9, 5, 5, 7, 5] {
+            t.add(k);
+        }
+        assert_eq!((t.get(&7), t.get(&9), t.get(&5)), (5, 3, 0));
+        assert_eq!((t.other(), t.total(), t.distinct()), (3, 11, 2));
+        let mut k: Keyed<u8, Vec<u8>> = Keyed::new(1);
+        k.get_or_insert(1, Vec::new).unwrap().push(1);
+        assert!(k.get_or_insert(2, Vec::new).is_none());
+        k.get_or_insert(1, Vec::new).unwrap().push(2);
+        assert_eq!(k.get(&1), Some(&vec![1, 2]));
+        assert_eq!(k.get(&2), None);
     }
 
     fn meta() -> MessageMeta {
