@@ -309,7 +309,12 @@ impl Renderer {
         }
         // Rendered here: the batch's buffers stay for the next batch.
         let events = std::mem::replace(&mut self.pending.events, Vec::with_capacity(BATCH));
-        let mut local = self.local.pop().unwrap_or_default();
+        // A batch renders to about a megabyte: a fresh buffer that grew from
+        // nothing was reallocated and copied some twenty times.
+        let mut local = self
+            .local
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES));
         local.clear();
         for ev in events {
             render(&mut self.files, ev, &self.pending.bytes, &mut local)?;
@@ -345,7 +350,8 @@ impl Renderer {
         while let Some(Some(_)) = self.order.front() {
             if let Some(Some(local)) = self.order.pop_front() {
                 out.write_all(&local)?;
-                if self.local.len() < WAITING {
+                // One more than can wait: the sink renders one while they do.
+                if self.local.len() <= WAITING {
                     self.local.push(local);
                 }
             }
