@@ -138,7 +138,7 @@ pub fn explain(bytes: &[u8], dialect: lints::Dialect) -> Vec<Field> {
                 counts[0] += 1;
             }
             Ok(Entry::Record(s, r)) => {
-                let i = section_index(s);
+                let i = s.index();
                 b.record(s, &r, counts[i], msg.header().count(s));
                 counts[i] += 1;
             }
@@ -150,7 +150,7 @@ pub fn explain(bytes: &[u8], dialect: lints::Dialect) -> Vec<Field> {
     }
     match failed {
         Some((e, section, at)) => {
-            let i = section_index(section);
+            let i = section.index();
             b.partial_entry(section, counts[i], at, e);
         }
         None => {
@@ -171,15 +171,6 @@ pub fn explain(bytes: &[u8], dialect: lints::Dialect) -> Vec<Field> {
     let findings = lints::lint_with(&msg, dialect);
     place_findings(&mut b.rows, &findings);
     b.rows
-}
-
-fn section_index(s: Section) -> usize {
-    match s {
-        Section::Question => 0,
-        Section::Answer => 1,
-        Section::Authority => 2,
-        Section::Additional => 3,
-    }
 }
 
 fn section_path(s: Section) -> &'static str {

@@ -39,6 +39,17 @@ impl Section {
         Section::Additional,
     ];
 
+    /// Its place in wire order (0 for the question section): an index into
+    /// per-section tables such as [`Section::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            Section::Question => 0,
+            Section::Answer => 1,
+            Section::Authority => 2,
+            Section::Additional => 3,
+        }
+    }
+
     fn next(self) -> Option<Section> {
         match self {
             Section::Question => Some(Section::Answer),
@@ -673,6 +684,17 @@ mod tests {
     }
 
     /// The real BIND responses of `testdata/bind918.txt`, as mutation seeds.
+    #[test]
+    fn section_index_is_the_wire_order() {
+        for (i, s) in Section::ALL.into_iter().enumerate() {
+            assert_eq!(s.index(), i);
+            assert_eq!(
+                s.next().map(Section::index),
+                Section::ALL.get(i + 1).map(|n| n.index())
+            );
+        }
+    }
+
     fn seeds() -> &'static [Vec<u8>] {
         static SEEDS: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
         SEEDS.get_or_init(|| {

@@ -840,15 +840,6 @@ const SECTION_KEYS: [&[u8]; 4] = [
     b"],\"additionalRRs\":[",
 ];
 
-fn section_index(s: Section) -> usize {
-    match s {
-        Section::Question => 0,
-        Section::Answer => 1,
-        Section::Authority => 2,
-        Section::Additional => 3,
-    }
-}
-
 /// The RCODE .. rcodeName members.
 fn counts(buf: &mut Vec<u8>, h: &dns::Header, rcode: dns::Rcode) {
     buf.extend_from_slice(b",\"RCODE\":");
@@ -985,7 +976,7 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     let walk_error = loop {
         match walk.next() {
             Some(Ok(e)) => {
-                let idx = section_index(e.section());
+                let idx = e.section().index();
                 while open < idx {
                     open += 1;
                     buf.extend_from_slice(SECTION_KEYS[open]);
