@@ -623,11 +623,10 @@ impl FileRun<'_> {
                 name_hash: txn::name_hash(&question.name),
             })
         });
-        let question = first.map(|f| f.question);
         if self.want_messages {
             if let Err(e) =
                 self.sink
-                    .walked_message(self.files, meta, payload, rcode, question.as_ref())
+                    .walked_message(self.files, meta, payload, rcode, first.as_ref())
             {
                 self.io_error.get_or_insert(e);
             }

@@ -11,8 +11,9 @@
 //! Bounds (each table is capped; what happens past a cap is counted and shown):
 //! - [`Tally`] (QTYPE, RCODE, opcode, servers, clients): at most `cap` distinct keys;
 //!   further keys are summed into one `other` count.
-//! - [`NameCounts`] (top names): names are keyed by their lowercased wire labels, built on
-//!   the stack (no allocation per packet unless the name is new). Counts are exact
+//! - [`NameCounts`] (top names): names are keyed by their lowercased wire labels, found by
+//!   the hash the pairing step computed and compared in place (a name is copied only
+//!   the first time it is seen). Counts are exact
 //!   until `cap` distinct names have been seen. When the table is full, the half with the
 //!   smallest counts is dropped (lossy counting). After that a name's shown count may be
 //!   short by at most `max_error` (the largest count ever dropped), and a name that is not
@@ -415,7 +416,7 @@ impl fmt::Display for WireName<'_> {
     }
 }
 
-/// A name table's key: lowercased wire labels, held in the table's own slot when
+/// A name table's key: lowercased wire labels, held in the table's own entry when
 /// short (most names), so that a lookup does not chase a pointer to compare.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum NameKey {
@@ -446,23 +447,18 @@ impl NameKey {
     }
 }
 
-// Hashes and compares as its bytes, so that the table is looked up with a slice.
-impl Hash for NameKey {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state);
-    }
-}
-
-impl std::borrow::Borrow<[u8]> for NameKey {
-    fn borrow(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
 /// Query counts per name (ASCII case-insensitive), bounded; see the module docs.
+///
+/// Looked up once per query: the table is indexed by a hash of the name's
+/// lowercased labels, computed from the message, and a name found there is
+/// compared in place; only a new name is copied out (docs/benchmarks.md,
+/// profile finding 35).
 #[derive(Clone, Debug)]
 pub struct NameCounts {
-    map: HashMap<NameKey, u64, FastState>,
+    /// Name hash → the newest entry with that hash (older ones chain through
+    /// [`NameEntry::next`]: distinct names with one hash are still told apart).
+    index: HashMap<u64, u32, FastState>,
+    entries: Vec<NameEntry>,
     cap: usize,
     /// The largest count dropped by pruning: shown counts may be short by this much.
     max_error: u64,
@@ -471,11 +467,21 @@ pub struct NameCounts {
     total: u64,
 }
 
+#[derive(Clone, Debug)]
+struct NameEntry {
+    key: NameKey,
+    count: u64,
+    hash: u64,
+    next: Option<u32>,
+}
+
 impl NameCounts {
     pub fn new(cap: usize) -> Self {
         Self {
-            map: HashMap::default(),
-            cap: cap.max(2),
+            index: HashMap::default(),
+            entries: Vec::new(),
+            // Entry indices are u32.
+            cap: cap.clamp(2, u32::MAX as usize),
             max_error: 0,
             prunings: 0,
             total: 0,
@@ -483,23 +489,40 @@ impl NameCounts {
     }
 
     pub fn add(&mut self, name: &dns::Name<'_>) {
-        let mut buf = [0u8; dns::name::MAX_NAME_LEN];
-        let n = name.lowercase_into(&mut buf);
-        let key = buf.get(..n).unwrap_or_default();
-        self.total += 1;
-        if let Some(c) = self.map.get_mut(key) {
-            *c += 1;
-            return;
-        }
-        if self.map.len() >= self.cap {
-            self.prune();
-        }
-        self.map.insert(NameKey::new(key), 1);
+        self.add_hashed(name, crate::txn::name_hash(name));
     }
 
-    /// Drops the half of the table with the smallest counts.
+    /// [`NameCounts::add`] with the name's [`crate::txn::name_hash`], which the
+    /// pairing step has computed already.
+    pub fn add_hashed(&mut self, name: &dns::Name<'_>, hash: u64) {
+        self.total += 1;
+        let mut at = self.index.get(&hash).copied();
+        while let Some(e) = at.and_then(|i| self.entries.get_mut(i as usize)) {
+            if name.eq_lowercased(e.key.as_bytes()) {
+                e.count += 1;
+                return;
+            }
+            at = e.next;
+        }
+        if self.entries.len() >= self.cap {
+            self.prune();
+        }
+        let mut buf = [0u8; dns::name::MAX_NAME_LEN];
+        let n = name.lowercase_into(&mut buf);
+        let i = self.entries.len() as u32;
+        let next = self.index.insert(hash, i);
+        self.entries.push(NameEntry {
+            key: NameKey::new(buf.get(..n).unwrap_or_default()),
+            count: 1,
+            hash,
+            next,
+        });
+    }
+
+    /// Drops the half of the table with the smallest counts (of the names tied
+    /// at the threshold, the first counted go first).
     fn prune(&mut self) {
-        let mut counts: Vec<u64> = self.map.values().copied().collect();
+        let mut counts: Vec<u64> = self.entries.iter().map(|e| e.count).collect();
         let keep = self.cap / 2;
         let drop = counts.len().saturating_sub(keep);
         if drop == 0 {
@@ -509,16 +532,20 @@ impl NameCounts {
         // Drop everything below the threshold, then entries at it until `keep` remain.
         let below = counts.iter().filter(|&&c| c < threshold).count();
         let mut at_threshold_to_drop = drop - below;
-        self.map.retain(|_, c| {
-            if *c < threshold {
+        self.entries.retain(|e| {
+            if e.count < threshold {
                 false
-            } else if *c == threshold && at_threshold_to_drop > 0 {
+            } else if e.count == threshold && at_threshold_to_drop > 0 {
                 at_threshold_to_drop -= 1;
                 false
             } else {
                 true
             }
         });
+        self.index.clear();
+        for (i, e) in self.entries.iter_mut().enumerate() {
+            e.next = self.index.insert(e.hash, i as u32);
+        }
         self.max_error = self.max_error.max(threshold);
         self.prunings += 1;
     }
@@ -529,7 +556,7 @@ impl NameCounts {
     }
 
     pub fn distinct(&self) -> usize {
-        self.map.len()
+        self.entries.len()
     }
 
     /// 0 while every count is exact.
@@ -545,7 +572,11 @@ impl NameCounts {
     /// ties by name. (Which of several names tied at the cut-off make it is decided in
     /// wire order, so that no string is built for names that are not shown.)
     pub fn top(&self, n: usize) -> Vec<(&[u8], u64)> {
-        let mut v: Vec<(&[u8], u64)> = self.map.iter().map(|(k, c)| (k.as_bytes(), *c)).collect();
+        let mut v: Vec<(&[u8], u64)> = self
+            .entries
+            .iter()
+            .map(|e| (e.key.as_bytes(), e.count))
+            .collect();
         if n < v.len() {
             v.select_nth_unstable_by(n, |a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
             v.truncate(n);
@@ -760,10 +791,7 @@ impl Stats {
     /// Counts one DNS message whose header parsed.
     pub fn on_message(&mut self, meta: &MessageMeta, msg: &dns::Message<'_>) {
         let h = msg.header();
-        let question = match msg.first_question() {
-            Some(Ok(q)) => Some(q),
-            _ => None,
-        };
+        let question = crate::txn::FirstQuestion::of(msg);
         // The extended RCODE needs the OPT record, at the end of the message: walk
         // only when there is an additional section to find it in.
         let rcode = if h.qr() && h.arcount > 0 {
@@ -781,7 +809,7 @@ impl Stats {
         &mut self,
         meta: &MessageMeta,
         h: &dns::Header,
-        question: Option<&dns::Question<'_>>,
+        question: Option<&crate::txn::FirstQuestion<'_>>,
         rcode: Rcode,
     ) {
         let v6 = meta.src.is_ipv6();
@@ -797,14 +825,15 @@ impl Stats {
             self.rcodes.add(rcode.0);
             if rcode == Rcode::NXDOMAIN {
                 if let Some(q) = question {
-                    self.nxdomain_names.add(&q.name);
+                    self.nxdomain_names
+                        .add_hashed(&q.question.name, q.name_hash);
                 }
             } else if rcode == Rcode::NOERROR && h.ancount == 0 {
                 self.no_data += 1;
             }
         } else if let Some(q) = question {
-            self.qtypes.add(q.qtype.0);
-            self.names.add(&q.name);
+            self.qtypes.add(q.question.qtype.0);
+            self.names.add_hashed(&q.question.name, q.name_hash);
         }
     }
 
@@ -1129,6 +1158,35 @@ mod tests {
             names,
             ["www.example.", ".", "mail.example."].map(String::from)
         );
+    }
+
+    #[test]
+    fn names_with_one_hash_are_still_counted_apart() {
+        let mut c = NameCounts::new(10);
+        let (a, b) = (query(b"\x01a\x00"), query(b"\x01B\x00"));
+        let (a, b) = (
+            dns::Message::parse(&a).unwrap(),
+            dns::Message::parse(&b).unwrap(),
+        );
+        let (qa, qb) = (
+            a.first_question().unwrap().unwrap(),
+            b.first_question().unwrap().unwrap(),
+        );
+        for _ in 0..3 {
+            c.add_hashed(&qa.name, 7);
+        }
+        c.add_hashed(&qb.name, 7);
+        c.add_hashed(&qa.name, 7);
+        assert_eq!(c.distinct(), 2);
+        assert_eq!(c.top(2), vec![(&b"\x01a"[..], 4), (&b"\x01b"[..], 1)]);
+        // A pruning keeps the chain: "b" goes, "a" is still found.
+        let mut c2 = NameCounts::new(2);
+        c2.add_hashed(&qa.name, 7);
+        c2.add_hashed(&qa.name, 7);
+        c2.add_hashed(&qb.name, 7);
+        add(&mut c2, b"\x01z\x00"); // full: prune to 1 ("a"), then insert "z"
+        c2.add_hashed(&qa.name, 7);
+        assert_eq!(c2.top(1), vec![(&b"\x01a"[..], 3)]);
     }
 
     #[test]

@@ -237,9 +237,12 @@ struct QuestionKey {
     qclass: u16,
 }
 
-/// The hash by which the pairer compares question names (ASCII case-insensitive).
+/// The hash by which the pairer compares question names (ASCII case-insensitive),
+/// and by which `stats` looks them up in its name tables. Seeded per process
+/// (`crate::hash`): a capture cannot be made of names that collide on purpose.
 pub fn name_hash(name: &dns::Name<'_>) -> u64 {
-    let mut h = FastState::FIXED.build_hasher();
+    static STATE: std::sync::OnceLock<FastState> = std::sync::OnceLock::new();
+    let mut h = STATE.get_or_init(FastState::default).build_hasher();
     name.hash_lowercase(&mut h);
     h.finish()
 }

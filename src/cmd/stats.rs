@@ -89,7 +89,7 @@ impl Sink for StatsSink {
         meta: &MessageMeta,
         bytes: &[u8],
         rcode: dns::Rcode,
-        question: Option<&dns::Question<'_>>,
+        question: Option<&crate::txn::FirstQuestion<'_>>,
     ) -> io::Result<()> {
         if let Ok(msg) = dns::Message::parse(bytes) {
             self.stats
@@ -642,7 +642,7 @@ mod tests {
         // The RCODE comes from the walk (as if an OPT record extended it), not
         // from the header.
         let msg = dns::Message::parse(&RESPONSE).unwrap();
-        let q = msg.first_question().unwrap().unwrap();
+        let q = crate::txn::FirstQuestion::of(&msg).unwrap();
         sink.walked_message(&files, &meta, &RESPONSE, Rcode::NXDOMAIN, Some(&q))
             .expect("counted");
         sink.walked_message(&files, &meta, &RESPONSE, Rcode::NOERROR, Some(&q))

@@ -309,6 +309,33 @@ impl<'a> Name<'a> {
         }
     }
 
+    /// Whether [`Name::lowercase_into`] would write exactly `lower`, without
+    /// writing it: a name without pointers is compared eight bytes at a time.
+    pub fn eq_lowercased(&self, lower: &[u8]) -> bool {
+        match self.run() {
+            Some(run) => {
+                if run.len() != lower.len() {
+                    return false;
+                }
+                let (mut a, mut b) = (run, lower);
+                while let (Some((x, a_rest)), Some((y, b_rest))) =
+                    (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+                {
+                    if lowercase_word(u64::from_le_bytes(*x)) != u64::from_le_bytes(*y) {
+                        return false;
+                    }
+                    (a, b) = (a_rest, b_rest);
+                }
+                a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == *y)
+            }
+            None => {
+                let mut buf = [0u8; MAX_NAME_LEN];
+                let n = self.lowercase_into(&mut buf);
+                buf.get(..n) == Some(lower)
+            }
+        }
+    }
+
     /// The labels as one run of bytes (each behind its length byte, no root
     /// byte), when the name has no pointer.
     fn run(&self) -> Option<&'a [u8]> {
@@ -379,9 +406,16 @@ fn hash_lowercase_words<H: Hasher>(h: &mut H, run: &[u8]) {
         h.write_u64(lowercase_word(u64::from_le_bytes(*word)));
         rest = tail;
     }
-    // The last 0-7 bytes, zero-padded (no call to copy a few bytes).
-    let last = rest.iter().rev().fold(0u64, |w, &b| w << 8 | u64::from(b));
-    h.write_u64(lowercase_word(last));
+    if !rest.is_empty() {
+        // The last 1-7 bytes: as the run's last eight (some hashed twice, which
+        // the length written below makes harmless), or zero-padded when the run
+        // is shorter than a word.
+        let last = match run.last_chunk::<8>() {
+            Some(word) => u64::from_le_bytes(*word),
+            None => rest.iter().rev().fold(0u64, |w, &b| w << 8 | u64::from(b)),
+        };
+        h.write_u64(lowercase_word(last));
+    }
     h.write_u8(run.len() as u8);
 }
 
@@ -565,6 +599,34 @@ mod tests {
             let n = name.lowercase_into(&mut buf);
             let want: Vec<u8> = wire[..wire.len() - 1].to_ascii_lowercase();
             assert_eq!(&buf[..n], &want[..], "{wire:?}");
+        }
+    }
+
+    #[test]
+    fn comparing_with_lowercased_labels_agrees_with_lowercasing() {
+        // 0x0c: a 17-byte plain name (a word and a tail); 0x1e: "mX" + pointer.
+        let m = msg(&[
+            3, b'W', b'w', b'W', 7, b'E', b'x', b'a', b'm', b'p', b'l', b'e', 3, b'C', b'O', b'M',
+            0, // 0x0c..0x1c
+            0, // 0x1d: the root
+            2, b'm', b'X', 0xc0, 0x10, // 0x1e
+        ]);
+        let candidates: [&[u8]; 7] = [
+            b"\x03www\x07example\x03com",
+            b"\x03www\x07example\x03co",
+            b"\x03www\x07example\x03cOm",
+            b"\x03wwx\x07example\x03com",
+            b"\x02mx\x07example\x03com",
+            b"\x02mx\x07example\x03con",
+            b"",
+        ];
+        for at in [12, 0x1d, 0x1e] {
+            let (name, _) = Name::parse(&m, at).unwrap();
+            let mut buf = [0u8; MAX_NAME_LEN];
+            let n = name.lowercase_into(&mut buf);
+            for c in candidates {
+                assert_eq!(name.eq_lowercased(c), &buf[..n] == c, "{name} vs {c:?}");
+            }
         }
     }
 

@@ -135,15 +135,16 @@ pub trait Sink {
     fn finish(&mut self, files: &Files, summary: &Summary) -> io::Result<()>;
 
     /// [`Sink::message`], with the message's RCODE (extended by EDNS) and first
-    /// question as the reading half's walk found them, for sinks that would
-    /// otherwise walk the message again. The default ignores them.
+    /// question (with its name's hash) as the reading half's walk found them,
+    /// for sinks that would otherwise walk the message again. The default
+    /// ignores them.
     fn walked_message(
         &mut self,
         files: &Files,
         meta: &MessageMeta,
         bytes: &[u8],
         _rcode: dns::Rcode,
-        _question: Option<&dns::Question<'_>>,
+        _question: Option<&crate::txn::FirstQuestion<'_>>,
     ) -> io::Result<()> {
         self.message(files, meta, bytes)
     }
