@@ -123,15 +123,20 @@ pub struct Walk {
 /// The walk `dns::Message::entries` makes, section by section, written out:
 /// the iterator's per-entry bookkeeping was a third of the walk's cost, and
 /// every message of a capture is walked here. `tests` check that both agree.
-pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk {
+pub fn walk(msg: &dns::Message<'_>) -> Walk {
     let header = msg.header();
     let bytes = msg.as_bytes();
     let mut question_end = None;
     let mut problem = None;
-    let mut opt: Option<dns::Opt<'a>> = None;
+    // The OPT record's upper RCODE bits.
+    let mut ext_rcode_hi: Option<u8> = None;
     // A second OPT, or one that does not decode: the header's RCODE stands.
     let mut opt_failed = false;
     let mut pos = dns::HEADER_LEN;
+    // Whether the first question parsed, and where its name's labels start
+    // (`label_starts`), found when a record first needs them.
+    let mut question_parsed = false;
+    let mut question_labels: Option<u64> = None;
     // Where an entry should start but the message has ended: the count is the problem.
     let beyond = |section, count, parsed, pos| {
         dns::Error::new(
@@ -153,6 +158,7 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk {
                 Ok((_, next)) => {
                     if parsed == 0 {
                         question_end = u16::try_from(next).ok();
+                        question_parsed = true;
                     }
                     pos = next;
                 }
@@ -169,47 +175,118 @@ pub fn walk<'a>(msg: &dns::Message<'a>) -> Walk {
         ] {
             let count = header.count(section);
             for parsed in 0..count {
-                if pos >= bytes.len() {
+                let Some(&first) = bytes.get(pos) else {
                     problem.get_or_insert(beyond(section, count, parsed, pos));
                     break 'walk;
-                }
-                let r = match dns::Record::parse(bytes, pos) {
-                    Ok((r, next)) => {
-                        pos = next;
-                        r
-                    }
-                    Err(e) => {
-                        problem.get_or_insert(e);
-                        break 'walk;
+                };
+                let labels = if first & 0xc0 == 0xc0 {
+                    *question_labels.get_or_insert_with(|| {
+                        if question_parsed {
+                            label_starts(bytes)
+                        } else {
+                            0
+                        }
+                    })
+                } else {
+                    0
+                };
+                let (next, opt_hi) = match simple_record(bytes, pos, labels) {
+                    Some(simple) => simple,
+                    None => {
+                        let r = match dns::Record::parse(bytes, pos) {
+                            Ok((r, next)) => {
+                                pos = next;
+                                r
+                            }
+                            Err(e) => {
+                                problem.get_or_insert(e);
+                                break 'walk;
+                            }
+                        };
+                        if problem.is_none() {
+                            if let Err(e) = r.data() {
+                                problem = Some(e);
+                            }
+                        }
+                        let opt_hi = (r.rtype == dns::Rtype::OPT)
+                            .then(|| dns::Opt::from_record(&r).map(|o| o.ext_rcode_hi));
+                        (pos, opt_hi)
                     }
                 };
-                if problem.is_none() {
-                    if let Err(e) = r.data() {
-                        problem = Some(e);
-                    }
-                }
-                if section == dns::Section::Additional && r.rtype == dns::Rtype::OPT && !opt_failed
-                {
-                    if opt.is_some() {
-                        opt_failed = true;
-                    } else {
-                        match dns::Opt::from_record(&r) {
-                            Ok(o) => opt = Some(o),
-                            Err(_) => opt_failed = true,
-                        }
+                pos = next;
+                if let (dns::Section::Additional, Some(hi), false) = (section, opt_hi, opt_failed) {
+                    match (ext_rcode_hi, hi) {
+                        (None, Ok(hi)) => ext_rcode_hi = Some(hi),
+                        _ => opt_failed = true,
                     }
                 }
             }
         }
     }
-    let rcode = match opt {
-        Some(o) if !opt_failed => o.rcode(header.rcode()),
+    let rcode = match ext_rcode_hi {
+        Some(hi) if !opt_failed => dns::Rcode::from_parts(hi, header.rcode().0 as u8),
         _ => header.rcode(),
     };
     Walk {
         question_end,
         problem,
         rcode,
+    }
+}
+
+/// Where the labels of the name at [`dns::HEADER_LEN`] (the first question's,
+/// which has parsed) start, and its root byte: bit `i` for offset 12 + `i`.
+/// 0 when the name has a pointer or is longer than 64 bytes.
+fn label_starts(bytes: &[u8]) -> u64 {
+    let mut starts = 0u64;
+    let mut rel = 0usize;
+    while rel < 64 {
+        starts |= 1 << rel;
+        match bytes.get(dns::HEADER_LEN + rel) {
+            Some(0) => return starts,
+            Some(&len @ 1..=63) => rel += 1 + usize::from(len),
+            _ => return 0,
+        }
+    }
+    0
+}
+
+/// The commonest records, accepted without the full parse (which would accept
+/// them too; `tests` check that the walk agrees with the parser): an A or AAAA
+/// record of class IN with RDATA of its size, owned by a pointer to one of
+/// `question_labels` (the question's name or a suffix of it), and an OPT
+/// record without options. Returns where the record ends and, for an OPT
+/// record, its upper RCODE bits; None: the full parse decides.
+#[inline]
+fn simple_record(
+    bytes: &[u8],
+    pos: usize,
+    question_labels: u64,
+) -> Option<(usize, Option<Result<u8, dns::Error>>)> {
+    match *bytes.get(pos..)? {
+        // Root owner, TYPE 41, the TTL's first byte (the upper RCODE bits),
+        // RDLENGTH 0.
+        [0, 0, 41, _, _, hi, _, _, _, 0, 0, ..] => Some((pos + 11, Some(Ok(hi)))),
+        [p0, p1, t0, t1, c0, c1, _, _, _, _, l0, l1, ..] if p0 & 0xc0 == 0xc0 => {
+            // Before `pos`, as a pointer must be: the question ends before any record.
+            let rel =
+                (usize::from(p0 & 0x3f) << 8 | usize::from(p1)).checked_sub(dns::HEADER_LEN)?;
+            if rel >= 64 || question_labels >> rel & 1 == 0 {
+                return None;
+            }
+            let size = match [t0, t1] {
+                [0, 1] => 4,
+                [0, 28] => 16,
+                _ => return None,
+            };
+            // IN, with or without mDNS's cache-flush bit, as `Rdata::parse` reads it.
+            if [c0 & 0x7f, c1] != [0, 1] || [l0, l1] != [0, size] {
+                return None;
+            }
+            let end = pos + 12 + usize::from(size);
+            (end <= bytes.len()).then_some((end, None))
+        }
+        _ => None,
     }
 }
 
@@ -729,6 +806,83 @@ mod tests {
         // Two OPT records: the header's RCODE, and the problem is reported.
         let msg = dns::Message::parse(&two).unwrap();
         assert_eq!(walk(&msg).rcode, dns::Rcode(0));
+    }
+
+    /// The records `simple_record` takes, and their near misses, which the
+    /// full parse must decide: the walk agrees with the parser on each.
+    #[test]
+    fn records_taken_without_the_full_parse_agree_with_it() {
+        // A response to QUERY ("example.com." at 12; "com." at 20; its root at 24).
+        let with = |records: &[&[u8]], ancount: u8, arcount: u8| {
+            let mut m = QUERY.to_vec();
+            m[2] = 0x81;
+            m[7] = ancount;
+            m[11] = arcount;
+            for r in records {
+                m.extend_from_slice(r);
+            }
+            m
+        };
+        let a = |owner: [u8; 2], class: [u8; 2], rdata: &[u8]| {
+            let mut r = owner.to_vec();
+            r.extend_from_slice(&[0, 1]);
+            r.extend_from_slice(&class);
+            r.extend_from_slice(&[0, 0, 0, 60, 0, rdata.len() as u8]);
+            r.extend_from_slice(rdata);
+            r
+        };
+        let aaaa = {
+            let mut r = vec![0xc0, 20, 0, 28, 0x80, 1, 0, 0, 0, 60, 0, 16];
+            r.extend_from_slice(&[0x20; 16]);
+            r
+        };
+        let opt = |hi: u8, options: &[u8]| {
+            let mut r = vec![0, 0, 41, 0x04, 0xd0, hi, 0, 0x80, 0, 0, options.len() as u8];
+            r.extend_from_slice(options);
+            r
+        };
+        let ip = [192, 0, 2, 1];
+        let cases = [
+            with(&[&a([0xc0, 12], [0, 1], &ip)], 1, 0),
+            with(&[&a([0xc0, 20], [0, 1], &ip), &aaaa], 2, 0),
+            with(&[&a([0xc0, 24], [0, 1], &ip)], 1, 0), // the root
+            with(&[&a([0xc0, 13], [0, 1], &ip)], 1, 0), // inside a label
+            with(&[&a([0xc0, 11], [0, 1], &ip)], 1, 0), // inside the header
+            with(&[&a([0xc0, 29], [0, 1], &ip)], 1, 0), // the question's TYPE
+            with(&[&a([0xc0, 12], [0, 3], &ip)], 1, 0), // class CH
+            with(&[&a([0xc0, 12], [0, 255], &[])], 1, 0), // ANY, empty
+            with(&[&a([0xc0, 12], [0, 1], &ip[..3])], 1, 0),
+            with(&[&a([0xc0, 12], [0, 1], &[1, 2, 3, 4, 5])], 1, 0),
+            with(&[&a([0xc0, 12], [0, 1], &ip)[..14]], 1, 0), // cut
+            with(&[&opt(1, &[])], 0, 1),
+            with(&[&opt(1, &[])[..10]], 0, 1), // cut
+            with(&[&opt(0, &[0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8])], 0, 1),
+            with(&[&opt(0, &[0, 10, 0, 9, 1, 2])], 0, 1), // a bad option
+            with(&[&opt(1, &[]), &opt(2, &[])], 0, 2),
+            with(&[&opt(1, &[])], 1, 0), // OPT as an answer
+            with(&[&a([0xc0, 12], [0, 1], &ip), &opt(3, &[])], 1, 1),
+        ];
+        for bytes in &cases {
+            let msg = dns::Message::parse(bytes).unwrap();
+            assert_eq!(walk(&msg), separately(&msg), "{bytes:02x?}");
+        }
+        // The shortcut itself: taken for the first two, the root owner, OPT.
+        let labels = label_starts(&cases[0]);
+        assert_eq!(labels, 1 | 1 << 8 | 1 << 12);
+        let at = QUERY.len();
+        assert_eq!(simple_record(&cases[0], at, labels), Some((at + 16, None)));
+        assert_eq!(simple_record(&cases[2], at, labels), Some((at + 16, None)));
+        assert_eq!(simple_record(&cases[3], at, labels), None);
+        assert_eq!(simple_record(&cases[6], at, labels), None);
+        assert_eq!(
+            simple_record(&cases[11], at, labels),
+            Some((at + 11, Some(Ok(1))))
+        );
+        assert_eq!(simple_record(&cases[13], at, labels), None);
+        assert_eq!(
+            walk(&dns::Message::parse(&cases[17]).unwrap()).rcode.0,
+            3 << 4
+        );
     }
 
     #[test]
