@@ -133,10 +133,8 @@ pub fn walk(msg: &dns::Message<'_>) -> Walk {
     // A second OPT, or one that does not decode: the header's RCODE stands.
     let mut opt_failed = false;
     let mut pos = dns::HEADER_LEN;
-    // Whether the first question parsed, and where its name's labels start
-    // (`label_starts`), found when a record first needs them.
-    let mut question_parsed = false;
-    let mut question_labels: Option<u64> = None;
+    // Where the first question's name's labels start (see `plain_question`).
+    let mut question_labels = 0;
     // Where an entry should start but the message has ended: the count is the problem.
     let beyond = |section, count, parsed, pos| {
         dns::Error::new(
@@ -154,11 +152,19 @@ pub fn walk(msg: &dns::Message<'_>) -> Walk {
                 problem = Some(beyond(dns::Section::Question, header.qdcount, parsed, pos));
                 break 'walk;
             }
+            if parsed == 0 {
+                if let Some((next, labels)) = plain_question(bytes) {
+                    question_end = u16::try_from(next).ok();
+                    question_labels = labels;
+                    pos = next;
+                    continue;
+                }
+            }
             match dns::Question::parse(bytes, pos) {
                 Ok((_, next)) => {
                     if parsed == 0 {
+                        // Its name has a pointer: no label starts for `simple_record`.
                         question_end = u16::try_from(next).ok();
-                        question_parsed = true;
                     }
                     pos = next;
                 }
@@ -175,22 +181,11 @@ pub fn walk(msg: &dns::Message<'_>) -> Walk {
         ] {
             let count = header.count(section);
             for parsed in 0..count {
-                let Some(&first) = bytes.get(pos) else {
+                if pos >= bytes.len() {
                     problem.get_or_insert(beyond(section, count, parsed, pos));
                     break 'walk;
-                };
-                let labels = if first & 0xc0 == 0xc0 {
-                    *question_labels.get_or_insert_with(|| {
-                        if question_parsed {
-                            label_starts(bytes)
-                        } else {
-                            0
-                        }
-                    })
-                } else {
-                    0
-                };
-                let (next, opt_hi) = match simple_record(bytes, pos, labels) {
+                }
+                let (next, opt_hi) = match simple_record(bytes, pos, question_labels) {
                     Some(simple) => simple,
                     None => {
                         let r = match dns::Record::parse(bytes, pos) {
@@ -234,21 +229,32 @@ pub fn walk(msg: &dns::Message<'_>) -> Walk {
     }
 }
 
-/// Where the labels of the name at [`dns::HEADER_LEN`] (the first question's,
-/// which has parsed) start, and its root byte: bit `i` for offset 12 + `i`.
-/// 0 when the name has a pointer or is longer than 64 bytes.
-fn label_starts(bytes: &[u8]) -> u64 {
-    let mut starts = 0u64;
+/// The first question, when its name has no pointer (nearly always): where
+/// it ends, as `Question::parse` at [`dns::HEADER_LEN`] finds it, and where
+/// the name's labels and its root byte start, bit `i` for offset 12 + `i` (0
+/// for a name longer than 64 bytes). None: the full parse decides (it
+/// accepts no name that this rejects except one with a pointer).
+#[inline]
+fn plain_question(bytes: &[u8]) -> Option<(usize, u64)> {
     let mut rel = 0usize;
-    while rel < 64 {
-        starts |= 1 << rel;
-        match bytes.get(dns::HEADER_LEN + rel) {
-            Some(0) => return starts,
-            Some(&len @ 1..=63) => rel += 1 + usize::from(len),
-            _ => return 0,
+    let mut starts = 0u64;
+    loop {
+        if rel < 64 {
+            starts |= 1 << rel;
+        }
+        match *bytes.get(dns::HEADER_LEN + rel)? {
+            0 => break,
+            len @ 1..=63 => rel += 1 + usize::from(len),
+            _ => return None,
+        }
+        // Labels, their length bytes and the root: at most 255 bytes.
+        if rel >= dns::name::MAX_NAME_LEN {
+            return None;
         }
     }
-    0
+    let next = dns::HEADER_LEN + rel + 5;
+    let starts = if rel < 64 { starts } else { 0 };
+    (next <= bytes.len()).then_some((next, starts))
 }
 
 /// The commonest records, accepted without the full parse (which would accept
@@ -867,7 +873,8 @@ mod tests {
             assert_eq!(walk(&msg), separately(&msg), "{bytes:02x?}");
         }
         // The shortcut itself: taken for the first two, the root owner, OPT.
-        let labels = label_starts(&cases[0]);
+        let (end, labels) = plain_question(&cases[0]).unwrap();
+        assert_eq!(end, QUERY.len());
         assert_eq!(labels, 1 | 1 << 8 | 1 << 12);
         let at = QUERY.len();
         assert_eq!(simple_record(&cases[0], at, labels), Some((at + 16, None)));
@@ -883,6 +890,68 @@ mod tests {
             walk(&dns::Message::parse(&cases[17]).unwrap()).rcode.0,
             3 << 4
         );
+    }
+
+    /// `plain_question` against `Question::parse` on names of every length
+    /// around the limits, cut anywhere, with bytes changed.
+    #[test]
+    fn the_plain_question_is_the_parsed_one() {
+        let check = |m: &[u8]| {
+            let full = dns::Question::parse(m, dns::HEADER_LEN).map(|(_, next)| next);
+            match plain_question(m) {
+                Some((next, starts)) => {
+                    assert_eq!(full, Ok(next), "{m:02x?}");
+                    let name = dns::Name::parse(m, dns::HEADER_LEN).unwrap().0;
+                    let mut want = 0u64;
+                    let mut at = 0;
+                    for label in name.labels() {
+                        want |= 1u64.checked_shl(at as u32).unwrap_or(0);
+                        at += 1 + label.len();
+                    }
+                    want |= 1u64.checked_shl(at as u32).unwrap_or(0);
+                    assert_eq!(starts, if at < 64 { want } else { 0 }, "{m:02x?}");
+                }
+                // Rejected: the parser rejects it too, or it has a pointer.
+                None => assert!(
+                    full.is_err() || dns::Name::parse(m, 12).unwrap().0.has_pointer(),
+                    "{m:02x?}"
+                ),
+            }
+        };
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for total in [
+            1usize, 2, 30, 62, 63, 64, 65, 66, 200, 253, 254, 255, 256, 300,
+        ] {
+            // Labels of 63 bytes and one shorter, `total` bytes with the root.
+            let mut m = vec![0u8; 12];
+            let mut left = total - 1;
+            while left > 0 {
+                let l = left.min(64) - 1;
+                let l = if l == 0 { 1 } else { l };
+                m.push(l as u8);
+                m.extend(std::iter::repeat_n(b'a', l));
+                left = left.saturating_sub(l + 1);
+            }
+            m.push(0);
+            m.extend_from_slice(&[0, 1, 0, 1]);
+            for cut in 12..=m.len() {
+                check(&m[..cut]);
+            }
+            for _ in 0..300 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let mut c = m.clone();
+                let at = 12 + (state as usize) % (c.len() - 12);
+                c[at] = match (state >> 32) % 4 {
+                    0 => 0,
+                    1 => 0xc0,
+                    2 => (state >> 40) as u8 % 64,
+                    _ => (state >> 40) as u8,
+                };
+                check(&c);
+            }
+        }
     }
 
     #[test]
