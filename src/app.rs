@@ -438,7 +438,15 @@ impl FileRun<'_> {
                 problem,
                 rcode,
                 question_end,
-            } => self.on_dns(meta, batch.slice(bytes), *problem, *rcode, *question_end),
+                name_hash,
+            } => self.on_dns(
+                meta,
+                batch.slice(bytes),
+                *problem,
+                *rcode,
+                *question_end,
+                *name_hash,
+            ),
             Item::NotDns => self.summary.non_dns_frames += 1,
             Item::NonDnsFrame { frame, kind } => {
                 if let Some(detail) = self
@@ -601,8 +609,9 @@ impl FileRun<'_> {
         }
     }
 
-    /// One DNS message; `problem`, `rcode` and `question_end` (where the
-    /// first question ends) are what the reading half's walk found.
+    /// One DNS message; `problem`, `rcode`, `question_end` (where the
+    /// first question ends) and `name_hash` (its name's, if it hashed it) are
+    /// what the reading half's walk found.
     fn on_dns(
         &mut self,
         meta: &MessageMeta,
@@ -610,6 +619,7 @@ impl FileRun<'_> {
         problem: Option<dns::Error>,
         rcode: dns::Rcode,
         question_end: Option<u16>,
+        name_hash: Option<u64>,
     ) {
         self.summary.messages += 1;
         self.info().dns_messages += 1;
@@ -620,7 +630,7 @@ impl FileRun<'_> {
             Some(txn::FirstQuestion {
                 question,
                 end: usize::from(end),
-                name_hash: txn::name_hash(&question.name),
+                name_hash: name_hash.unwrap_or_else(|| txn::name_hash(&question.name)),
             })
         });
         if self.want_messages {

@@ -49,6 +49,8 @@ pub enum Item {
         rcode: dns::Rcode,
         /// [`Walk::question_end`].
         question_end: Option<u16>,
+        /// [`Walk::name_hash`].
+        name_hash: Option<u64>,
     },
     /// The decoder reported the current frame as carrying no DNS.
     NotDns,
@@ -115,6 +117,9 @@ pub struct Walk {
     pub problem: Option<dns::Error>,
     /// The RCODE, extended by the OPT record exactly as `dns::Message::rcode` does.
     pub rcode: dns::Rcode,
+    /// `txn::name_hash` of the first question's name, when it has no pointer
+    /// (hashed here, on the reading side, from the labels the walk read).
+    pub name_hash: Option<u64>,
 }
 
 /// Walks every question and record of `msg` once, decoding each RDATA, for
@@ -127,6 +132,7 @@ pub fn walk(msg: &dns::Message<'_>) -> Walk {
     let header = msg.header();
     let bytes = msg.as_bytes();
     let mut question_end = None;
+    let mut name_hash = None;
     let mut problem = None;
     // The OPT record's upper RCODE bits.
     let mut ext_rcode_hi: Option<u8> = None;
@@ -155,6 +161,9 @@ pub fn walk(msg: &dns::Message<'_>) -> Walk {
             if parsed == 0 {
                 if let Some((next, labels)) = plain_question(bytes) {
                     question_end = u16::try_from(next).ok();
+                    name_hash = bytes
+                        .get(dns::HEADER_LEN..next - 5)
+                        .map(crate::txn::run_hash);
                     question_labels = labels;
                     pos = next;
                     continue;
@@ -226,6 +235,7 @@ pub fn walk(msg: &dns::Message<'_>) -> Walk {
         question_end,
         problem,
         rcode,
+        name_hash,
     }
 }
 
@@ -469,12 +479,12 @@ fn dns_item(file: u32, p: &net::DnsPayload<'_>, batch: &mut Batch) -> Item {
         port_kind: p.port_kind,
         cut: p.cut,
     };
-    let (problem, rcode, question_end) = match dns::Message::parse(p.payload) {
+    let (problem, rcode, question_end, name_hash) = match dns::Message::parse(p.payload) {
         Ok(msg) => {
             let walk = walk(&msg);
-            (walk.problem, walk.rcode, walk.question_end)
+            (walk.problem, walk.rcode, walk.question_end, walk.name_hash)
         }
-        Err(e) => (Some(e), dns::Rcode(0), None),
+        Err(e) => (Some(e), dns::Rcode(0), None, None),
     };
     Item::Dns {
         meta,
@@ -482,6 +492,7 @@ fn dns_item(file: u32, p: &net::DnsPayload<'_>, batch: &mut Batch) -> Item {
         problem,
         rcode,
         question_end,
+        name_hash,
     }
 }
 
@@ -563,6 +574,7 @@ mod tests {
                     problem,
                     rcode,
                     question_end,
+                    ..
                 } => format!(
                     "dns file={} frame={} {:?} problem={problem:?} rcode={rcode} \
                      question_end={question_end:?}",
@@ -590,6 +602,7 @@ mod tests {
                 problem,
                 rcode,
                 question_end,
+                ..
             } => {
                 assert_eq!(batch.slice(bytes), &QUERY[..]);
                 let q = dns::Question::first_parsed(batch.slice(bytes), question_end.unwrap());
@@ -768,10 +781,16 @@ mod tests {
             question_end.and_then(|end| dns::Question::first_parsed(msg.as_bytes(), end)),
             msg.first_question().and_then(Result::ok)
         );
+        let name_hash = msg
+            .first_question()
+            .and_then(Result::ok)
+            .filter(|q| !q.name.has_pointer())
+            .map(|q| crate::txn::name_hash(&q.name));
         Walk {
             question_end,
             problem,
             rcode: msg.rcode(),
+            name_hash,
         }
     }
 

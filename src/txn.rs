@@ -241,10 +241,22 @@ struct QuestionKey {
 /// and by which `stats` looks them up in its name tables. Seeded per process
 /// (`crate::hash`): a capture cannot be made of names that collide on purpose.
 pub fn name_hash(name: &dns::Name<'_>) -> u64 {
-    static STATE: std::sync::OnceLock<FastState> = std::sync::OnceLock::new();
-    let mut h = STATE.get_or_init(FastState::default).build_hasher();
+    let mut h = name_hasher();
     name.hash_lowercase(&mut h);
     h.finish()
+}
+
+/// [`name_hash`] of a name without pointers, from its labels as they are on
+/// the wire (each behind its length byte, without the root byte).
+pub fn run_hash(run: &[u8]) -> u64 {
+    let mut h = name_hasher();
+    dns::name::hash_lowercase_run(&mut h, run);
+    h.finish()
+}
+
+fn name_hasher() -> crate::hash::FastHasher {
+    static STATE: std::sync::OnceLock<FastState> = std::sync::OnceLock::new();
+    STATE.get_or_init(FastState::default).build_hasher()
 }
 
 /// A message's first question as a walk over it found it: the question, the

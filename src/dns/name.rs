@@ -300,11 +300,11 @@ impl<'a> Name<'a> {
         // Hashed for every message by the pairer: a name without pointers is
         // hashed straight from the message, eight bytes at a time.
         match self.run() {
-            Some(run) => hash_lowercase_words(h, run),
+            Some(run) => hash_lowercase_run(h, run),
             None => {
                 let mut buf = [0u8; MAX_NAME_LEN];
                 let n = self.lowercase_into(&mut buf);
-                hash_lowercase_words(h, buf.get(..n).unwrap_or_default());
+                hash_lowercase_run(h, buf.get(..n).unwrap_or_default());
             }
         }
     }
@@ -400,7 +400,7 @@ impl<'a> Name<'a> {
 /// outside 0x21..=0x7e become `\DDD`.
 /// Feeds `run` (labels with their length bytes) ASCII-lowercased into `h`,
 /// eight bytes to a word, then its length.
-fn hash_lowercase_words<H: Hasher>(h: &mut H, run: &[u8]) {
+pub(crate) fn hash_lowercase_run<H: Hasher>(h: &mut H, run: &[u8]) {
     let mut rest = run;
     while let Some((word, tail)) = rest.split_first_chunk::<8>() {
         h.write_u64(lowercase_word(u64::from_le_bytes(*word)));
