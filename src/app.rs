@@ -442,7 +442,7 @@ impl FileRun<'_> {
             } => self.on_dns(
                 meta,
                 batch.slice(bytes),
-                *problem,
+                problem.as_deref().copied(),
                 *rcode,
                 *question_end,
                 *name_hash,
