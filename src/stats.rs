@@ -119,6 +119,43 @@ impl Histogram {
         }
     }
 
+    /// The histogram of both sets of values, as if recorded in one (exact
+    /// while both are).
+    fn merged(&self, other: &Self) -> Self {
+        let (long, short) = if self.counts.len() >= other.counts.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        let mut counts = long.counts.clone();
+        for (c, o) in counts.iter_mut().zip(&short.counts) {
+            *c += o;
+        }
+        let exact = match (&self.exact, &other.exact) {
+            (Some(a), Some(b)) => {
+                let mut m = a.clone();
+                for (&v, &n) in b {
+                    *m.entry(v).or_insert(0) += n;
+                }
+                Some(m)
+            }
+            _ => None,
+        };
+        let (min, max) = match (self.total, other.total) {
+            (0, _) => (other.min, other.max),
+            (_, 0) => (self.min, self.max),
+            _ => (self.min.min(other.min), self.max.max(other.max)),
+        };
+        Self {
+            counts,
+            exact,
+            total: self.total + other.total,
+            min,
+            max,
+            sum: self.sum + other.sum,
+        }
+    }
+
     /// Makes room for bucket `idx` and counts one value in it.
     #[cold]
     fn grow_to(&mut self, idx: usize) {
@@ -629,28 +666,47 @@ pub struct Latency {
     pub by_qtype: Groups<u16>,
 }
 
-/// Histograms per key for at most `cap` keys; later keys share `other`.
+/// Histograms (or pairs of them, see [`Rtts`]) per key for at most `cap`
+/// keys; later keys share `other`.
 #[derive(Clone, Debug)]
-pub struct Groups<K> {
-    groups: Keyed<K, Histogram>,
-    pub other: Histogram,
+pub struct Groups<K, V = Histogram> {
+    groups: Keyed<K, V>,
+    pub other: V,
 }
 
-impl<K: Hash + Eq + Ord + Clone> Groups<K> {
+impl<K: Hash + Eq + Clone, V: Default> Groups<K, V> {
     fn new(cap: usize) -> Self {
         Self {
             groups: Keyed::new(cap),
-            other: Histogram::default(),
+            other: V::default(),
         }
     }
 
-    fn record(&mut self, key: K, micros: u64, budget: &mut ExactBudget) {
-        match self.groups.get_or_insert(key, Histogram::default) {
-            Some(h) => h.record(micros, budget),
-            None => self.other.record(micros, budget),
+    /// The value of `key`'s group, or `other`'s.
+    fn group(&mut self, key: K) -> &mut V {
+        match self.groups.get_or_insert(key, V::default) {
+            Some(v) => v,
+            None => &mut self.other,
         }
     }
 
+    /// The same groups, in the same order, with values made by `f`; groups
+    /// for which it returns None are left out (not `other`).
+    fn filter_map<W: Default>(&self, f: impl Fn(&V) -> Option<W>) -> Groups<K, W> {
+        let mut out = Groups::new(self.groups.cap);
+        for (k, v) in &self.groups.entries {
+            if let Some(w) = f(v) {
+                if let Some(slot) = out.groups.get_or_insert(k.clone(), W::default) {
+                    *slot = w;
+                }
+            }
+        }
+        out.other = f(&self.other).unwrap_or_default();
+        out
+    }
+}
+
+impl<K: Hash + Eq + Ord + Clone> Groups<K> {
     /// Every histogram, `other` included.
     fn all(&self) -> impl Iterator<Item = &Histogram> {
         self.groups
@@ -669,21 +725,65 @@ impl<K: Hash + Eq + Ord + Clone> Groups<K> {
     }
 }
 
-impl Latency {
+/// Each answered transaction's RTT, recorded once: `[0]` when its query was
+/// sent once, `[1]` when it was retransmitted. [`Latency`] with
+/// retransmissions included is the sum of both, made when asked for
+/// ([`Stats::latency`]): recording every RTT in both views cost twice the
+/// histogram updates and table lookups. Groups are keyed by the first
+/// `latency_groups` servers (and QTYPEs) of all answered transactions.
+#[derive(Clone, Debug)]
+pub struct Rtts {
+    overall: [Histogram; 2],
+    by_server: Groups<(IpAddr, u16), [Histogram; 2]>,
+    by_qtype: Groups<u16, [Histogram; 2]>,
+}
+
+impl Rtts {
     fn new(groups: usize) -> Self {
         Self {
-            overall: Histogram::default(),
+            overall: Default::default(),
             by_server: Groups::new(groups),
             by_qtype: Groups::new(groups),
         }
     }
 
-    fn record(&mut self, server: (IpAddr, u16), qtype: u16, micros: u64, budget: &mut ExactBudget) {
-        self.overall.record(micros, budget);
-        self.by_server.record(server, micros, budget);
-        self.by_qtype.record(qtype, micros, budget);
+    fn record(
+        &mut self,
+        server: (IpAddr, u16),
+        qtype: u16,
+        micros: u64,
+        retransmitted: bool,
+        budget: &mut ExactBudget,
+    ) {
+        let i = usize::from(retransmitted);
+        for h in [
+            &mut self.overall[i],
+            &mut self.by_server.group(server)[i],
+            &mut self.by_qtype.group(qtype)[i],
+        ] {
+            h.record(micros, budget);
+        }
     }
 
+    /// Every answered transaction (`included`), or those sent once; a group
+    /// without any of the latter is left out of those.
+    fn view(&self, included: bool) -> Latency {
+        let pick = |p: &[Histogram; 2]| {
+            if included {
+                Some(p[0].merged(&p[1]))
+            } else {
+                (p[0].count() > 0).then(|| p[0].clone())
+            }
+        };
+        Latency {
+            overall: pick(&self.overall).unwrap_or_default(),
+            by_server: self.by_server.filter_map(pick),
+            by_qtype: self.by_qtype.filter_map(pick),
+        }
+    }
+}
+
+impl Latency {
     /// Whether every percentile of these histograms is exact.
     pub fn is_exact(&self) -> bool {
         std::iter::once(&self.overall)
@@ -737,11 +837,9 @@ pub struct Stats {
     /// NXDOMAIN responses by name.
     pub nxdomain_names: NameCounts,
     pub status: StatusCounts,
-    /// RTTs of every answered transaction.
-    pub latency: Latency,
-    /// RTTs of answered transactions whose query was sent once.
-    pub latency_clean: Latency,
-    /// What is left for exact percentiles in `latency` and `latency_clean`.
+    /// RTTs of answered transactions (see [`Stats::latency`]).
+    rtts: Rtts,
+    /// What is left for exact percentiles in `rtts`.
     exact_budget: ExactBudget,
 }
 
@@ -765,8 +863,7 @@ impl Stats {
             names: NameCounts::new(cfg.name_cap),
             nxdomain_names: NameCounts::new(cfg.name_cap),
             status: StatusCounts::default(),
-            latency: Latency::new(cfg.latency_groups),
-            latency_clean: Latency::new(cfg.latency_groups),
+            rtts: Rtts::new(cfg.latency_groups),
             exact_budget: ExactBudget(cfg.exact_values),
         }
     }
@@ -774,6 +871,16 @@ impl Stats {
     /// The table sizes this was made with.
     pub fn config(&self) -> Config {
         self.config
+    }
+
+    /// RTTs of every answered transaction.
+    pub fn latency(&self) -> Latency {
+        self.rtts.view(true)
+    }
+
+    /// RTTs of answered transactions whose query was sent once.
+    pub fn latency_clean(&self) -> Latency {
+        self.rtts.view(false)
     }
 
     /// Takes the tables that [`Stats::on_message`] fills from `other` (which
@@ -877,11 +984,9 @@ impl Stats {
         };
         let rtt = u64::try_from(rtt).unwrap_or(0);
         let qtype = t.qtype.map_or(0, |q| q.0);
-        let budget = &mut self.exact_budget;
-        self.latency.record(server, qtype, rtt, budget);
-        if t.retransmissions.is_empty() {
-            self.latency_clean.record(server, qtype, rtt, budget);
-        }
+        let retransmitted = !t.retransmissions.is_empty();
+        self.rtts
+            .record(server, qtype, rtt, retransmitted, &mut self.exact_budget);
     }
 }
 
@@ -1036,6 +1141,87 @@ mod tests {
         }
         assert_eq!(h.max(), values.last().copied());
         assert_eq!(h.count(), values.len() as u64);
+    }
+
+    /// Both views of RTTs recorded once each are what recording every RTT in
+    /// its view(s) gives, group by group.
+    #[test]
+    fn latency_views_equal_recording_each_view_apart() {
+        let mut rtts = Rtts::new(2);
+        let mut budget = ExactBudget(1 << 20);
+        let (mut all, mut clean) = (Histogram::default(), Histogram::default());
+        let mut spare = ExactBudget(1 << 20);
+        let servers = [
+            (IpAddr::from([192, 0, 2, 1]), 53),
+            (IpAddr::from([192, 0, 2, 2]), 53),
+        ];
+        let mut only_retried = Histogram::default();
+        for i in 0..5000u64 {
+            let micros = (i * 7919) % 40_000;
+            let retried = i % 7 == 0;
+            // Server 2 is only ever retried; a third server falls into `other`.
+            let server = match i % 5 {
+                0 => servers[1],
+                4 if !retried => (IpAddr::from([192, 0, 2, 3]), 53),
+                _ => servers[0],
+            };
+            let server = if server == servers[1] && !retried {
+                servers[0]
+            } else {
+                server
+            };
+            if server == servers[1] {
+                only_retried.record(micros, &mut spare);
+            }
+            rtts.record(server, 1, micros, retried, &mut budget);
+            all.record(micros, &mut spare);
+            if !retried {
+                clean.record(micros, &mut spare);
+            }
+        }
+        let same = |a: &Histogram, b: &Histogram| {
+            assert_eq!(a.counts, b.counts);
+            assert_eq!(a.exact, b.exact);
+            assert_eq!(
+                (a.total, a.min, a.max, a.sum),
+                (b.total, b.min, b.max, b.sum)
+            );
+        };
+        let included = rtts.view(true);
+        let excluded = rtts.view(false);
+        same(&included.overall, &all);
+        same(&excluded.overall, &clean);
+        same(&included.by_qtype.sorted()[0].1.clone(), &all);
+        same(&excluded.by_qtype.sorted()[0].1.clone(), &clean);
+        // The server with retried transactions only has no "excluded" group.
+        let keys = |l: &Latency| {
+            l.by_server
+                .sorted()
+                .iter()
+                .map(|(k, _)| **k)
+                .collect::<Vec<_>>()
+        };
+        assert!(keys(&included).contains(&servers[1]));
+        assert!(!keys(&excluded).contains(&servers[1]));
+        let retried_group = included
+            .by_server
+            .sorted()
+            .into_iter()
+            .find(|(k, _)| **k == servers[1]);
+        same(retried_group.unwrap().1, &only_retried);
+        assert!(included.by_server.other.count() > 0);
+        assert!(included.is_exact() && excluded.is_exact());
+        // Without exact counts on one side, the sum has none either.
+        let mut dropped = Histogram::default();
+        dropped.record(500, &mut ExactBudget(0));
+        assert!(!dropped.is_exact());
+        let merged = all.merged(&dropped);
+        assert!(!merged.is_exact());
+        assert_eq!(merged.count(), all.count() + 1);
+        same(
+            &Histogram::default().merged(&Histogram::default()),
+            &Histogram::default(),
+        );
     }
 
     #[test]

@@ -370,8 +370,8 @@ pub fn rows(s: &Stats, summary: &Summary, top: usize) -> Vec<Row> {
     tally_rows(&mut rows, "client", &s.clients, top, |k| k.to_string());
     name_rows(&mut rows, "topName", &s.names, top);
     name_rows(&mut rows, "topNxdomain", &s.nxdomain_names, top);
-    latency_rows(&mut rows, &s.latency, "included", top);
-    latency_rows(&mut rows, &s.latency_clean, "excluded", top);
+    latency_rows(&mut rows, &s.latency(), "included", top);
+    latency_rows(&mut rows, &s.latency_clean(), "excluded", top);
     rows
 }
 
@@ -572,13 +572,13 @@ fn write_tables(out: &mut dyn Write, s: &Stats, rows: &[Row], color: bool) -> io
     write_histogram(
         out,
         "RTT histogram, all answered transactions",
-        &s.latency.overall,
+        &s.latency().overall,
     )?;
     if s.status.retransmitted > 0 {
         write_histogram(
             out,
             "RTT histogram, answered without a retransmission",
-            &s.latency_clean.overall,
+            &s.latency_clean().overall,
         )?;
     }
     Ok(())
