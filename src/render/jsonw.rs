@@ -870,31 +870,91 @@ fn serde<T: serde::Serialize>(buf: &mut Vec<u8>, v: &T) {
 fn question(buf: &mut Vec<u8>, q: &dns::Question<'_>, names: &mut Names) {
     buf.extend_from_slice(b"{\"NAME\":");
     name(buf, &q.name, names);
-    buf.extend_from_slice(b",\"TYPE\":");
-    uint(buf, u64::from(q.qtype.0));
-    buf.extend_from_slice(b",\"TYPEname\":");
-    mnemonic(buf, q.qtype.name(), &q.qtype);
-    buf.extend_from_slice(b",\"CLASS\":");
-    uint(buf, u64::from(q.qclass.0));
-    buf.extend_from_slice(b",\"CLASSname\":");
-    mnemonic(buf, q.qclass.name(), &q.qclass);
+    type_and_class(buf, q.qtype, q.qclass, true);
     buf.push(b'}');
+}
+
+/// The members `TYPE` .. `CLASS` (and `CLASSname` when `class_name`).
+fn type_and_class_uncached(buf: &mut Vec<u8>, t: dns::Rtype, c: dns::Class, class_name: bool) {
+    buf.extend_from_slice(b",\"TYPE\":");
+    uint(buf, u64::from(t.0));
+    buf.extend_from_slice(b",\"TYPEname\":");
+    mnemonic(buf, t.name(), &t);
+    buf.extend_from_slice(b",\"CLASS\":");
+    uint(buf, u64::from(c.0));
+    if class_name {
+        buf.extend_from_slice(b",\"CLASSname\":");
+        mnemonic(buf, c.name(), &c);
+    }
+}
+
+/// Texts that depend only on a small key, kept for the last few keys: a
+/// message's header members after `ID` (by flags and counts) and an entry's
+/// `TYPE` .. `CLASSname` (by type and class). Most messages of a capture share
+/// a handful of each.
+struct Shapes<const N: usize, const LEN: usize> {
+    keys: [u128; N],
+    texts: [([u8; LEN], usize); N],
+    /// Slots in use, and the next one to replace (round robin).
+    used: usize,
+    next: usize,
+}
+
+impl<const N: usize, const LEN: usize> Shapes<N, LEN> {
+    const fn new() -> Self {
+        Self {
+            keys: [0; N],
+            texts: [([0; LEN], 0); N],
+            used: 0,
+            next: 0,
+        }
+    }
+
+    /// Appends the text of `key`; `write` makes it when it is not kept (and
+    /// it is kept when it fits).
+    fn append(&mut self, buf: &mut Vec<u8>, key: u128, write: impl FnOnce(&mut Vec<u8>)) {
+        let used = self.used.min(N);
+        if let Some(i) = self.keys[..used].iter().position(|&k| k == key) {
+            let (text, len) = &self.texts[i];
+            buf.extend_from_slice(&text[..(*len).min(LEN)]);
+            return;
+        }
+        let start = buf.len();
+        write(buf);
+        let made = buf.get(start..).unwrap_or_default();
+        if made.len() <= LEN {
+            let slot = self.next % N;
+            self.keys[slot] = key;
+            self.texts[slot].0[..made.len()].copy_from_slice(made);
+            self.texts[slot].1 = made.len();
+            self.next = (slot + 1) % N;
+            self.used = (self.used + 1).min(N);
+        }
+    }
+}
+
+thread_local! {
+    /// [`Shapes`] of `TYPE` .. `CLASSname`.
+    static TYPES: std::cell::RefCell<Shapes<8, 96>> = const { std::cell::RefCell::new(Shapes::new()) };
+    /// [`Shapes`] of the header members `QR` .. `rcodeName`.
+    static HEADERS: std::cell::RefCell<Shapes<4, 256>> = const { std::cell::RefCell::new(Shapes::new()) };
+}
+
+/// [`type_and_class_uncached`], from [`TYPES`].
+fn type_and_class(buf: &mut Vec<u8>, t: dns::Rtype, c: dns::Class, class_name: bool) {
+    let key = u128::from(t.0) | u128::from(c.0) << 16 | u128::from(class_name) << 32;
+    TYPES.with_borrow_mut(|shapes| {
+        shapes.append(buf, key, |buf| {
+            type_and_class_uncached(buf, t, c, class_name);
+        })
+    });
 }
 
 fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
     buf.extend_from_slice(b"{\"NAME\":");
     name(buf, &r.name, names);
-    buf.extend_from_slice(b",\"TYPE\":");
-    uint(buf, u64::from(r.rtype.0));
-    buf.extend_from_slice(b",\"TYPEname\":");
-    mnemonic(buf, r.rtype.name(), &r.rtype);
-    buf.extend_from_slice(b",\"CLASS\":");
-    uint(buf, u64::from(r.class.0));
     let is_opt = r.rtype == dns::Rtype::OPT;
-    if !is_opt {
-        buf.extend_from_slice(b",\"CLASSname\":");
-        mnemonic(buf, r.class.name(), &r.class);
-    }
+    type_and_class(buf, r.rtype, r.class, !is_opt);
     buf.extend_from_slice(b",\"TTL\":");
     uint(buf, u64::from(r.ttl));
     buf.extend_from_slice(b",\"RDLENGTH\":");
@@ -975,6 +1035,35 @@ const SECTION_KEYS: [&[u8]; 4] = [
     b"],\"authorityRRs\":[",
     b"],\"additionalRRs\":[",
 ];
+
+/// The length of what [`flags`] writes before [`counts`].
+const FLAGS_LEN: usize = 60;
+
+/// The header members `QR` .. `rcodeName` (after `ID`), with the header's RCODE.
+fn flags(buf: &mut Vec<u8>, h: &dns::Header) {
+    let start = buf.len();
+    buf.extend_from_slice(b",\"QR\":");
+    bit(buf, h.qr());
+    buf.extend_from_slice(b",\"Opcode\":");
+    // One digit, or two (FLAGS_LEN counts one).
+    uint(buf, u64::from(h.opcode().0));
+    for (key, flag) in [
+        (&b",\"AA\":"[..], h.aa()),
+        (b",\"TC\":", h.tc()),
+        (b",\"RD\":", h.rd()),
+        (b",\"RA\":", h.ra()),
+        (b",\"AD\":", h.ad()),
+        (b",\"CD\":", h.cd()),
+    ] {
+        buf.extend_from_slice(key);
+        bit(buf, flag);
+    }
+    debug_assert_eq!(
+        buf.len() - start,
+        FLAGS_LEN + usize::from(h.opcode().0 >= 10)
+    );
+    counts(buf, h, h.rcode());
+}
 
 /// The RCODE .. rcodeName members.
 fn counts(buf: &mut Vec<u8>, h: &dns::Header, rcode: dns::Rcode) {
@@ -1076,27 +1165,18 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     let h = msg.header();
     buf.extend_from_slice(b",\"ID\":");
     uint(buf, u64::from(h.id));
-    buf.extend_from_slice(b",\"QR\":");
-    bit(buf, h.qr());
-    buf.extend_from_slice(b",\"Opcode\":");
-    uint(buf, u64::from(h.opcode().0));
-    for (key, flag) in [
-        (&b",\"AA\":"[..], h.aa()),
-        (b",\"TC\":", h.tc()),
-        (b",\"RD\":", h.rd()),
-        (b",\"RA\":", h.ra()),
-        (b",\"AD\":", h.ad()),
-        (b",\"CD\":", h.cd()),
-    ] {
-        buf.extend_from_slice(key);
-        bit(buf, flag);
-    }
     // The RCODE (extended by EDNS) needs the OPT record, at the end of the
     // message: rather than walk to it first (`Message::rcode`), the one walk
     // below finds it. The members from RCODE to rcodeName are written with the
     // header's RCODE and rewritten in the rare case where the OPT extends it.
-    let counts_at = buf.len();
-    counts(buf, &h, h.rcode());
+    let flags_at = buf.len();
+    let key = u128::from(h.flags)
+        | u128::from(h.qdcount) << 16
+        | u128::from(h.ancount) << 32
+        | u128::from(h.nscount) << 48
+        | u128::from(h.arcount) << 64;
+    HEADERS.with_borrow_mut(|shapes| shapes.append(buf, key, |buf| flags(buf, &h)));
+    let counts_at = flags_at + FLAGS_LEN + usize::from(h.opcode().0 >= 10);
     let counts_end = buf.len();
 
     // One walk, in wire order: each entry goes into its section's array (the
