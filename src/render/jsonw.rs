@@ -529,13 +529,29 @@ fn ipv6_inside(buf: &mut Vec<u8>, a: &std::net::Ipv6Addr) {
 }
 
 /// An address as serde writes it (its `Display`, as a string).
-fn ip(buf: &mut Vec<u8>, addr: &IpAddr) {
+fn ip_uncached(buf: &mut Vec<u8>, addr: &IpAddr) {
     buf.push(b'"');
     match addr {
         IpAddr::V4(a) => ipv4_inside(buf, a.octets()),
         IpAddr::V6(a) => ipv6_inside(buf, a),
     }
     buf.push(b'"');
+}
+
+thread_local! {
+    /// [`Shapes`] of IPv4 and IPv6 addresses' strings (captures mostly show
+    /// a few addresses again and again).
+    static V4: std::cell::RefCell<Shapes<4, 24>> = const { std::cell::RefCell::new(Shapes::new()) };
+    static V6: std::cell::RefCell<Shapes<4, 56>> = const { std::cell::RefCell::new(Shapes::new()) };
+}
+
+/// [`ip_uncached`], from [`V4`] or [`V6`].
+fn ip(buf: &mut Vec<u8>, addr: &IpAddr) {
+    let write = |buf: &mut Vec<u8>| ip_uncached(buf, addr);
+    match addr {
+        IpAddr::V4(a) => V4.with_borrow_mut(|s| s.append(buf, u128::from(a.to_bits()), write)),
+        IpAddr::V6(a) => V6.with_borrow_mut(|s| s.append(buf, a.to_bits(), write)),
+    }
 }
 
 /// Whether a label byte is written as itself in presentation format
@@ -1126,8 +1142,21 @@ impl<'a> OptScan<'a> {
 
 /// Appends one message object: the bytes `json::MessageJson` serializes to.
 pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8]) {
+    message_with(buf, files, meta, bytes, None);
+}
+
+/// Where a file's name was already written as a JSON string in the buffer
+/// (the file's index, and the string's place): the transaction's, for its
+/// messages.
+type Written = Option<(u32, std::ops::Range<usize>)>;
+
+/// [`message`], copying the file's name when `file` says where it is.
+fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8], file: Written) {
     buf.extend_from_slice(b"{\"file\":");
-    string(buf, files.name(meta.file));
+    match file {
+        Some((idx, at)) if idx == meta.file && at.end <= buf.len() => buf.extend_from_within(at),
+        _ => string(buf, files.name(meta.file)),
+    }
     buf.extend_from_slice(b",\"frame\":");
     uint(buf, meta.frame);
     buf.extend_from_slice(b",\"dateSeconds\":");
@@ -1285,9 +1314,12 @@ pub(super) fn transaction(
     response: Option<&[u8]>,
 ) {
     buf.push(b'{');
+    let mut file = None;
     if let Some(first) = t.first() {
         buf.extend_from_slice(b"\"file\":");
+        let start = buf.len();
         string(buf, files.name(first.meta.file));
+        file = Some((first.meta.file, start..buf.len()));
         buf.push(b',');
     }
     buf.extend_from_slice(b"\"status\":");
@@ -1299,12 +1331,12 @@ pub(super) fn transaction(
     }
     buf.extend_from_slice(b",\"query\":");
     match &t.query {
-        Some(q) => message(buf, files, &q.meta, query.unwrap_or_default()),
+        Some(q) => message_with(buf, files, &q.meta, query.unwrap_or_default(), file.clone()),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"response\":");
     match &t.response {
-        Some(r) => message(buf, files, &r.meta, response.unwrap_or_default()),
+        Some(r) => message_with(buf, files, &r.meta, response.unwrap_or_default(), file),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"retransmissions\":");
