@@ -36,13 +36,21 @@ fn pair(v: u64) -> [u8; 2] {
     [PAIRS[i], PAIRS[i + 1]]
 }
 
-/// Appends `v` in decimal: two digits at a time (as `itoa` does), with one
-/// push for the small values most fields hold.
+/// Appends `v` in decimal. Single digits, which most fields hold, inline;
+/// the rest in [`uint_more`].
+#[inline(always)]
 pub(super) fn uint(buf: &mut Vec<u8>, v: u64) {
     if v < 10 {
         buf.push(b'0' + v as u8);
-        return;
+    } else {
+        uint_more(buf, v);
     }
+}
+
+/// [`uint`] for `v >= 10`: two digits at a time (as `itoa` does), with one
+/// fixed-size copy for the common widths.
+#[inline(never)]
+fn uint_more(buf: &mut Vec<u8>, v: u64) {
     if v < 100 {
         buf.extend_from_slice(&pair(v));
         return;
@@ -68,6 +76,20 @@ pub(super) fn uint(buf: &mut Vec<u8>, v: u64) {
         buf.extend_from_slice(&[a, b, c, d, e, f]);
         return;
     }
+    if v < 10_000_000_000 {
+        // Ten digits at fixed places, written from the first significant one.
+        let ([a, b], [c, d], [e, f], [g, h], [i, j]) = (
+            pair(v / 100_000_000),
+            pair(v / 1_000_000),
+            pair(v / 10_000),
+            pair(v / 100),
+            pair(v),
+        );
+        let text = [a, b, c, d, e, f, g, h, i, j];
+        let first = 10 - (v.ilog10() as usize + 1);
+        buf.extend_from_slice(text.get(first..).unwrap_or_default());
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = v;
@@ -90,6 +112,95 @@ pub(super) fn uint(buf: &mut Vec<u8>, v: u64) {
 pub(super) fn float(buf: &mut Vec<u8>, v: f64) {
     // Writing to a Vec cannot fail.
     let _ = serde::Serializer::serialize_f64(&mut serde_json::Serializer::new(&mut *buf), v);
+}
+
+/// Appends `v` as serde_json prints it when `v` is within half a unit in the
+/// last place of `c / 10^k` (`k` is 3 or 6): then that decimal, without its
+/// trailing zeros, is what serde_json's shortest round-trip digits (`zmij`)
+/// are. Returns false, having appended nothing, in every other case.
+///
+/// Why: for `10^-k <= v < 2^32` a unit in the last place is below `10^-k`,
+/// so at most one decimal with `k` or fewer fraction digits lies within half
+/// of it of `v`; any other decimal that does has more significant digits, so
+/// the shortest is that one; and zmij writes values from 1e-5 to 1e16 in
+/// fixed notation, `.0` for integers. The check is exact (integers): `v` is
+/// `m * 2^e`, so `|v - c / 10^k| < 2^(e-1)` is
+/// `|2m * 10^k - c * 2^(1-e)| < 10^k`. Powers of two (whose lower neighbour
+/// is nearer) are left to serde_json.
+fn decimal_float<const K: u32>(buf: &mut Vec<u8>, v: f64, c: u64) -> bool {
+    let (k, scale) = (K, 10u64.pow(K));
+    let bits = v.to_bits();
+    let exp = (bits >> 52) as i64; // the sign bit is 0 for v >= 0
+    let frac_bits = bits & ((1 << 52) - 1);
+    if !(k == 3 || k == 6) || !(1e-3..4_294_967_296.0).contains(&v) || frac_bits == 0 {
+        return false;
+    }
+    // v = m * 2^e with e in -63..=-21 here, so 1 - e is in 22..=64.
+    let m = u128::from(frac_bits | 1 << 52);
+    let shift = 1 - (exp - 1075);
+    if !(22..=64).contains(&shift) || c >= 1 << 53 {
+        return false;
+    }
+    let (a, b) = (2 * m * u128::from(scale), u128::from(c) << shift);
+    if a.abs_diff(b) >= u128::from(scale) {
+        return false;
+    }
+    // `int.frac` laid out at fixed places (ten integer digits, as v < 2^32),
+    // then written from the first significant digit to the last non-zero
+    // fraction digit in one copy.
+    let (int, f) = (c / scale, c % scale);
+    let f6 = if k == 3 { f * 1000 } else { f };
+    let ([i1, i2], [i3, i4], [i5, i6], [i7, i8], [i9, i10]) = (
+        pair(int / 100_000_000),
+        pair(int / 1_000_000),
+        pair(int / 10_000),
+        pair(int / 100),
+        pair(int),
+    );
+    let ([d1, d2], [d3, d4], [d5, d6]) = (pair(f6 / 10_000), pair(f6 / 100), pair(f6));
+    let text = [
+        i1, i2, i3, i4, i5, i6, i7, i8, i9, i10, b'.', d1, d2, d3, d4, d5, d6,
+    ];
+    let first = 10 - (int.checked_ilog10().unwrap_or(0) as usize + 1);
+    let last = if f == 0 {
+        11 // ".0"
+    } else {
+        // f6 > 0: its trailing zeros in decimal (at most five).
+        let mut last = 16;
+        while text[last] == b'0' {
+            last -= 1;
+        }
+        last
+    };
+    buf.extend_from_slice(text.get(first..=last).unwrap_or_default());
+    true
+}
+
+/// `dateSeconds`: `ts.as_secs_f64()` as serde_json prints it.
+fn date_seconds(buf: &mut Vec<u8>, ts: &crate::capture::Timestamp) {
+    let v = ts.as_secs_f64();
+    if ts.secs >= 0 && ts.nanos % 1000 == 0 && ts.nanos < 1_000_000_000 {
+        let c = (ts.secs as u64)
+            .checked_mul(1_000_000)
+            .and_then(|s| s.checked_add(u64::from(ts.nanos / 1000)));
+        if let Some(c) = c {
+            if decimal_float::<6>(buf, v, c) {
+                return;
+            }
+        }
+    }
+    float(buf, v);
+}
+
+/// Milliseconds from microseconds (`json::micros_to_ms`) as serde_json prints them.
+fn millis(buf: &mut Vec<u8>, micros: i64) {
+    let v = json::micros_to_ms(micros);
+    if let Ok(c) = u64::try_from(micros) {
+        if decimal_float::<3>(buf, v, c) {
+            return;
+        }
+    }
+    float(buf, v);
 }
 
 /// A flag as RFC 8427 writes it: 0 or 1.
@@ -289,18 +400,43 @@ pub(super) fn display(buf: &mut Vec<u8>, v: &dyn fmt::Display) {
     buf.push(b'"');
 }
 
-/// Appends upper-case hex as a JSON string (`hex::Upper`).
-fn hex(buf: &mut Vec<u8>, bytes: &[u8]) {
+/// Upper-case hex of 4 bytes (`x`, big-endian): 8 digits, in order. Each byte
+/// is spread into a 16-bit lane and split into its two nibbles, and each
+/// nibble `n` becomes `'0' + n`, plus 7 when `n > 9` (`n + 6` carries into bit
+/// 4), all eight at once.
+fn hex4(x: u32) -> [u8; 8] {
+    let x = u64::from(x);
+    let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    let x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+    // High nibble in each lane's upper byte, low nibble in its lower byte.
+    let n = (x << 4 | x) & 0x0f00_0f00_0f00_0f00 | x & 0x000f_000f_000f_000f;
+    let letters = ((n + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
+    (n + 0x3030_3030_3030_3030 + letters * 7).to_be_bytes()
+}
+
+/// The two upper-case hex digits of each byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [DIGITS[b >> 4], DIGITS[b & 0x0f]];
+        b += 1;
+    }
+    t
+};
+
+/// Appends upper-case hex as a JSON string (`hex::Upper`): four bytes at a
+/// time, then the last few from a table, each a fixed-size copy.
+fn hex(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.reserve(bytes.len() * 2 + 2);
     buf.push(b'"');
-    // 64 bytes at a time on the stack, then one copy.
-    let mut text = [0u8; 128];
-    for chunk in bytes.chunks(64) {
-        for (pair, &b) in text.chunks_exact_mut(2).zip(chunk) {
-            pair[0] = DIGITS[usize::from(b >> 4)];
-            pair[1] = DIGITS[usize::from(b & 0x0f)];
-        }
-        buf.extend_from_slice(&text[..chunk.len() * 2]);
+    let mut words = bytes.chunks_exact(4);
+    for w in words.by_ref() {
+        buf.extend_from_slice(&hex4(u32::from_be_bytes([w[0], w[1], w[2], w[3]])));
+    }
+    for &b in words.remainder() {
+        buf.extend_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
     buf.push(b'"');
 }
@@ -393,13 +529,29 @@ fn ipv6_inside(buf: &mut Vec<u8>, a: &std::net::Ipv6Addr) {
 }
 
 /// An address as serde writes it (its `Display`, as a string).
-fn ip(buf: &mut Vec<u8>, addr: &IpAddr) {
+fn ip_uncached(buf: &mut Vec<u8>, addr: &IpAddr) {
     buf.push(b'"');
     match addr {
         IpAddr::V4(a) => ipv4_inside(buf, a.octets()),
         IpAddr::V6(a) => ipv6_inside(buf, a),
     }
     buf.push(b'"');
+}
+
+thread_local! {
+    /// [`Shapes`] of IPv4 and IPv6 addresses' strings (captures mostly show
+    /// a few addresses again and again).
+    static V4: std::cell::RefCell<Shapes<4, 24>> = const { std::cell::RefCell::new(Shapes::new()) };
+    static V6: std::cell::RefCell<Shapes<4, 56>> = const { std::cell::RefCell::new(Shapes::new()) };
+}
+
+/// [`ip_uncached`], from [`V4`] or [`V6`].
+fn ip(buf: &mut Vec<u8>, addr: &IpAddr) {
+    let write = |buf: &mut Vec<u8>| ip_uncached(buf, addr);
+    match addr {
+        IpAddr::V4(a) => V4.with_borrow_mut(|s| s.append(buf, u128::from(a.to_bits()), write)),
+        IpAddr::V6(a) => V6.with_borrow_mut(|s| s.append(buf, a.to_bits(), write)),
+    }
 }
 
 /// Whether a label byte is written as itself in presentation format
@@ -734,31 +886,91 @@ fn serde<T: serde::Serialize>(buf: &mut Vec<u8>, v: &T) {
 fn question(buf: &mut Vec<u8>, q: &dns::Question<'_>, names: &mut Names) {
     buf.extend_from_slice(b"{\"NAME\":");
     name(buf, &q.name, names);
-    buf.extend_from_slice(b",\"TYPE\":");
-    uint(buf, u64::from(q.qtype.0));
-    buf.extend_from_slice(b",\"TYPEname\":");
-    mnemonic(buf, q.qtype.name(), &q.qtype);
-    buf.extend_from_slice(b",\"CLASS\":");
-    uint(buf, u64::from(q.qclass.0));
-    buf.extend_from_slice(b",\"CLASSname\":");
-    mnemonic(buf, q.qclass.name(), &q.qclass);
+    type_and_class(buf, q.qtype, q.qclass, true);
     buf.push(b'}');
+}
+
+/// The members `TYPE` .. `CLASS` (and `CLASSname` when `class_name`).
+fn type_and_class_uncached(buf: &mut Vec<u8>, t: dns::Rtype, c: dns::Class, class_name: bool) {
+    buf.extend_from_slice(b",\"TYPE\":");
+    uint(buf, u64::from(t.0));
+    buf.extend_from_slice(b",\"TYPEname\":");
+    mnemonic(buf, t.name(), &t);
+    buf.extend_from_slice(b",\"CLASS\":");
+    uint(buf, u64::from(c.0));
+    if class_name {
+        buf.extend_from_slice(b",\"CLASSname\":");
+        mnemonic(buf, c.name(), &c);
+    }
+}
+
+/// Texts that depend only on a small key, kept for the last few keys: a
+/// message's header members after `ID` (by flags and counts) and an entry's
+/// `TYPE` .. `CLASSname` (by type and class). Most messages of a capture share
+/// a handful of each.
+struct Shapes<const N: usize, const LEN: usize> {
+    keys: [u128; N],
+    texts: [([u8; LEN], usize); N],
+    /// Slots in use, and the next one to replace (round robin).
+    used: usize,
+    next: usize,
+}
+
+impl<const N: usize, const LEN: usize> Shapes<N, LEN> {
+    const fn new() -> Self {
+        Self {
+            keys: [0; N],
+            texts: [([0; LEN], 0); N],
+            used: 0,
+            next: 0,
+        }
+    }
+
+    /// Appends the text of `key`; `write` makes it when it is not kept (and
+    /// it is kept when it fits).
+    fn append(&mut self, buf: &mut Vec<u8>, key: u128, write: impl FnOnce(&mut Vec<u8>)) {
+        let used = self.used.min(N);
+        if let Some(i) = self.keys[..used].iter().position(|&k| k == key) {
+            let (text, len) = &self.texts[i];
+            buf.extend_from_slice(&text[..(*len).min(LEN)]);
+            return;
+        }
+        let start = buf.len();
+        write(buf);
+        let made = buf.get(start..).unwrap_or_default();
+        if made.len() <= LEN {
+            let slot = self.next % N;
+            self.keys[slot] = key;
+            self.texts[slot].0[..made.len()].copy_from_slice(made);
+            self.texts[slot].1 = made.len();
+            self.next = (slot + 1) % N;
+            self.used = (self.used + 1).min(N);
+        }
+    }
+}
+
+thread_local! {
+    /// [`Shapes`] of `TYPE` .. `CLASSname`.
+    static TYPES: std::cell::RefCell<Shapes<8, 96>> = const { std::cell::RefCell::new(Shapes::new()) };
+    /// [`Shapes`] of the header members `QR` .. `rcodeName`.
+    static HEADERS: std::cell::RefCell<Shapes<4, 256>> = const { std::cell::RefCell::new(Shapes::new()) };
+}
+
+/// [`type_and_class_uncached`], from [`TYPES`].
+fn type_and_class(buf: &mut Vec<u8>, t: dns::Rtype, c: dns::Class, class_name: bool) {
+    let key = u128::from(t.0) | u128::from(c.0) << 16 | u128::from(class_name) << 32;
+    TYPES.with_borrow_mut(|shapes| {
+        shapes.append(buf, key, |buf| {
+            type_and_class_uncached(buf, t, c, class_name);
+        })
+    });
 }
 
 fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
     buf.extend_from_slice(b"{\"NAME\":");
     name(buf, &r.name, names);
-    buf.extend_from_slice(b",\"TYPE\":");
-    uint(buf, u64::from(r.rtype.0));
-    buf.extend_from_slice(b",\"TYPEname\":");
-    mnemonic(buf, r.rtype.name(), &r.rtype);
-    buf.extend_from_slice(b",\"CLASS\":");
-    uint(buf, u64::from(r.class.0));
     let is_opt = r.rtype == dns::Rtype::OPT;
-    if !is_opt {
-        buf.extend_from_slice(b",\"CLASSname\":");
-        mnemonic(buf, r.class.name(), &r.class);
-    }
+    type_and_class(buf, r.rtype, r.class, !is_opt);
     buf.extend_from_slice(b",\"TTL\":");
     uint(buf, u64::from(r.ttl));
     buf.extend_from_slice(b",\"RDLENGTH\":");
@@ -840,6 +1052,35 @@ const SECTION_KEYS: [&[u8]; 4] = [
     b"],\"additionalRRs\":[",
 ];
 
+/// The length of what [`flags`] writes before [`counts`].
+const FLAGS_LEN: usize = 60;
+
+/// The header members `QR` .. `rcodeName` (after `ID`), with the header's RCODE.
+fn flags(buf: &mut Vec<u8>, h: &dns::Header) {
+    let start = buf.len();
+    buf.extend_from_slice(b",\"QR\":");
+    bit(buf, h.qr());
+    buf.extend_from_slice(b",\"Opcode\":");
+    // One digit, or two (FLAGS_LEN counts one).
+    uint(buf, u64::from(h.opcode().0));
+    for (key, flag) in [
+        (&b",\"AA\":"[..], h.aa()),
+        (b",\"TC\":", h.tc()),
+        (b",\"RD\":", h.rd()),
+        (b",\"RA\":", h.ra()),
+        (b",\"AD\":", h.ad()),
+        (b",\"CD\":", h.cd()),
+    ] {
+        buf.extend_from_slice(key);
+        bit(buf, flag);
+    }
+    debug_assert_eq!(
+        buf.len() - start,
+        FLAGS_LEN + usize::from(h.opcode().0 >= 10)
+    );
+    counts(buf, h, h.rcode());
+}
+
 /// The RCODE .. rcodeName members.
 fn counts(buf: &mut Vec<u8>, h: &dns::Header, rcode: dns::Rcode) {
     buf.extend_from_slice(b",\"RCODE\":");
@@ -901,12 +1142,25 @@ impl<'a> OptScan<'a> {
 
 /// Appends one message object: the bytes `json::MessageJson` serializes to.
 pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8]) {
+    message_with(buf, files, meta, bytes, None);
+}
+
+/// Where a file's name was already written as a JSON string in the buffer
+/// (the file's index, and the string's place): the transaction's, for its
+/// messages.
+type Written = Option<(u32, std::ops::Range<usize>)>;
+
+/// [`message`], copying the file's name when `file` says where it is.
+fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8], file: Written) {
     buf.extend_from_slice(b"{\"file\":");
-    string(buf, files.name(meta.file));
+    match file {
+        Some((idx, at)) if idx == meta.file && at.end <= buf.len() => buf.extend_from_within(at),
+        _ => string(buf, files.name(meta.file)),
+    }
     buf.extend_from_slice(b",\"frame\":");
     uint(buf, meta.frame);
     buf.extend_from_slice(b",\"dateSeconds\":");
-    float(buf, meta.ts.as_secs_f64());
+    date_seconds(buf, &meta.ts);
     buf.extend_from_slice(b",\"dateString\":\"");
     date_string(buf, &meta.ts);
     buf.extend_from_slice(b"\",\"ipProtocol\":");
@@ -940,27 +1194,18 @@ pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, byte
     let h = msg.header();
     buf.extend_from_slice(b",\"ID\":");
     uint(buf, u64::from(h.id));
-    buf.extend_from_slice(b",\"QR\":");
-    bit(buf, h.qr());
-    buf.extend_from_slice(b",\"Opcode\":");
-    uint(buf, u64::from(h.opcode().0));
-    for (key, flag) in [
-        (&b",\"AA\":"[..], h.aa()),
-        (b",\"TC\":", h.tc()),
-        (b",\"RD\":", h.rd()),
-        (b",\"RA\":", h.ra()),
-        (b",\"AD\":", h.ad()),
-        (b",\"CD\":", h.cd()),
-    ] {
-        buf.extend_from_slice(key);
-        bit(buf, flag);
-    }
     // The RCODE (extended by EDNS) needs the OPT record, at the end of the
     // message: rather than walk to it first (`Message::rcode`), the one walk
     // below finds it. The members from RCODE to rcodeName are written with the
     // header's RCODE and rewritten in the rare case where the OPT extends it.
-    let counts_at = buf.len();
-    counts(buf, &h, h.rcode());
+    let flags_at = buf.len();
+    let key = u128::from(h.flags)
+        | u128::from(h.qdcount) << 16
+        | u128::from(h.ancount) << 32
+        | u128::from(h.nscount) << 48
+        | u128::from(h.arcount) << 64;
+    HEADERS.with_borrow_mut(|shapes| shapes.append(buf, key, |buf| flags(buf, &h)));
+    let counts_at = flags_at + FLAGS_LEN + usize::from(h.opcode().0 >= 10);
     let counts_end = buf.len();
 
     // One walk, in wire order: each entry goes into its section's array (the
@@ -1069,26 +1314,29 @@ pub(super) fn transaction(
     response: Option<&[u8]>,
 ) {
     buf.push(b'{');
+    let mut file = None;
     if let Some(first) = t.first() {
         buf.extend_from_slice(b"\"file\":");
+        let start = buf.len();
         string(buf, files.name(first.meta.file));
+        file = Some((first.meta.file, start..buf.len()));
         buf.push(b',');
     }
     buf.extend_from_slice(b"\"status\":");
     plain_string(buf, t.status.as_str());
     buf.extend_from_slice(b",\"rttMs\":");
     match t.rtt_micros() {
-        Some(us) => float(buf, json::micros_to_ms(us)),
+        Some(us) => millis(buf, us),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"query\":");
     match &t.query {
-        Some(q) => message(buf, files, &q.meta, query.unwrap_or_default()),
+        Some(q) => message_with(buf, files, &q.meta, query.unwrap_or_default(), file.clone()),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"response\":");
     match &t.response {
-        Some(r) => message(buf, files, &r.meta, response.unwrap_or_default()),
+        Some(r) => message_with(buf, files, &r.meta, response.unwrap_or_default(), file),
         None => buf.extend_from_slice(b"null"),
     }
     buf.extend_from_slice(b",\"retransmissions\":");
@@ -1099,7 +1347,7 @@ pub(super) fn transaction(
             if i > 0 {
                 buf.push(b',');
             }
-            float(buf, json::micros_to_ms(a.ts.micros_since(&q.meta.ts)));
+            millis(buf, a.ts.micros_since(&q.meta.ts));
         }
         buf.push(b']');
     }
@@ -1178,6 +1426,92 @@ mod tests {
     }
 
     #[test]
+    fn seconds_and_milliseconds_as_serde_json_prints_them() {
+        use crate::capture::Timestamp;
+        let check_ts = |secs: i64, nanos: u32| {
+            let ts = Timestamp { secs, nanos };
+            let serde = serde_json::to_vec(&ts.as_secs_f64()).unwrap();
+            assert_eq!(out(|b| date_seconds(b, &ts)), serde, "{secs} {nanos}");
+        };
+        let check_ms = |us: i64| {
+            let serde = serde_json::to_vec(&json::micros_to_ms(us)).unwrap();
+            assert_eq!(out(|b| millis(b, us)), serde, "{us}");
+        };
+        // Edges: zero, the smallest and largest handled, powers of two.
+        for secs in [
+            0,
+            1,
+            2,
+            3,
+            9,
+            10,
+            1 << 20,
+            (1 << 31) - 1,
+            1 << 31,
+            (1 << 32) - 1,
+            1 << 32,
+            1 << 40,
+        ] {
+            for micros in [0, 1, 10, 100, 500_000, 999_999, 123_456, 100_000, 250_000] {
+                check_ts(secs, micros * 1000);
+                check_ts(secs, micros * 1000 + 1);
+            }
+        }
+        check_ts(-1, 5_000);
+        check_ts(-1_764_987_161, 123_456_000);
+        // The usual values take the short way.
+        let ts = Timestamp {
+            secs: 1_796_522_692,
+            nanos: 771_713_000,
+        };
+        let (v, c) = (ts.as_secs_f64(), 1_796_522_692_771_713);
+        assert!(decimal_float::<6>(&mut Vec::new(), v, c));
+        assert!(decimal_float::<3>(&mut Vec::new(), 0.016, 16));
+        assert!(decimal_float::<3>(&mut Vec::new(), 1234.5, 1_234_500));
+        for us in [
+            -5_000_000,
+            -1,
+            0,
+            1,
+            2,
+            999,
+            1000,
+            1024,
+            1 << 20,
+            4_294_967_295_999,
+            1 << 42,
+            1 << 60,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            check_ms(us);
+        }
+        // Many pseudo-random ones (a fixed xorshift): microsecond and nanosecond
+        // timestamps around now and anywhere up to 2^33 s, and RTTs up to ~1 h.
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..300_000 {
+            let r = next();
+            let micros = (r >> 40) as u32 % 1_000_000;
+            let secs = match i % 3 {
+                0 => 1_700_000_000 + (r % 200_000_000) as i64,
+                1 => (r % (1 << 33)) as i64,
+                _ => (r % 100) as i64,
+            };
+            check_ts(secs, micros * 1000);
+            if i % 10 == 0 {
+                check_ts(secs, (r >> 20) as u32 % 1_000_000_000);
+            }
+            check_ms((r % 4_000_000_000) as i64 >> (r % 24));
+        }
+    }
+
+    #[test]
     fn strings_escape_controls_quotes_and_backslashes_only() {
         assert_eq!(
             out(|b| string(b, "a\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f} \"\\/\u{7f}z")),
@@ -1194,6 +1528,31 @@ mod tests {
             .collect();
         assert_eq!(out(|b| string(b, &all)), serde_json::to_vec(&all).unwrap());
         assert_eq!(out(|b| string(b, "")), b"\"\"");
+    }
+
+    #[test]
+    fn hex_as_hex_upper_writes_it() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        for len in 0..200 {
+            for start in [0, 1, 3, 56, 100] {
+                let bytes: Vec<u8> = all
+                    .iter()
+                    .cycle()
+                    .skip(start * 7)
+                    .step_by(3)
+                    .take(len)
+                    .copied()
+                    .collect();
+                let expected: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+                assert_eq!(
+                    out(|b| hex(b, &bytes)),
+                    format!("\"{expected}\"").as_bytes()
+                );
+            }
+        }
+        for v in [0, 1, 0x0a0b_0c0d, 0x9f9f_a0a0, u32::MAX, 0x1234_5678] {
+            assert_eq!(hex4(v), format!("{v:08X}").as_bytes());
+        }
     }
 
     #[test]
