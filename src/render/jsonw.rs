@@ -647,7 +647,12 @@ fn name_inside(buf: &mut Vec<u8>, name: &dns::Name<'_>, names: &mut Names) {
                 buf.push(b'.');
             }
             dns::NamePart::Pointer { target, .. } => {
-                if let Some((start, end)) = names.get(target) {
+                // Within the buffer always, as `Names` is kept per message
+                // buffer; checked so that a misuse writes the labels instead
+                // of panicking.
+                if let Some((start, end)) =
+                    names.get(target).filter(|&(s, e)| s <= e && e <= buf.len())
+                {
                     any = true;
                     buf.extend_from_within(start..end);
                     break;
