@@ -129,6 +129,17 @@ impl<'a> Name<'a> {
         offset: usize,
         limit: usize,
     ) -> Result<(Name<'a>, usize), Error> {
+        Self::parse_flagged(msg, offset, limit).map(|(name, next, _)| (name, next))
+    }
+
+    /// [`Name::parse_within`], and whether the name has a pointer (what
+    /// [`Name::has_pointer`] would find by walking it again).
+    #[inline(always)]
+    pub(crate) fn parse_flagged(
+        msg: &'a [u8],
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Name<'a>, usize, bool), Error> {
         let limit = limit.min(msg.len());
         let mut pos = offset;
         let mut segment_start = offset;
@@ -156,10 +167,11 @@ impl<'a> Name<'a> {
                     if len > MAX_NAME_LEN {
                         return err(ErrorKind::NameTooLong, pos);
                     }
+                    let pointer = after.is_some();
                     let next = *after.get_or_insert(pos + 1);
                     let start = u16::try_from(offset)
                         .map_err(|_| Error::new(ErrorKind::MessageTooLong, offset))?;
-                    return Ok((Name { msg, start }, next));
+                    return Ok((Name { msg, start }, next, pointer));
                 }
                 1..=63 => {
                     let l = usize::from(b);
@@ -750,6 +762,9 @@ mod tests {
                 Name::parse_within(&m, offset, limit),
                 reference_parse_within(&m, offset, limit)
             );
+            if let Ok((name, _, pointer)) = Name::parse_flagged(&m, offset, limit) {
+                prop_assert_eq!(pointer, name.has_pointer());
+            }
         });
     }
 

@@ -147,8 +147,9 @@ impl<'a> Reader<'a> {
     /// A name in the RDATA of `rtype`; rejects compression unless RFC 3597 §4 allows it.
     pub fn rdata_name(&mut self, rtype: Rtype) -> Result<Name<'a>, Error> {
         let at = self.pos;
-        let name = self.name()?;
-        if !rtype.decompresses_names() && name.has_pointer() {
+        let (name, next, pointer) = Name::parse_flagged(self.msg, self.pos, self.end)?;
+        self.pos = next;
+        if pointer && !rtype.decompresses_names() {
             return Err(Error::new(ErrorKind::PointerNotAllowed(rtype), at));
         }
         Ok(name)
