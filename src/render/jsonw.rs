@@ -541,8 +541,8 @@ fn ip_uncached(buf: &mut Vec<u8>, addr: &IpAddr) {
 thread_local! {
     /// [`Shapes`] of IPv4 and IPv6 addresses' strings (captures mostly show
     /// a few addresses again and again).
-    static V4: std::cell::RefCell<Shapes<4, 24>> = const { std::cell::RefCell::new(Shapes::new()) };
-    static V6: std::cell::RefCell<Shapes<4, 56>> = const { std::cell::RefCell::new(Shapes::new()) };
+    static V4: std::cell::RefCell<Shapes<8, 24>> = const { std::cell::RefCell::new(Shapes::new()) };
+    static V6: std::cell::RefCell<Shapes<8, 56>> = const { std::cell::RefCell::new(Shapes::new()) };
 }
 
 /// [`ip_uncached`], from [`V4`] or [`V6`].
@@ -909,56 +909,71 @@ fn type_and_class_uncached(buf: &mut Vec<u8>, t: dns::Rtype, c: dns::Class, clas
     }
 }
 
-/// Texts that depend only on a small key, kept for the last few keys: a
-/// message's header members after `ID` (by flags and counts) and an entry's
-/// `TYPE` .. `CLASSname` (by type and class). Most messages of a capture share
-/// a handful of each.
+/// Texts that depend only on a small key, kept for recent keys: a message's
+/// header members after `ID` (by flags and counts), a question's `TYPE` ..
+/// `CLASSname` (by type and class), a record's `TYPE` .. `RDATAHEX` key (by
+/// type, class, TTL and RDLENGTH), addresses. Most messages of a capture share
+/// a handful of each. Each key has one slot, picked by a hash of the key (a
+/// newer key takes it over): one comparison to find a text.
 struct Shapes<const N: usize, const LEN: usize> {
-    keys: [u128; N],
-    texts: [([u8; LEN], usize); N],
-    /// Slots in use, and the next one to replace (round robin).
-    used: usize,
-    next: usize,
+    /// Per slot: the key, and its text's length (0: no text yet).
+    keys: [(u128, usize); N],
+    texts: [[u8; LEN]; N],
 }
 
 impl<const N: usize, const LEN: usize> Shapes<N, LEN> {
     const fn new() -> Self {
         Self {
-            keys: [0; N],
-            texts: [([0; LEN], 0); N],
-            used: 0,
-            next: 0,
+            keys: [(0, 0); N],
+            texts: [[0; LEN]; N],
         }
+    }
+
+    /// The slot of `key`: a multiplicative hash of its two halves.
+    fn slot(key: u128) -> usize {
+        let h =
+            (key as u64 ^ ((key >> 64) as u64).rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> 40) as usize % N
     }
 
     /// Appends the text of `key`; `write` makes it when it is not kept (and
     /// it is kept when it fits).
+    #[inline]
     fn append(&mut self, buf: &mut Vec<u8>, key: u128, write: impl FnOnce(&mut Vec<u8>)) {
-        let used = self.used.min(N);
-        if let Some(i) = self.keys[..used].iter().position(|&k| k == key) {
-            let (text, len) = &self.texts[i];
-            buf.extend_from_slice(&text[..(*len).min(LEN)]);
-            return;
+        let slot = Self::slot(key);
+        if let (Some(&(k, len)), Some(text)) = (self.keys.get(slot), self.texts.get(slot)) {
+            if k == key && len > 0 && len <= LEN {
+                if LEN <= 128 {
+                    // A fixed-size copy (a few moves, no call), then the
+                    // length.
+                    let start = buf.len();
+                    buf.extend_from_slice(text);
+                    buf.truncate(start + len);
+                } else {
+                    buf.extend_from_slice(text.get(..len).unwrap_or_default());
+                }
+                return;
+            }
         }
         let start = buf.len();
         write(buf);
         let made = buf.get(start..).unwrap_or_default();
-        if made.len() <= LEN {
-            let slot = self.next % N;
-            self.keys[slot] = key;
-            self.texts[slot].0[..made.len()].copy_from_slice(made);
-            self.texts[slot].1 = made.len();
-            self.next = (slot + 1) % N;
-            self.used = (self.used + 1).min(N);
+        if let (Some(k), Some(text)) = (self.keys.get_mut(slot), self.texts.get_mut(slot)) {
+            if let Some(t) = text.get_mut(..made.len()) {
+                t.copy_from_slice(made);
+                *k = (key, made.len());
+            }
         }
     }
 }
 
 thread_local! {
-    /// [`Shapes`] of `TYPE` .. `CLASSname`.
+    /// [`Shapes`] of a question's `TYPE` .. `CLASSname`.
     static TYPES: std::cell::RefCell<Shapes<8, 96>> = const { std::cell::RefCell::new(Shapes::new()) };
+    /// [`Shapes`] of a record's `TYPE` .. `"RDATAHEX":`.
+    static RECORDS: std::cell::RefCell<Shapes<32, 128>> = const { std::cell::RefCell::new(Shapes::new()) };
     /// [`Shapes`] of the header members `QR` .. `rcodeName`.
-    static HEADERS: std::cell::RefCell<Shapes<4, 256>> = const { std::cell::RefCell::new(Shapes::new()) };
+    static HEADERS: std::cell::RefCell<Shapes<16, 256>> = const { std::cell::RefCell::new(Shapes::new()) };
 }
 
 /// [`type_and_class_uncached`], from [`TYPES`].
@@ -971,16 +986,31 @@ fn type_and_class(buf: &mut Vec<u8>, t: dns::Rtype, c: dns::Class, class_name: b
     });
 }
 
+/// A record's members from `TYPE` to the `RDATAHEX` key, from [`RECORDS`].
+fn record_shape(buf: &mut Vec<u8>, r: &dns::Record<'_>, class_name: bool) {
+    let rdlength = r.rdata.len() as u64;
+    let key = u128::from(r.rtype.0)
+        | u128::from(r.class.0) << 16
+        | u128::from(class_name) << 32
+        | u128::from(r.ttl) << 33
+        | u128::from(rdlength) << 65;
+    RECORDS.with_borrow_mut(|shapes| {
+        shapes.append(buf, key, |buf| {
+            type_and_class_uncached(buf, r.rtype, r.class, class_name);
+            buf.extend_from_slice(b",\"TTL\":");
+            uint(buf, u64::from(r.ttl));
+            buf.extend_from_slice(b",\"RDLENGTH\":");
+            uint(buf, rdlength);
+            buf.extend_from_slice(b",\"RDATAHEX\":");
+        })
+    });
+}
+
 fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
     buf.extend_from_slice(b"{\"NAME\":");
     name(buf, &r.name, names);
     let is_opt = r.rtype == dns::Rtype::OPT;
-    type_and_class(buf, r.rtype, r.class, !is_opt);
-    buf.extend_from_slice(b",\"TTL\":");
-    uint(buf, u64::from(r.ttl));
-    buf.extend_from_slice(b",\"RDLENGTH\":");
-    uint(buf, r.rdata.len() as u64);
-    buf.extend_from_slice(b",\"RDATAHEX\":");
+    record_shape(buf, r, !is_opt);
     hex(buf, r.rdata);
     if is_opt {
         match dns::Opt::from_record(r) {
@@ -1385,6 +1415,36 @@ mod tests {
         let mut buf = Vec::new();
         f(&mut buf);
         buf
+    }
+
+    /// A kept text is the text `write` makes, whatever the keys and lengths
+    /// (colliding slots, texts longer than a slot, empty texts).
+    #[test]
+    fn shapes_give_back_what_was_written() {
+        fn text(key: u128) -> Vec<u8> {
+            let n = (key % 40) as usize;
+            key.to_string().repeat(n).into_bytes()
+        }
+        let mut small = Shapes::<4, 24>::new();
+        let mut large = Shapes::<8, 200>::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for round in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = if round % 3 == 0 {
+                u128::from(x % 16)
+            } else {
+                u128::from(x) << (x % 64)
+            };
+            let want = text(key);
+            let mut got = b"before".to_vec();
+            small.append(&mut got, key, |b| b.extend_from_slice(&text(key)));
+            assert_eq!(&got[6..], &want[..], "{key}");
+            let mut got = Vec::new();
+            large.append(&mut got, key, |b| b.extend_from_slice(&text(key)));
+            assert_eq!(got, want, "{key}");
+        }
     }
 
     #[test]
