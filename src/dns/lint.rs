@@ -400,6 +400,12 @@ impl<'a> Linter<'a> {
 
     /// The walk's error, with the walk as it stands after returning it.
     pub fn error(&mut self, e: &Error, entries: &Entries<'_>) {
+        self.error_at(e, entries.section(), entries.offset());
+    }
+
+    /// [`Linter::error`] for a walk that is not an [`Entries`]: the section
+    /// and offset it failed at ([`Message::walk_entries`]' end).
+    pub fn error_at(&mut self, e: &Error, section: Section, offset: usize) {
         if let ErrorKind::CountBeyondData {
             section,
             count,
@@ -415,19 +421,24 @@ impl<'a> Linter<'a> {
                     parsed,
                 },
             });
-        } else if entries.section() == Section::Question {
-            if let Some(f) = name_without_root(self.bytes, entries.offset()) {
+        } else if section == Section::Question {
+            if let Some(f) = name_without_root(self.bytes, offset) {
                 self.out.push(f);
             }
         }
     }
 
     /// The findings, given the walk once it has ended.
-    pub fn finish(mut self, entries: &Entries<'_>) -> Vec<Finding> {
+    pub fn finish(self, entries: &Entries<'_>) -> Vec<Finding> {
+        self.finish_at(entries.offset(), entries.trailing())
+    }
+
+    /// [`Linter::finish`] for a walk that is not an [`Entries`]: where it
+    /// ended and the bytes after it ([`Message::walk_entries`]' end).
+    pub fn finish_at(mut self, offset: usize, trailing: usize) -> Vec<Finding> {
         let bytes = self.bytes;
-        let trailing = entries.trailing();
         if trailing > 0 {
-            let start = entries.offset();
+            let start = offset;
             let mut pos = start;
             let mut records = 0u16;
             // Each record takes at least 11 bytes, so this ends.

@@ -1244,47 +1244,40 @@ fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u
     let counts_end = buf.len();
 
     // One walk, in wire order: each entry goes into its section's array (the
-    // arrays of sections with no entries stay empty; `Entries` only moves
+    // arrays of sections with no entries stay empty; the walk only moves
     // forward through the sections).
-    let mut walk = msg.entries();
     let mut opt = OptScan::Looking;
     let mut lint = dns::lint::Linter::new(&msg, json::dialect(meta));
     let mut names = Names::default();
     buf.extend_from_slice(SECTION_KEYS[0]);
     let mut open = 0;
     let mut empty = true;
-    let walk_error = loop {
-        match walk.next() {
-            Some(Ok(e)) => {
-                let idx = e.section().index();
-                while open < idx {
-                    open += 1;
-                    buf.extend_from_slice(SECTION_KEYS[open]);
-                    empty = true;
-                }
-                if !empty {
-                    buf.push(b',');
-                }
-                empty = false;
-                lint.entry(&e);
-                match e {
-                    Entry::Question(q) => question(buf, &q, &mut names),
-                    Entry::Record(section, r) => {
-                        if section == Section::Additional && r.rtype == dns::Rtype::OPT {
-                            opt.on_opt(&r);
-                        }
-                        record(buf, &r, &mut names);
-                    }
-                }
-            }
-            Some(Err(e)) => {
-                opt.on_error();
-                lint.error(&e, &walk);
-                break Some(e);
-            }
-            None => break None,
+    let end = msg.walk_entries(|e| {
+        let idx = e.section().index();
+        while open < idx {
+            open += 1;
+            buf.extend_from_slice(SECTION_KEYS[open]);
+            empty = true;
         }
-    };
+        if !empty {
+            buf.push(b',');
+        }
+        empty = false;
+        lint.entry(&e);
+        match e {
+            Entry::Question(q) => question(buf, &q, &mut names),
+            Entry::Record(section, r) => {
+                if section == Section::Additional && r.rtype == dns::Rtype::OPT {
+                    opt.on_opt(&r);
+                }
+                record(buf, &r, &mut names);
+            }
+        }
+    });
+    if let Some(e) = &end.error {
+        opt.on_error();
+        lint.error_at(e, end.section, end.offset);
+    }
     while open < 3 {
         open += 1;
         buf.extend_from_slice(SECTION_KEYS[open]);
@@ -1298,24 +1291,22 @@ fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u
             buf.splice(counts_at..counts_end, text);
         }
     }
-    // The walk has ended (an error fuses it), as `Linter::finish` needs.
-    let lint = lint.finish(&walk);
+    let lint = lint.finish_at(end.offset, end.trailing);
     buf.extend_from_slice(b",\"lint\":");
     if lint.is_empty() {
         buf.extend_from_slice(b"[]");
     } else {
         serde(buf, &json::LintJson(lint));
     }
-    match walk_error {
+    match end.error {
         Some(e) => {
             buf.extend_from_slice(b",\"error\":");
             serde(buf, &json::ErrorJson(e));
         }
         None => {
-            let trailing = walk.trailing();
-            if trailing > 0 {
+            if end.trailing > 0 {
                 buf.extend_from_slice(b",\"trailingBytes\":");
-                uint(buf, trailing as u64);
+                uint(buf, end.trailing as u64);
             }
         }
     }
