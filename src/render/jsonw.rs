@@ -875,13 +875,11 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>, names: &mut Names) {
                 buf.push(b' ');
                 uint(buf, u64::from(v));
             }
-            // Digits only; Raw never fails.
-            let _ = write!(
-                Raw(buf),
-                " {} {} ",
-                dns::rdata::SigTime(*expiration),
-                dns::rdata::SigTime(*inception)
-            );
+            buf.push(b' ');
+            sig_time(buf, *expiration);
+            buf.push(b' ');
+            sig_time(buf, *inception);
+            buf.push(b' ');
             uint(buf, u64::from(*key_tag));
             buf.push(b' ');
             name_inside(buf, signer, names);
@@ -946,11 +944,66 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>, names: &mut Names) {
 }
 
 /// Appends ` ` and base64 in words, as DNSKEY and RRSIG end (nothing for no
-/// bytes): the alphabet, `=` and spaces need no escape.
+/// bytes): `dns::rdata::Base64Words`' text (standard base64 with padding, a
+/// space every 56 characters), which needs no escape. Written into its place
+/// in the buffer, three bytes to four characters at a time.
 fn base64_words(buf: &mut Vec<u8>, data: &[u8]) {
-    if !data.is_empty() {
-        let _ = write!(Raw(buf), " {}", dns::rdata::Base64Words(data));
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    // 42 bytes make a 56-character word.
+    const IN: usize = 42;
+    if data.is_empty() {
+        return;
     }
+    let chars = data.len().div_ceil(3) * 4;
+    let start = buf.len();
+    // The spaces (the one before the first word too) are the fill.
+    buf.resize(start + 1 + chars + (chars - 1) / 56, b' ');
+    let Some(out) = buf.get_mut(start + 1..) else {
+        return;
+    };
+    for (src, dst) in data.chunks(IN).zip(out.chunks_mut(57)) {
+        let mut groups = src.chunks_exact(3);
+        let mut slots = dst.chunks_exact_mut(4);
+        for (g, slot) in groups.by_ref().zip(slots.by_ref()) {
+            let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
+            slot.copy_from_slice(&[
+                B64[(v >> 18) as usize & 63],
+                B64[(v >> 12) as usize & 63],
+                B64[(v >> 6) as usize & 63],
+                B64[v as usize & 63],
+            ]);
+        }
+        let rest = groups.remainder();
+        if let (Some(&a), Some(slot)) = (rest.first(), slots.next()) {
+            let b = rest.get(1).copied();
+            let v = u32::from(a) << 16 | u32::from(b.unwrap_or(0)) << 8;
+            slot.copy_from_slice(&[
+                B64[(v >> 18) as usize & 63],
+                B64[(v >> 12) as usize & 63],
+                if b.is_some() {
+                    B64[(v >> 6) as usize & 63]
+                } else {
+                    b'='
+                },
+                b'=',
+            ]);
+        }
+    }
+}
+
+thread_local! {
+    /// [`Shapes`] of RRSIG times (a zone's signatures mostly share them).
+    static SIG_TIMES: std::cell::RefCell<Shapes<8, 16>> = const { std::cell::RefCell::new(Shapes::new()) };
+}
+
+/// An RRSIG time (`dns::rdata::SigTime`), from [`SIG_TIMES`].
+fn sig_time(buf: &mut Vec<u8>, t: u32) {
+    SIG_TIMES.with_borrow_mut(|shapes| {
+        shapes.append(buf, u128::from(t), |buf| {
+            // Digits only; Raw never fails.
+            let _ = write!(Raw(buf), "{}", dns::rdata::SigTime(t));
+        })
+    });
 }
 
 /// A mnemonic (TYPE, CLASS, OPCODE, RCODE) as its `Display` writes it.
@@ -1501,7 +1554,11 @@ mod tests {
             "bad-client.pcap",
             "unanswered.pcapng",
         ] {
-            messages.extend(analyze(&dir.join(name), &Settings::default()).unwrap().messages);
+            messages.extend(
+                analyze(&dir.join(name), &Settings::default())
+                    .unwrap()
+                    .messages,
+            );
         }
         let same = |b: &[u8], from: usize| {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
@@ -1542,6 +1599,30 @@ mod tests {
             }
         }
         assert!(messages.len() > 20, "{} messages", messages.len());
+    }
+
+    #[test]
+    fn base64_and_sig_times_as_rdata_writes_them() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut data = Vec::new();
+        for len in 0..400 {
+            let want = if len == 0 {
+                String::new()
+            } else {
+                format!(" {}", dns::rdata::Base64Words(&data))
+            };
+            assert_eq!(out(|b| base64_words(b, &data)), want.as_bytes(), "{len}");
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            data.push((x >> 24) as u8);
+        }
+        for t in [0, 1, 86_399, 86_400, 1_796_522_692, u32::MAX, x as u32] {
+            for _ in 0..2 {
+                let want = dns::rdata::SigTime(t).to_string();
+                assert_eq!(out(|b| sig_time(b, t)), want.as_bytes(), "{t}");
+            }
+        }
     }
 
     /// A kept text is the text `write` makes, whatever the keys and lengths
