@@ -426,19 +426,24 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     t
 };
 
-/// Appends upper-case hex as a JSON string (`hex::Upper`): four bytes at a
-/// time, then the last few from a table, each a fixed-size copy.
+/// Appends upper-case hex as a JSON string (`hex::Upper`), written into its
+/// place in the buffer: four bytes at a time, then the last few from a table.
 fn hex(buf: &mut Vec<u8>, bytes: &[u8]) {
-    buf.reserve(bytes.len() * 2 + 2);
-    buf.push(b'"');
+    let start = buf.len();
+    // The quotes are the fill.
+    buf.resize(start + bytes.len() * 2 + 2, b'"');
+    let Some(out) = buf.get_mut(start + 1..) else {
+        return;
+    };
     let mut words = bytes.chunks_exact(4);
-    for w in words.by_ref() {
-        buf.extend_from_slice(&hex4(u32::from_be_bytes([w[0], w[1], w[2], w[3]])));
+    let mut slots = out.chunks_exact_mut(8);
+    for (w, slot) in words.by_ref().zip(slots.by_ref()) {
+        slot.copy_from_slice(&hex4(u32::from_be_bytes([w[0], w[1], w[2], w[3]])));
     }
-    for &b in words.remainder() {
-        buf.extend_from_slice(&HEX_PAIRS[usize::from(b)]);
+    let rest = slots.into_remainder();
+    for (&b, slot) in words.remainder().iter().zip(rest.chunks_exact_mut(2)) {
+        slot.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
-    buf.push(b'"');
 }
 
 /// The decimal text of each octet: its length and up to three digits.
@@ -1104,6 +1109,8 @@ thread_local! {
     static TYPES: std::cell::RefCell<Shapes<8, 96>> = const { std::cell::RefCell::new(Shapes::new()) };
     /// [`Shapes`] of a record's `TYPE` .. `"RDATAHEX":`.
     static RECORDS: std::cell::RefCell<Shapes<32, 128>> = const { std::cell::RefCell::new(Shapes::new()) };
+    /// [`Shapes`] of `EDNS` objects without options.
+    static EDNS: std::cell::RefCell<Shapes<8, 128>> = const { std::cell::RefCell::new(Shapes::new()) };
     /// [`Shapes`] of the header members `QR` .. `rcodeName`.
     static HEADERS: std::cell::RefCell<Shapes<16, 256>> = const { std::cell::RefCell::new(Shapes::new()) };
 }
@@ -1148,7 +1155,13 @@ fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
         match dns::Opt::from_record(r) {
             Ok(opt) => {
                 buf.extend_from_slice(b",\"EDNS\":");
-                edns(buf, &opt);
+                if opt.options_bytes().is_empty() {
+                    // Without options the object depends on CLASS and TTL only.
+                    let key = u128::from(r.class.0) | u128::from(r.ttl) << 16;
+                    EDNS.with_borrow_mut(|shapes| shapes.append(buf, key, |buf| edns(buf, &opt)));
+                } else {
+                    edns(buf, &opt);
+                }
             }
             Err(e) => {
                 buf.extend_from_slice(b",\"rdataError\":");
