@@ -1174,15 +1174,20 @@ fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
     match r.data() {
         Ok(dns::Rdata::Unknown { .. }) => {}
         Ok(data) => {
-            // "rdata" + the mnemonic, as `RecordJson` builds it (a known type
-            // always has one, and none is longer than its 27-byte room).
-            let mnemonic = r.rtype.name().unwrap_or("Unknown");
-            buf.extend_from_slice(b",\"");
-            if 5 + mnemonic.len() <= 32 {
-                buf.extend_from_slice(b"rdata");
-                escape_into(buf, mnemonic.as_bytes());
+            match rdata_key(r.rtype) {
+                Some(key) => buf.extend_from_slice(key),
+                None => {
+                    // "rdata" + the mnemonic, as `RecordJson` builds it (a known type
+                    // always has one, and none is longer than its 27-byte room).
+                    let mnemonic = r.rtype.name().unwrap_or("Unknown");
+                    buf.extend_from_slice(b",\"");
+                    if 5 + mnemonic.len() <= 32 {
+                        buf.extend_from_slice(b"rdata");
+                        escape_into(buf, mnemonic.as_bytes());
+                    }
+                    buf.extend_from_slice(b"\":");
+                }
             }
-            buf.extend_from_slice(b"\":");
             rdata(buf, &data, names);
         }
         Err(e) => {
@@ -1191,6 +1196,31 @@ fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
         }
     }
     buf.push(b'}');
+}
+
+/// The `,"rdataTYPE":` key of the common types, as a literal (a test checks
+/// each against the mnemonic); None for the others.
+fn rdata_key(t: dns::Rtype) -> Option<&'static [u8]> {
+    Some(match t.0 {
+        1 => b",\"rdataA\":",
+        2 => b",\"rdataNS\":",
+        5 => b",\"rdataCNAME\":",
+        6 => b",\"rdataSOA\":",
+        12 => b",\"rdataPTR\":",
+        15 => b",\"rdataMX\":",
+        16 => b",\"rdataTXT\":",
+        28 => b",\"rdataAAAA\":",
+        33 => b",\"rdataSRV\":",
+        43 => b",\"rdataDS\":",
+        46 => b",\"rdataRRSIG\":",
+        47 => b",\"rdataNSEC\":",
+        48 => b",\"rdataDNSKEY\":",
+        50 => b",\"rdataNSEC3\":",
+        64 => b",\"rdataSVCB\":",
+        65 => b",\"rdataHTTPS\":",
+        257 => b",\"rdataCAA\":",
+        _ => return None,
+    })
 }
 
 fn edns(buf: &mut Vec<u8>, o: &dns::Opt<'_>) {
@@ -1634,6 +1664,16 @@ mod tests {
             for _ in 0..2 {
                 let want = dns::rdata::SigTime(t).to_string();
                 assert_eq!(out(|b| sig_time(b, t)), want.as_bytes(), "{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn rdata_keys_are_the_mnemonics() {
+        for t in 0..=u16::MAX {
+            if let Some(key) = rdata_key(dns::Rtype(t)) {
+                let name = dns::Rtype(t).name().unwrap();
+                assert_eq!(key, format!(",\"rdata{name}\":").as_bytes());
             }
         }
     }
