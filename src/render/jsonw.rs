@@ -1321,6 +1321,26 @@ impl<'a> OptScan<'a> {
     }
 }
 
+thread_local! {
+    /// The file name last written by [`file_name`], and its JSON string.
+    static FILE_NAME: std::cell::RefCell<(String, Vec<u8>)> =
+        const { std::cell::RefCell::new((String::new(), Vec::new())) };
+}
+
+/// Appends a file's name as a JSON string: escaped once, then copied while
+/// the name is the same (a run reads one file at a time).
+fn file_name(buf: &mut Vec<u8>, name: &str) {
+    FILE_NAME.with_borrow_mut(|(last, text)| {
+        if last.as_str() != name || text.is_empty() {
+            last.clear();
+            last.push_str(name);
+            text.clear();
+            string(text, name);
+        }
+        buf.extend_from_slice(text);
+    });
+}
+
 /// Appends one message object: the bytes `json::MessageJson` serializes to.
 pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8]) {
     message_with(buf, files, meta, bytes, None);
@@ -1336,7 +1356,7 @@ fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u
     buf.extend_from_slice(b"{\"file\":");
     match file {
         Some((idx, at)) if idx == meta.file && at.end <= buf.len() => buf.extend_from_within(at),
-        _ => string(buf, files.name(meta.file)),
+        _ => file_name(buf, files.name(meta.file)),
     }
     buf.extend_from_slice(b",\"frame\":");
     uint(buf, meta.frame);
@@ -1490,7 +1510,7 @@ pub(super) fn transaction(
     if let Some(first) = t.first() {
         buf.extend_from_slice(b"\"file\":");
         let start = buf.len();
-        string(buf, files.name(first.meta.file));
+        file_name(buf, files.name(first.meta.file));
         file = Some((first.meta.file, start..buf.len()));
         buf.push(b',');
     }
