@@ -910,8 +910,16 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>, names: &mut Names) {
         Rdata::Nsec { next, types } => {
             buf.push(b'"');
             name_inside(buf, next, names);
-            if types.iter().next().is_some() {
-                let _ = write!(Escaped(buf), " {types}");
+            // `TypeBitmap`'s text: mnemonics (which need no escape) or `TYPEn`.
+            for t in types.iter() {
+                buf.push(b' ');
+                match t.name() {
+                    Some(n) => buf.extend_from_slice(n.as_bytes()),
+                    None => {
+                        buf.extend_from_slice(b"TYPE");
+                        uint(buf, u64::from(t.0));
+                    }
+                }
             }
             buf.push(b'"');
         }
