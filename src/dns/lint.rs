@@ -326,6 +326,7 @@ pub struct Linter<'a> {
 
 impl<'a> Linter<'a> {
     /// Starts with the header's findings.
+    #[inline]
     pub fn new(msg: &Message<'a>, dialect: Dialect) -> Self {
         let mut out = Vec::new();
         let h = msg.header();
@@ -435,6 +436,7 @@ impl<'a> Linter<'a> {
 
     /// [`Linter::finish`] for a walk that is not an [`Entries`]: where it
     /// ended and the bytes after it ([`Message::walk_entries`]' end).
+    #[inline]
     pub fn finish_at(mut self, offset: usize, trailing: usize) -> Vec<Finding> {
         let bytes = self.bytes;
         if trailing > 0 {

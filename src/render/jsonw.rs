@@ -591,6 +591,11 @@ struct Names {
     len: usize,
 }
 
+thread_local! {
+    /// The [`Names`] of the message being written.
+    static NAMES_SEEN: std::cell::RefCell<Names> = std::cell::RefCell::new(Names::default());
+}
+
 /// Name suffixes remembered per message (the first ones; later names are
 /// simply written out).
 const NAMES: usize = 12;
@@ -1422,31 +1427,34 @@ fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u
     // forward through the sections).
     let mut opt = OptScan::Looking;
     let mut lint = dns::lint::Linter::new(&msg, json::dialect(meta));
-    let mut names = Names::default();
     buf.extend_from_slice(SECTION_KEYS[0]);
     let mut open = 0;
     let mut empty = true;
-    let end = msg.walk_entries(|e| {
-        let idx = e.section().index();
-        while open < idx {
-            open += 1;
-            buf.extend_from_slice(SECTION_KEYS[open]);
-            empty = true;
-        }
-        if !empty {
-            buf.push(b',');
-        }
-        empty = false;
-        lint.entry(&e);
-        match e {
-            Entry::Question(q) => question(buf, &q, &mut names),
-            Entry::Record(section, r) => {
-                if section == Section::Additional && r.rtype == dns::Rtype::OPT {
-                    opt.on_opt(&r);
-                }
-                record(buf, &r, &mut names);
+    // The per-thread `Names`, emptied (building one per message zeroed it).
+    let end = NAMES_SEEN.with_borrow_mut(|names| {
+        names.len = 0;
+        msg.walk_entries(|e| {
+            let idx = e.section().index();
+            while open < idx {
+                open += 1;
+                buf.extend_from_slice(SECTION_KEYS[open]);
+                empty = true;
             }
-        }
+            if !empty {
+                buf.push(b',');
+            }
+            empty = false;
+            lint.entry(&e);
+            match e {
+                Entry::Question(q) => question(buf, &q, names),
+                Entry::Record(section, r) => {
+                    if section == Section::Additional && r.rtype == dns::Rtype::OPT {
+                        opt.on_opt(&r);
+                    }
+                    record(buf, &r, names);
+                }
+            }
+        })
     });
     if let Some(e) = &end.error {
         opt.on_error();
