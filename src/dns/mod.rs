@@ -59,7 +59,7 @@ pub mod types;
 pub use edns::{EdnsOption, EdnsOptions, Opt};
 pub use error::{Error, ErrorKind};
 pub use header::{Header, HEADER_LEN};
-pub use message::{Entries, Entry, Message, Questions, Records, Section};
+pub use message::{Entries, Entry, Message, Questions, Records, Section, WalkEnd};
 pub use name::{Labels, Name, NamePart, Parts};
 pub use question::Question;
 pub use rdata::{CharStrings, Rdata, SvcParam, SvcParams, TypeBitmap};

@@ -431,6 +431,37 @@ pub(crate) fn hash_lowercase_run<H: Hasher>(h: &mut H, run: &[u8]) {
     h.write_u8(run.len() as u8);
 }
 
+/// The top bit of each byte of `x` that is an ASCII upper-case letter.
+fn upper_bits(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Per byte, with no carry into the next: the top bit of `ge_a` is set
+    // where the low seven bits are >= 'A', of `gt_z` where they are > 'Z'; a
+    // byte with its top bit set is no letter.
+    let low7 = x & (0x7f * ONES);
+    let ge_a = low7 + (0x80 - u64::from(b'A')) * ONES;
+    let gt_z = low7 + (0x80 - u64::from(b'Z') - 1) * ONES;
+    ge_a & !gt_z & !x & (0x80 * ONES)
+}
+
+/// Whether any byte of `bytes` is an ASCII upper-case letter: eight bytes at
+/// a time (the lint asks it of every name it sees).
+pub(crate) fn has_upper(bytes: &[u8]) -> bool {
+    let word = |w: &[u8; 8]| upper_bits(u64::from_le_bytes(*w));
+    match bytes.last_chunk::<8>() {
+        // Whole words, then the last eight bytes (overlapping): fixed-size reads only.
+        Some(last) => {
+            let mut found = word(last);
+            let mut rest = bytes;
+            while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+                found |= word(w);
+                rest = tail;
+            }
+            found != 0
+        }
+        None => bytes.iter().any(u8::is_ascii_uppercase),
+    }
+}
+
 /// `to_ascii_lowercase` on each of the eight bytes of `x`.
 fn lowercase_word(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;

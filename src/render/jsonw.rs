@@ -400,45 +400,21 @@ pub(super) fn display(buf: &mut Vec<u8>, v: &dyn fmt::Display) {
     buf.push(b'"');
 }
 
-/// Upper-case hex of 4 bytes (`x`, big-endian): 8 digits, in order. Each byte
-/// is spread into a 16-bit lane and split into its two nibbles, and each
-/// nibble `n` becomes `'0' + n`, plus 7 when `n > 9` (`n + 6` carries into bit
-/// 4), all eight at once.
-fn hex4(x: u32) -> [u8; 8] {
-    let x = u64::from(x);
-    let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
-    let x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
-    // High nibble in each lane's upper byte, low nibble in its lower byte.
-    let n = (x << 4 | x) & 0x0f00_0f00_0f00_0f00 | x & 0x000f_000f_000f_000f;
-    let letters = ((n + 0x0606_0606_0606_0606) >> 4) & 0x0101_0101_0101_0101;
-    (n + 0x3030_3030_3030_3030 + letters * 7).to_be_bytes()
-}
-
-/// The two upper-case hex digits of each byte.
-const HEX_PAIRS: [[u8; 2]; 256] = {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut t = [[0u8; 2]; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = [DIGITS[b >> 4], DIGITS[b & 0x0f]];
-        b += 1;
-    }
-    t
-};
-
-/// Appends upper-case hex as a JSON string (`hex::Upper`): four bytes at a
-/// time, then the last few from a table, each a fixed-size copy.
+/// Appends upper-case hex as a JSON string (`hex::Upper`), written into its
+/// place in the buffer.
 fn hex(buf: &mut Vec<u8>, bytes: &[u8]) {
-    buf.reserve(bytes.len() * 2 + 2);
-    buf.push(b'"');
-    let mut words = bytes.chunks_exact(4);
-    for w in words.by_ref() {
-        buf.extend_from_slice(&hex4(u32::from_be_bytes([w[0], w[1], w[2], w[3]])));
+    let start = buf.len();
+    // The quotes are the fill.
+    buf.resize(start + bytes.len() * 2 + 2, b'"');
+    let Some(out) = buf.get_mut(start + 1..) else {
+        return;
+    };
+    // Each byte's two digits, by arithmetic (a form the compiler vectorizes).
+    let digit = |n: u8| n + if n > 9 { b'A' - 10 } else { b'0' };
+    for (slot, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        slot[0] = digit(b >> 4);
+        slot[1] = digit(b & 0x0f);
     }
-    for &b in words.remainder() {
-        buf.extend_from_slice(&HEX_PAIRS[usize::from(b)]);
-    }
-    buf.push(b'"');
 }
 
 /// The decimal text of each octet: its length and up to three digits.
@@ -541,8 +517,8 @@ fn ip_uncached(buf: &mut Vec<u8>, addr: &IpAddr) {
 thread_local! {
     /// [`Shapes`] of IPv4 and IPv6 addresses' strings (captures mostly show
     /// a few addresses again and again).
-    static V4: std::cell::RefCell<Shapes<4, 24>> = const { std::cell::RefCell::new(Shapes::new()) };
-    static V6: std::cell::RefCell<Shapes<4, 56>> = const { std::cell::RefCell::new(Shapes::new()) };
+    static V4: std::cell::RefCell<Shapes<8, 24>> = const { std::cell::RefCell::new(Shapes::new()) };
+    static V6: std::cell::RefCell<Shapes<8, 56>> = const { std::cell::RefCell::new(Shapes::new()) };
 }
 
 /// [`ip_uncached`], from [`V4`] or [`V6`].
@@ -615,6 +591,11 @@ struct Names {
     len: usize,
 }
 
+thread_local! {
+    /// The [`Names`] of the message being written.
+    static NAMES_SEEN: std::cell::RefCell<Names> = std::cell::RefCell::new(Names::default());
+}
+
 /// Name suffixes remembered per message (the first ones; later names are
 /// simply written out).
 const NAMES: usize = 12;
@@ -631,6 +612,85 @@ impl Names {
 
 /// Appends a name's presentation format (its `Display`), JSON-escaped, without quotes.
 fn name_inside(buf: &mut Vec<u8>, name: &dns::Name<'_>, names: &mut Names) {
+    if !name_inside_plain(buf, name, names) {
+        name_inside_parts(buf, name, names);
+    }
+}
+
+/// [`name_inside`] for the usual name, written at once: labels whose bytes
+/// all go out as themselves, then the root or a pointer to a name already
+/// written ([`Names`]). The labels are copied as one run from the message and
+/// each length byte after the first becomes the dot before its label (the
+/// text has the labels' wire length). Returns false, having written nothing,
+/// for any other name.
+#[inline]
+fn name_inside_plain(buf: &mut Vec<u8>, name: &dns::Name<'_>, names: &mut Names) -> bool {
+    let msg = name.message();
+    let start = name.start();
+    let mut pos = start;
+    let pointed = loop {
+        match msg.get(pos..) {
+            Some([0, ..]) => break None,
+            Some([len @ 1..=63, rest @ ..]) => {
+                let len = usize::from(*len);
+                match rest.get(..len) {
+                    Some(label) if label.iter().all(|&b| is_plain_label_byte(b)) => {
+                        pos += 1 + len;
+                    }
+                    _ => return false,
+                }
+            }
+            Some([hi, lo, ..]) if hi & 0xc0 == 0xc0 => {
+                let target = usize::from(u16::from_be_bytes([hi & 0x3f, *lo]));
+                match names.get(target).filter(|&(s, e)| s <= e && e <= buf.len()) {
+                    Some(text) => break Some(text),
+                    None => return false,
+                }
+            }
+            _ => return false,
+        }
+    };
+    let base = buf.len();
+    match msg.get(start..pos).and_then(<[u8]>::split_first) {
+        Some((_, labels)) => {
+            buf.extend_from_slice(labels);
+            buf.push(b'.');
+            // The length bytes after the first, as dots.
+            let mut at = start;
+            while let Some(&len) = msg.get(at) {
+                at += 1 + usize::from(len);
+                if at >= pos {
+                    break;
+                }
+                if let Some(dot) = buf.get_mut(base + (at - start) - 1) {
+                    *dot = b'.';
+                }
+            }
+        }
+        None if pointed.is_none() => buf.push(b'.'),
+        None => {}
+    }
+    if let Some((s, e)) = pointed {
+        buf.extend_from_within(s..e);
+    }
+    let end = buf.len();
+    // The labels written here, for the names that point to them.
+    let mut at = start;
+    while at < pos {
+        let Some(&len) = msg.get(at) else { break };
+        if let Some(slot) = names.seen.get_mut(names.len) {
+            *slot = (at, base + (at - start), end);
+            names.len += 1;
+        } else {
+            break;
+        }
+        at += 1 + usize::from(len);
+    }
+    true
+}
+
+/// [`name_inside`] part by part: any name.
+fn name_inside_parts(buf: &mut Vec<u8>, name: &dns::Name<'_>, names: &mut Names) {
     // The labels written here (wire offset, text start), remembered at the end.
     let mut written = [(0, 0); NAMES];
     let mut count = 0;
@@ -796,13 +856,11 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>, names: &mut Names) {
                 buf.push(b' ');
                 uint(buf, u64::from(v));
             }
-            // Digits only; Raw never fails.
-            let _ = write!(
-                Raw(buf),
-                " {} {} ",
-                dns::rdata::SigTime(*expiration),
-                dns::rdata::SigTime(*inception)
-            );
+            buf.push(b' ');
+            sig_time(buf, *expiration);
+            buf.push(b' ');
+            sig_time(buf, *inception);
+            buf.push(b' ');
             uint(buf, u64::from(*key_tag));
             buf.push(b' ');
             name_inside(buf, signer, names);
@@ -857,8 +915,16 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>, names: &mut Names) {
         Rdata::Nsec { next, types } => {
             buf.push(b'"');
             name_inside(buf, next, names);
-            if types.iter().next().is_some() {
-                let _ = write!(Escaped(buf), " {types}");
+            // `TypeBitmap`'s text: mnemonics (which need no escape) or `TYPEn`.
+            for t in types.iter() {
+                buf.push(b' ');
+                match t.name() {
+                    Some(n) => buf.extend_from_slice(n.as_bytes()),
+                    None => {
+                        buf.extend_from_slice(b"TYPE");
+                        uint(buf, u64::from(t.0));
+                    }
+                }
             }
             buf.push(b'"');
         }
@@ -867,11 +933,66 @@ fn rdata(buf: &mut Vec<u8>, data: &dns::Rdata<'_>, names: &mut Names) {
 }
 
 /// Appends ` ` and base64 in words, as DNSKEY and RRSIG end (nothing for no
-/// bytes): the alphabet, `=` and spaces need no escape.
+/// bytes): `dns::rdata::Base64Words`' text (standard base64 with padding, a
+/// space every 56 characters), which needs no escape. Written into its place
+/// in the buffer, three bytes to four characters at a time.
 fn base64_words(buf: &mut Vec<u8>, data: &[u8]) {
-    if !data.is_empty() {
-        let _ = write!(Raw(buf), " {}", dns::rdata::Base64Words(data));
+    const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    // 42 bytes make a 56-character word.
+    const IN: usize = 42;
+    if data.is_empty() {
+        return;
     }
+    let chars = data.len().div_ceil(3) * 4;
+    let start = buf.len();
+    // The spaces (the one before the first word too) are the fill.
+    buf.resize(start + 1 + chars + (chars - 1) / 56, b' ');
+    let Some(out) = buf.get_mut(start + 1..) else {
+        return;
+    };
+    for (src, dst) in data.chunks(IN).zip(out.chunks_mut(57)) {
+        let mut groups = src.chunks_exact(3);
+        let mut slots = dst.chunks_exact_mut(4);
+        for (g, slot) in groups.by_ref().zip(slots.by_ref()) {
+            let v = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
+            slot.copy_from_slice(&[
+                B64[(v >> 18) as usize & 63],
+                B64[(v >> 12) as usize & 63],
+                B64[(v >> 6) as usize & 63],
+                B64[v as usize & 63],
+            ]);
+        }
+        let rest = groups.remainder();
+        if let (Some(&a), Some(slot)) = (rest.first(), slots.next()) {
+            let b = rest.get(1).copied();
+            let v = u32::from(a) << 16 | u32::from(b.unwrap_or(0)) << 8;
+            slot.copy_from_slice(&[
+                B64[(v >> 18) as usize & 63],
+                B64[(v >> 12) as usize & 63],
+                if b.is_some() {
+                    B64[(v >> 6) as usize & 63]
+                } else {
+                    b'='
+                },
+                b'=',
+            ]);
+        }
+    }
+}
+
+thread_local! {
+    /// [`Shapes`] of RRSIG times (a zone's signatures mostly share them).
+    static SIG_TIMES: std::cell::RefCell<Shapes<8, 16>> = const { std::cell::RefCell::new(Shapes::new()) };
+}
+
+/// An RRSIG time (`dns::rdata::SigTime`), from [`SIG_TIMES`].
+fn sig_time(buf: &mut Vec<u8>, t: u32) {
+    SIG_TIMES.with_borrow_mut(|shapes| {
+        shapes.append(buf, u128::from(t), |buf| {
+            // Digits only; Raw never fails.
+            let _ = write!(Raw(buf), "{}", dns::rdata::SigTime(t));
+        })
+    });
 }
 
 /// A mnemonic (TYPE, CLASS, OPCODE, RCODE) as its `Display` writes it.
@@ -909,56 +1030,73 @@ fn type_and_class_uncached(buf: &mut Vec<u8>, t: dns::Rtype, c: dns::Class, clas
     }
 }
 
-/// Texts that depend only on a small key, kept for the last few keys: a
-/// message's header members after `ID` (by flags and counts) and an entry's
-/// `TYPE` .. `CLASSname` (by type and class). Most messages of a capture share
-/// a handful of each.
+/// Texts that depend only on a small key, kept for recent keys: a message's
+/// header members after `ID` (by flags and counts), a question's `TYPE` ..
+/// `CLASSname` (by type and class), a record's `TYPE` .. `RDATAHEX` key (by
+/// type, class, TTL and RDLENGTH), addresses. Most messages of a capture share
+/// a handful of each. Each key has one slot, picked by a hash of the key (a
+/// newer key takes it over): one comparison to find a text.
 struct Shapes<const N: usize, const LEN: usize> {
-    keys: [u128; N],
-    texts: [([u8; LEN], usize); N],
-    /// Slots in use, and the next one to replace (round robin).
-    used: usize,
-    next: usize,
+    /// Per slot: the key, and its text's length (0: no text yet).
+    keys: [(u128, usize); N],
+    texts: [[u8; LEN]; N],
 }
 
 impl<const N: usize, const LEN: usize> Shapes<N, LEN> {
     const fn new() -> Self {
         Self {
-            keys: [0; N],
-            texts: [([0; LEN], 0); N],
-            used: 0,
-            next: 0,
+            keys: [(0, 0); N],
+            texts: [[0; LEN]; N],
         }
+    }
+
+    /// The slot of `key`: a multiplicative hash of its two halves.
+    fn slot(key: u128) -> usize {
+        let h =
+            (key as u64 ^ ((key >> 64) as u64).rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> 40) as usize % N
     }
 
     /// Appends the text of `key`; `write` makes it when it is not kept (and
     /// it is kept when it fits).
+    #[inline]
     fn append(&mut self, buf: &mut Vec<u8>, key: u128, write: impl FnOnce(&mut Vec<u8>)) {
-        let used = self.used.min(N);
-        if let Some(i) = self.keys[..used].iter().position(|&k| k == key) {
-            let (text, len) = &self.texts[i];
-            buf.extend_from_slice(&text[..(*len).min(LEN)]);
-            return;
+        let slot = Self::slot(key);
+        if let (Some(&(k, len)), Some(text)) = (self.keys.get(slot), self.texts.get(slot)) {
+            if k == key && len > 0 && len <= LEN {
+                if LEN <= 128 {
+                    // A fixed-size copy (a few moves, no call), then the
+                    // length.
+                    let start = buf.len();
+                    buf.extend_from_slice(text);
+                    buf.truncate(start + len);
+                } else {
+                    buf.extend_from_slice(text.get(..len).unwrap_or_default());
+                }
+                return;
+            }
         }
         let start = buf.len();
         write(buf);
         let made = buf.get(start..).unwrap_or_default();
-        if made.len() <= LEN {
-            let slot = self.next % N;
-            self.keys[slot] = key;
-            self.texts[slot].0[..made.len()].copy_from_slice(made);
-            self.texts[slot].1 = made.len();
-            self.next = (slot + 1) % N;
-            self.used = (self.used + 1).min(N);
+        if let (Some(k), Some(text)) = (self.keys.get_mut(slot), self.texts.get_mut(slot)) {
+            if let Some(t) = text.get_mut(..made.len()) {
+                t.copy_from_slice(made);
+                *k = (key, made.len());
+            }
         }
     }
 }
 
 thread_local! {
-    /// [`Shapes`] of `TYPE` .. `CLASSname`.
+    /// [`Shapes`] of a question's `TYPE` .. `CLASSname`.
     static TYPES: std::cell::RefCell<Shapes<8, 96>> = const { std::cell::RefCell::new(Shapes::new()) };
+    /// [`Shapes`] of a record's `TYPE` .. `"RDATAHEX":`.
+    static RECORDS: std::cell::RefCell<Shapes<32, 128>> = const { std::cell::RefCell::new(Shapes::new()) };
+    /// [`Shapes`] of `EDNS` objects without options.
+    static EDNS: std::cell::RefCell<Shapes<8, 128>> = const { std::cell::RefCell::new(Shapes::new()) };
     /// [`Shapes`] of the header members `QR` .. `rcodeName`.
-    static HEADERS: std::cell::RefCell<Shapes<4, 256>> = const { std::cell::RefCell::new(Shapes::new()) };
+    static HEADERS: std::cell::RefCell<Shapes<16, 256>> = const { std::cell::RefCell::new(Shapes::new()) };
 }
 
 /// [`type_and_class_uncached`], from [`TYPES`].
@@ -971,22 +1109,43 @@ fn type_and_class(buf: &mut Vec<u8>, t: dns::Rtype, c: dns::Class, class_name: b
     });
 }
 
+/// A record's members from `TYPE` to the `RDATAHEX` key, from [`RECORDS`].
+fn record_shape(buf: &mut Vec<u8>, r: &dns::Record<'_>, class_name: bool) {
+    let rdlength = r.rdata.len() as u64;
+    let key = u128::from(r.rtype.0)
+        | u128::from(r.class.0) << 16
+        | u128::from(class_name) << 32
+        | u128::from(r.ttl) << 33
+        | u128::from(rdlength) << 65;
+    RECORDS.with_borrow_mut(|shapes| {
+        shapes.append(buf, key, |buf| {
+            type_and_class_uncached(buf, r.rtype, r.class, class_name);
+            buf.extend_from_slice(b",\"TTL\":");
+            uint(buf, u64::from(r.ttl));
+            buf.extend_from_slice(b",\"RDLENGTH\":");
+            uint(buf, rdlength);
+            buf.extend_from_slice(b",\"RDATAHEX\":");
+        })
+    });
+}
+
 fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
     buf.extend_from_slice(b"{\"NAME\":");
     name(buf, &r.name, names);
     let is_opt = r.rtype == dns::Rtype::OPT;
-    type_and_class(buf, r.rtype, r.class, !is_opt);
-    buf.extend_from_slice(b",\"TTL\":");
-    uint(buf, u64::from(r.ttl));
-    buf.extend_from_slice(b",\"RDLENGTH\":");
-    uint(buf, r.rdata.len() as u64);
-    buf.extend_from_slice(b",\"RDATAHEX\":");
+    record_shape(buf, r, !is_opt);
     hex(buf, r.rdata);
     if is_opt {
         match dns::Opt::from_record(r) {
             Ok(opt) => {
                 buf.extend_from_slice(b",\"EDNS\":");
-                edns(buf, &opt);
+                if opt.options_bytes().is_empty() {
+                    // Without options the object depends on CLASS and TTL only.
+                    let key = u128::from(r.class.0) | u128::from(r.ttl) << 16;
+                    EDNS.with_borrow_mut(|shapes| shapes.append(buf, key, |buf| edns(buf, &opt)));
+                } else {
+                    edns(buf, &opt);
+                }
             }
             Err(e) => {
                 buf.extend_from_slice(b",\"rdataError\":");
@@ -999,15 +1158,20 @@ fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
     match r.data() {
         Ok(dns::Rdata::Unknown { .. }) => {}
         Ok(data) => {
-            // "rdata" + the mnemonic, as `RecordJson` builds it (a known type
-            // always has one, and none is longer than its 27-byte room).
-            let mnemonic = r.rtype.name().unwrap_or("Unknown");
-            buf.extend_from_slice(b",\"");
-            if 5 + mnemonic.len() <= 32 {
-                buf.extend_from_slice(b"rdata");
-                escape_into(buf, mnemonic.as_bytes());
+            match rdata_key(r.rtype) {
+                Some(key) => buf.extend_from_slice(key),
+                None => {
+                    // "rdata" + the mnemonic, as `RecordJson` builds it (a known type
+                    // always has one, and none is longer than its 27-byte room).
+                    let mnemonic = r.rtype.name().unwrap_or("Unknown");
+                    buf.extend_from_slice(b",\"");
+                    if 5 + mnemonic.len() <= 32 {
+                        buf.extend_from_slice(b"rdata");
+                        escape_into(buf, mnemonic.as_bytes());
+                    }
+                    buf.extend_from_slice(b"\":");
+                }
             }
-            buf.extend_from_slice(b"\":");
             rdata(buf, &data, names);
         }
         Err(e) => {
@@ -1016,6 +1180,31 @@ fn record(buf: &mut Vec<u8>, r: &dns::Record<'_>, names: &mut Names) {
         }
     }
     buf.push(b'}');
+}
+
+/// The `,"rdataTYPE":` key of the common types, as a literal (a test checks
+/// each against the mnemonic); None for the others.
+fn rdata_key(t: dns::Rtype) -> Option<&'static [u8]> {
+    Some(match t.0 {
+        1 => b",\"rdataA\":",
+        2 => b",\"rdataNS\":",
+        5 => b",\"rdataCNAME\":",
+        6 => b",\"rdataSOA\":",
+        12 => b",\"rdataPTR\":",
+        15 => b",\"rdataMX\":",
+        16 => b",\"rdataTXT\":",
+        28 => b",\"rdataAAAA\":",
+        33 => b",\"rdataSRV\":",
+        43 => b",\"rdataDS\":",
+        46 => b",\"rdataRRSIG\":",
+        47 => b",\"rdataNSEC\":",
+        48 => b",\"rdataDNSKEY\":",
+        50 => b",\"rdataNSEC3\":",
+        64 => b",\"rdataSVCB\":",
+        65 => b",\"rdataHTTPS\":",
+        257 => b",\"rdataCAA\":",
+        _ => return None,
+    })
 }
 
 fn edns(buf: &mut Vec<u8>, o: &dns::Opt<'_>) {
@@ -1145,6 +1334,26 @@ impl<'a> OptScan<'a> {
     }
 }
 
+thread_local! {
+    /// The file name last written by [`file_name`], and its JSON string.
+    static FILE_NAME: std::cell::RefCell<(String, Vec<u8>)> =
+        const { std::cell::RefCell::new((String::new(), Vec::new())) };
+}
+
+/// Appends a file's name as a JSON string: escaped once, then copied while
+/// the name is the same (a run reads one file at a time).
+fn file_name(buf: &mut Vec<u8>, name: &str) {
+    FILE_NAME.with_borrow_mut(|(last, text)| {
+        if last.as_str() != name || text.is_empty() {
+            last.clear();
+            last.push_str(name);
+            text.clear();
+            string(text, name);
+        }
+        buf.extend_from_slice(text);
+    });
+}
+
 /// Appends one message object: the bytes `json::MessageJson` serializes to.
 pub(super) fn message(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u8]) {
     message_with(buf, files, meta, bytes, None);
@@ -1160,7 +1369,7 @@ fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u
     buf.extend_from_slice(b"{\"file\":");
     match file {
         Some((idx, at)) if idx == meta.file && at.end <= buf.len() => buf.extend_from_within(at),
-        _ => string(buf, files.name(meta.file)),
+        _ => file_name(buf, files.name(meta.file)),
     }
     buf.extend_from_slice(b",\"frame\":");
     uint(buf, meta.frame);
@@ -1214,47 +1423,43 @@ fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u
     let counts_end = buf.len();
 
     // One walk, in wire order: each entry goes into its section's array (the
-    // arrays of sections with no entries stay empty; `Entries` only moves
+    // arrays of sections with no entries stay empty; the walk only moves
     // forward through the sections).
-    let mut walk = msg.entries();
     let mut opt = OptScan::Looking;
     let mut lint = dns::lint::Linter::new(&msg, json::dialect(meta));
-    let mut names = Names::default();
     buf.extend_from_slice(SECTION_KEYS[0]);
     let mut open = 0;
     let mut empty = true;
-    let walk_error = loop {
-        match walk.next() {
-            Some(Ok(e)) => {
-                let idx = e.section().index();
-                while open < idx {
-                    open += 1;
-                    buf.extend_from_slice(SECTION_KEYS[open]);
-                    empty = true;
-                }
-                if !empty {
-                    buf.push(b',');
-                }
-                empty = false;
-                lint.entry(&e);
-                match e {
-                    Entry::Question(q) => question(buf, &q, &mut names),
-                    Entry::Record(section, r) => {
-                        if section == Section::Additional && r.rtype == dns::Rtype::OPT {
-                            opt.on_opt(&r);
-                        }
-                        record(buf, &r, &mut names);
+    // The per-thread `Names`, emptied (building one per message zeroed it).
+    let end = NAMES_SEEN.with_borrow_mut(|names| {
+        names.len = 0;
+        msg.walk_entries(|e| {
+            let idx = e.section().index();
+            while open < idx {
+                open += 1;
+                buf.extend_from_slice(SECTION_KEYS[open]);
+                empty = true;
+            }
+            if !empty {
+                buf.push(b',');
+            }
+            empty = false;
+            lint.entry(&e);
+            match e {
+                Entry::Question(q) => question(buf, &q, names),
+                Entry::Record(section, r) => {
+                    if section == Section::Additional && r.rtype == dns::Rtype::OPT {
+                        opt.on_opt(&r);
                     }
+                    record(buf, &r, names);
                 }
             }
-            Some(Err(e)) => {
-                opt.on_error();
-                lint.error(&e, &walk);
-                break Some(e);
-            }
-            None => break None,
-        }
-    };
+        })
+    });
+    if let Some(e) = &end.error {
+        opt.on_error();
+        lint.error_at(e, end.section, end.offset);
+    }
     while open < 3 {
         open += 1;
         buf.extend_from_slice(SECTION_KEYS[open]);
@@ -1268,24 +1473,22 @@ fn message_with(buf: &mut Vec<u8>, files: &Files, meta: &MessageMeta, bytes: &[u
             buf.splice(counts_at..counts_end, text);
         }
     }
-    // The walk has ended (an error fuses it), as `Linter::finish` needs.
-    let lint = lint.finish(&walk);
+    let lint = lint.finish_at(end.offset, end.trailing);
     buf.extend_from_slice(b",\"lint\":");
     if lint.is_empty() {
         buf.extend_from_slice(b"[]");
     } else {
         serde(buf, &json::LintJson(lint));
     }
-    match walk_error {
+    match end.error {
         Some(e) => {
             buf.extend_from_slice(b",\"error\":");
             serde(buf, &json::ErrorJson(e));
         }
         None => {
-            let trailing = walk.trailing();
-            if trailing > 0 {
+            if end.trailing > 0 {
                 buf.extend_from_slice(b",\"trailingBytes\":");
-                uint(buf, trailing as u64);
+                uint(buf, end.trailing as u64);
             }
         }
     }
@@ -1323,7 +1526,7 @@ pub(super) fn transaction(
     if let Some(first) = t.first() {
         buf.extend_from_slice(b"\"file\":");
         let start = buf.len();
-        string(buf, files.name(first.meta.file));
+        file_name(buf, files.name(first.meta.file));
         file = Some((first.meta.file, start..buf.len()));
         buf.push(b',');
     }
@@ -1385,6 +1588,131 @@ mod tests {
         let mut buf = Vec::new();
         f(&mut buf);
         buf
+    }
+
+    /// Names written at once agree with names written part by part, and
+    /// leave the same [`Names`], for a name at every offset of every cut of
+    /// the sample messages and of changed copies (names are taken in order,
+    /// as a message's are, so pointers meet names already written).
+    #[test]
+    fn names_written_at_once_agree_with_part_by_part() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut messages = Vec::new();
+        for name in [
+            "dns.pcap",
+            "tcp.pcap",
+            "bad-client.pcap",
+            "unanswered.pcapng",
+        ] {
+            messages.extend(
+                analyze(&dir.join(name), &Settings::default())
+                    .unwrap()
+                    .messages,
+            );
+        }
+        let same = |b: &[u8], from: usize| {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            let (mut fast_names, mut slow_names) = (Names::default(), Names::default());
+            for start in from..b.len().min(usize::from(u16::MAX)) {
+                // Only names that parse: the writer never sees others.
+                if dns::Name::parse(b, start).is_err() {
+                    continue;
+                }
+                let name = dns::Name::parsed_at(b, start as u16);
+                name_inside(&mut fast, &name, &mut fast_names);
+                name_inside_parts(&mut slow, &name, &mut slow_names);
+                assert_eq!(fast, slow, "{start} {b:02x?}");
+                assert_eq!(fast_names.len, slow_names.len);
+                assert_eq!(fast_names.seen, slow_names.seen);
+            }
+        };
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for m in &messages {
+            let b = &m.bytes;
+            for cut in 0..=b.len() {
+                same(&b[..cut], cut.saturating_sub(256));
+            }
+            for _ in 0..100 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let mut c = b.clone();
+                let at = (state as usize) % c.len();
+                c[at] = match (state >> 32) % 5 {
+                    0 => 0,
+                    1 => 0xc0,
+                    2 => (state >> 40) as u8 % 8,
+                    3 => b".\\\"@$(); \x7f"[(state >> 40) as usize % 10],
+                    _ => (state >> 40) as u8,
+                };
+                same(&c, 0);
+            }
+        }
+        assert!(messages.len() > 20, "{} messages", messages.len());
+    }
+
+    #[test]
+    fn base64_and_sig_times_as_rdata_writes_them() {
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut data = Vec::new();
+        for len in 0..400 {
+            let want = if len == 0 {
+                String::new()
+            } else {
+                format!(" {}", dns::rdata::Base64Words(&data))
+            };
+            assert_eq!(out(|b| base64_words(b, &data)), want.as_bytes(), "{len}");
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            data.push((x >> 24) as u8);
+        }
+        for t in [0, 1, 86_399, 86_400, 1_796_522_692, u32::MAX, x as u32] {
+            for _ in 0..2 {
+                let want = dns::rdata::SigTime(t).to_string();
+                assert_eq!(out(|b| sig_time(b, t)), want.as_bytes(), "{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn rdata_keys_are_the_mnemonics() {
+        for t in 0..=u16::MAX {
+            if let Some(key) = rdata_key(dns::Rtype(t)) {
+                let name = dns::Rtype(t).name().unwrap();
+                assert_eq!(key, format!(",\"rdata{name}\":").as_bytes());
+            }
+        }
+    }
+
+    /// A kept text is the text `write` makes, whatever the keys and lengths
+    /// (colliding slots, texts longer than a slot, empty texts).
+    #[test]
+    fn shapes_give_back_what_was_written() {
+        fn text(key: u128) -> Vec<u8> {
+            let n = (key % 40) as usize;
+            key.to_string().repeat(n).into_bytes()
+        }
+        let mut small = Shapes::<4, 24>::new();
+        let mut large = Shapes::<8, 200>::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for round in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = if round % 3 == 0 {
+                u128::from(x % 16)
+            } else {
+                u128::from(x) << (x % 64)
+            };
+            let want = text(key);
+            let mut got = b"before".to_vec();
+            small.append(&mut got, key, |b| b.extend_from_slice(&text(key)));
+            assert_eq!(&got[6..], &want[..], "{key}");
+            let mut got = Vec::new();
+            large.append(&mut got, key, |b| b.extend_from_slice(&text(key)));
+            assert_eq!(got, want, "{key}");
+        }
     }
 
     #[test]
@@ -1554,9 +1882,6 @@ mod tests {
                     format!("\"{expected}\"").as_bytes()
                 );
             }
-        }
-        for v in [0, 1, 0x0a0b_0c0d, 0x9f9f_a0a0, u32::MAX, 0x1234_5678] {
-            assert_eq!(hex4(v), format!("{v:08X}").as_bytes());
         }
     }
 
