@@ -54,6 +54,8 @@ pub mod question;
 pub mod rdata;
 pub mod reader;
 pub mod record;
+#[cfg(test)]
+pub(crate) mod testutil;
 pub mod types;
 
 pub use edns::{EdnsOption, EdnsOptions, Opt};
