@@ -64,3 +64,17 @@ impl<'e> Changes<'e> {
         c
     }
 }
+
+/// Calls `check` on every cut of each sample message and on 200 changed
+/// copies of each ([`Changes`] without extra bytes).
+pub(crate) fn each_cut_and_change(mut check: impl FnMut(&[u8])) {
+    let mut changes = Changes::new(b"");
+    for b in &sample_messages() {
+        for cut in 0..=b.len() {
+            check(&b[..cut]);
+        }
+        for _ in 0..200 {
+            check(&changes.of(b));
+        }
+    }
+}
