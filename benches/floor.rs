@@ -1,0 +1,279 @@
+//! The floor under `dnslens stats`: how fast can the least of its work go through a
+//! capture on this machine? Each level is one pass over a classic pcap file, written
+//! with `std` alone and none of dnslens's layers, doing a little more than the one
+//! before:
+//!
+//! - `read`: `read(2)` into a 1 MiB buffer, nothing else (what `cat` does);
+//! - `records`: and walk the pcap record headers;
+//! - `headers`: and read Ethernet, IPv4/IPv6 and UDP to the DNS header (ID, QR) of
+//!   every UDP frame to or from port 53 (TCP frames are counted and skipped);
+//! - `pair`: and pair queries with responses in a hash table keyed on addresses,
+//!   ports and ID, summing round-trip times;
+//! - `walk`: and walk every question and record of each message: each name label by
+//!   label (pointers followed, at most 64), each RDATA skipped by its length.
+//!
+//! `stats` does all of `walk` and more: TCP reassembly, IP fragments, every RDATA
+//! decoded, the retransmission, duplicate and timeout rules of pairing, and its
+//! tables. So `walk`'s time is a floor for it, on one core; two cores at best halve
+//! it. docs/benchmarks.md compares the levels with `cat` and the issue-6 targets.
+//!
+//! `cargo bench --bench floor -- FILE` (default `target/bench/large.pcap`); each level
+//! runs `REPEAT` times (default 5) and the fastest run is printed.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Read;
+use std::time::Instant;
+
+const CHUNK: usize = 1 << 20;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Read,
+    Records,
+    Headers,
+    Pair,
+    Walk,
+}
+
+const LEVELS: [(Level, &str); 5] = [
+    (Level::Read, "read"),
+    (Level::Records, "records"),
+    (Level::Headers, "headers"),
+    (Level::Pair, "pair"),
+    (Level::Walk, "walk"),
+];
+
+/// What a pass counted: the same at every repeat, printed so a level cannot be
+/// optimised away and so the levels can be checked against each other.
+#[derive(Default, Debug)]
+struct Tally {
+    bytes: u64,
+    records: u64,
+    dns: u64,
+    tcp: u64,
+    answered: u64,
+    rtt_micros: u64,
+    entries: u64,
+    bad: u64,
+}
+
+/// A multiply-and-rotate hasher over the key's words (the key is fixed-size).
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0 ^ w)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Client address and port, server address and port, ID: IPv4 addresses are
+/// stored in the last four bytes.
+type Key = ([u8; 16], [u8; 16], u64);
+
+fn be16(b: &[u8], at: usize) -> Option<usize> {
+    Some(usize::from(u16::from_be_bytes(
+        b.get(at..at + 2)?.try_into().ok()?,
+    )))
+}
+
+/// Walks a name from `at`; returns where the name ends in place.
+fn skip_name(msg: &[u8], mut at: usize) -> Option<usize> {
+    let mut end = None;
+    for _ in 0..64 {
+        let len = *msg.get(at)?;
+        match len {
+            0 => return Some(end.unwrap_or(at + 1)),
+            1..=63 => at += 1 + usize::from(len),
+            0xC0..=0xFF => {
+                end.get_or_insert(at + 2);
+                at = be16(msg, at)? & 0x3FFF;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Walks the questions and records; returns how many.
+fn walk(msg: &[u8]) -> Option<u64> {
+    let qd = be16(msg, 4)?;
+    let rr = be16(msg, 6)? + be16(msg, 8)? + be16(msg, 10)?;
+    let mut at = 12;
+    for _ in 0..qd {
+        at = skip_name(msg, at)? + 4;
+    }
+    for _ in 0..rr {
+        at = skip_name(msg, at)? + 8;
+        at += 2 + be16(msg, at)?;
+    }
+    (at <= msg.len()).then_some((qd + rr) as u64)
+}
+
+struct Pass {
+    level: Level,
+    tally: Tally,
+    open: HashMap<Key, u64, BuildHasherDefault<WordHasher>>,
+}
+
+impl Pass {
+    /// One pcap record: `frame` is the captured bytes, `micros` the time.
+    fn record(&mut self, frame: &[u8], micros: u64) {
+        self.tally.records += 1;
+        if self.level < Level::Headers {
+            return;
+        }
+        // Ethernet without tags, then IPv4 (any header length) or IPv6 (no extension headers).
+        let Some(ethertype) = be16(frame, 12) else {
+            return;
+        };
+        let ip = &frame[14.min(frame.len())..];
+        let (src, dst, proto, l4) = match ethertype {
+            0x0800 if ip.len() >= 20 => {
+                let mut s = [0u8; 16];
+                let mut d = [0u8; 16];
+                s[12..].copy_from_slice(&ip[12..16]);
+                d[12..].copy_from_slice(&ip[16..20]);
+                (
+                    s,
+                    d,
+                    ip[9],
+                    ip.get(usize::from(ip[0] & 15) * 4..).unwrap_or_default(),
+                )
+            }
+            0x86DD if ip.len() >= 40 => {
+                let s: [u8; 16] = ip[8..24].try_into().unwrap_or_default();
+                let d: [u8; 16] = ip[24..40].try_into().unwrap_or_default();
+                (s, d, ip[6], &ip[40..])
+            }
+            _ => return,
+        };
+        if proto == 6 {
+            self.tally.tcp += 1;
+            return;
+        }
+        if proto != 17 || l4.len() < 8 + 12 {
+            return;
+        }
+        let (Some(sport), Some(dport)) = (be16(l4, 0), be16(l4, 2)) else {
+            return;
+        };
+        if sport != 53 && dport != 53 {
+            return;
+        }
+        let msg = &l4[8..];
+        self.tally.dns += 1;
+        let id = u64::from(u16::from_be_bytes([msg[0], msg[1]]));
+        let response = msg[2] & 0x80 != 0;
+        if self.level >= Level::Pair {
+            let ports = |c: usize, s: usize| (c as u64) << 32 | (s as u64) << 16 | id;
+            if response {
+                if let Some(sent) = self.open.remove(&(dst, src, ports(dport, sport))) {
+                    self.tally.answered += 1;
+                    self.tally.rtt_micros += micros.saturating_sub(sent);
+                }
+            } else {
+                self.open.insert((src, dst, ports(sport, dport)), micros);
+            }
+        }
+        if self.level >= Level::Walk {
+            match walk(msg) {
+                Some(n) => self.tally.entries += n,
+                None => self.tally.bad += 1,
+            }
+        }
+    }
+}
+
+/// One pass of `level` over the file; the capture must be classic pcap in
+/// microseconds, little-endian (what tcpdump writes here).
+fn pass(path: &str, level: Level) -> std::io::Result<Tally> {
+    let mut file = File::open(path)?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut p = Pass {
+        level,
+        tally: Tally::default(),
+        open: HashMap::default(),
+    };
+    // `buf[start..end]` is read and not yet taken.
+    let (mut start, mut end) = (0, 0);
+    let mut header_left = 24;
+    loop {
+        let n = file.read(&mut buf[end..])?;
+        p.tally.bytes += n as u64;
+        end += n;
+        if level >= Level::Records {
+            let skip = header_left.min(end - start);
+            start += skip;
+            header_left -= skip;
+            while let Some(caplen) = buf
+                .get(start + 8..start + 12)
+                .map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default()) as usize)
+            {
+                let Some(frame) = buf.get(start + 16..start + 16 + caplen) else {
+                    break;
+                };
+                let secs = u64::from(u32::from_le_bytes(
+                    buf[start..start + 4].try_into().unwrap_or_default(),
+                ));
+                let usecs = u64::from(u32::from_le_bytes(
+                    buf[start + 4..start + 8].try_into().unwrap_or_default(),
+                ));
+                p.record(frame, secs * 1_000_000 + usecs);
+                start += 16 + caplen;
+            }
+        } else {
+            start = end;
+        }
+        if n == 0 {
+            return Ok(p.tally);
+        }
+        // Keep the partial record at the front (a record larger than the buffer
+        // would stop the walk: none is, in a capture of DNS).
+        buf.copy_within(start..end, 0);
+        end -= start;
+        start = 0;
+    }
+}
+
+fn main() {
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| "target/bench/large.pcap".into());
+    let repeat: usize = std::env::var("REPEAT")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    println!("floor of {path}, fastest of {repeat}:");
+    for (level, name) in LEVELS {
+        let mut best = f64::MAX;
+        let mut tally = Tally::default();
+        for _ in 0..repeat {
+            let t = Instant::now();
+            match pass(&path, level) {
+                Ok(got) => tally = got,
+                Err(e) => {
+                    eprintln!("SKIP: {path}: {e}");
+                    return;
+                }
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!("{name:>8}: {best:.3} s  {tally:?}");
+    }
+}
