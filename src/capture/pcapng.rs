@@ -296,35 +296,32 @@ impl State {
                 ),
             );
         }
-        let parsed = if be {
-            parse_enhancedpacketblock_be(block)
-        } else {
-            parse_enhancedpacketblock_le(block)
+        let fields = match Epb::in_place(block, caplen, be) {
+            Some(fields) => fields,
+            None => match Epb::parsed(block, be) {
+                Ok(fields) => fields,
+                Err(e) => {
+                    return malformed(
+                        "enhanced packet block",
+                        &e,
+                        number.saturating_sub(1),
+                        offset,
+                    )
+                }
+            },
         };
-        let epb = match parsed {
-            Ok((_, epb)) => epb,
-            Err(e) => {
-                return malformed(
-                    "enhanced packet block",
-                    &e,
-                    number.saturating_sub(1),
-                    offset,
-                )
-            }
+        let Some(iface) = self.interface_for(fields.if_id) else {
+            return self.missing_interface("enhanced packet", fields.if_id, number, offset);
         };
-        let Some(iface) = self.interface_for(epb.if_id) else {
-            return self.missing_interface("enhanced packet", epb.if_id, number, offset);
-        };
-        let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
         Step::Frame(FrameMeta {
             number,
-            ts: Timestamp::from_units(units, iface.units_per_sec, iface.offset_secs),
+            ts: Timestamp::from_units(fields.units, iface.units_per_sec, iface.offset_secs),
             link: iface.link,
-            interface: epb.if_id,
-            orig_len: epb.origlen,
+            interface: fields.if_id,
+            orig_len: fields.orig_len,
             file_offset: offset,
             data_start: 28,
-            data_len: epb.caplen as usize,
+            data_len: caplen as usize,
             record_len: block.len(),
         })
     }
@@ -412,6 +409,48 @@ impl State {
     }
 }
 
+/// The fields of an enhanced packet block that a frame needs.
+#[derive(Debug, PartialEq, Eq)]
+struct Epb {
+    if_id: u32,
+    /// Timestamp in the interface's units.
+    units: u64,
+    orig_len: u32,
+}
+
+impl Epb {
+    /// The fields read in place, when the block holds no options: then its
+    /// fixed fields and padded data are all there is, and pcap-parser's parse
+    /// (which builds an options list, ~290 instructions a block) would find
+    /// the same. `None` when there are options. The caller has checked that
+    /// the block is at least 32 bytes and that `caplen` bytes fit in it.
+    fn in_place(block: &[u8], caplen: u32, be: bool) -> Option<Self> {
+        let padded = (u64::from(caplen) + 3) & !3;
+        if block.len() as u64 != 32 + padded {
+            return None;
+        }
+        Some(Self {
+            if_id: u32_at(block, 8, be),
+            units: (u64::from(u32_at(block, 12, be)) << 32) | u64::from(u32_at(block, 16, be)),
+            orig_len: u32_at(block, 24, be),
+        })
+    }
+
+    /// The fields through pcap-parser, which also checks the options.
+    fn parsed(block: &[u8], be: bool) -> Result<Self, nom::Err<PcapError<&[u8]>>> {
+        let (_, epb) = if be {
+            parse_enhancedpacketblock_be(block)?
+        } else {
+            parse_enhancedpacketblock_le(block)?
+        };
+        Ok(Self {
+            if_id: epb.if_id,
+            units: (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low),
+            orig_len: epb.origlen,
+        })
+    }
+}
+
 /// `if_tsresol` (as units per second, `None` if absent or unusable),
 /// `if_tsoffset` (0 if absent), and the raw `if_tsresol` if it was unusable.
 /// The first occurrence of each option counts.
@@ -478,6 +517,7 @@ fn malformed(what: &str, e: &nom::Err<PcapError<&[u8]>>, frames: u64, offset: u6
 pub(crate) mod tests {
     use super::super::test_support::{block, read_bytes, u16b, u32b};
     use super::super::{CaptureReader, FileFormat, LinkType, OpenError, Timestamp};
+    use super::Epb;
 
     /// An option: code, length, value padded to 4.
     fn opt(be: bool, code: u16, value: &[u8]) -> Vec<u8> {
@@ -524,6 +564,61 @@ pub(crate) mod tests {
         body.extend(u32b(be, orig_len));
         body.extend(data);
         block(be, 6, &body)
+    }
+
+    /// An enhanced packet block with options after its data.
+    fn epb_with_options(be: bool, data: &[u8], opts: &[Vec<u8>]) -> Vec<u8> {
+        let mut body = Vec::new();
+        body.extend(u32b(be, 0));
+        body.extend(u32b(be, 1));
+        body.extend(u32b(be, 2));
+        body.extend(u32b(be, data.len() as u32));
+        body.extend(u32b(be, 1500));
+        body.extend(data);
+        body.resize(20 + data.len().div_ceil(4) * 4, 0);
+        for o in opts {
+            body.extend(o);
+        }
+        body.extend([0, 0, 0, 0]); // opt_endofopt
+        block(be, 6, &body)
+    }
+
+    #[test]
+    fn an_epb_without_options_is_read_in_place_as_pcap_parser_reads_it() {
+        for be in [false, true] {
+            for len in 0..=9usize {
+                let data: Vec<u8> = (0..len as u8).map(|b| b ^ 0x5a).collect();
+                let units = 0x0123_4567_89ab_cdef_u64.rotate_left(len as u32);
+                let b = epb(be, 3, units, &data, 60 + len as u32);
+                let caplen = u32::try_from(len).unwrap();
+                let fast = Epb::in_place(&b, caplen, be).expect("no options: read in place");
+                assert_eq!(
+                    Some(&fast),
+                    Epb::parsed(&b, be).ok().as_ref(),
+                    "be={be} len={len}"
+                );
+                assert_eq!(
+                    (fast.if_id, fast.units, fast.orig_len),
+                    (3, units, 60 + caplen)
+                );
+            }
+            // With options the block goes through pcap-parser, which reads them.
+            let comment = opt(be, 1, b"lab 3");
+            let b = epb_with_options(be, b"abcde", &[comment]);
+            assert_eq!(Epb::in_place(&b, 5, be), None);
+            let slow = Epb::parsed(&b, be).expect("well-formed options");
+            assert_eq!(
+                (slow.if_id, slow.units, slow.orig_len),
+                (0, 1 << 32 | 2, 1500)
+            );
+            // pcap-parser ends its option list at an option running past the
+            // block; the frame is still read.
+            let mut bad = epb_with_options(be, b"abcde", &[opt(be, 1, b"lab 3")]);
+            let at = 28 + 8 + 2; // header 28, data padded to 8, option code 2
+            bad.splice(at..at + 2, u16b(be, 200));
+            assert_eq!(Epb::in_place(&bad, 5, be), None);
+            assert_eq!(Epb::parsed(&bad, be).ok(), Some(slow), "be={be}");
+        }
     }
 
     /// Simple Packet Block.
