@@ -9,6 +9,7 @@
 #                                           targets compare with this row)
 #   dnsjit benches/dnsjit-pair.lua FILE question   the same, parsing each question too
 #   dnslens stats FILE
+#   dnslens stats FILE.pcapng               the same packets as pcapng (editcap copy)
 #   dnslens --format ndjson FILE > /dev/null
 #   dnslens FILE > table.txt
 #
@@ -25,6 +26,8 @@
 #   MESSAGES         DNS message count of the capture; default: read CAPTURE.messages
 #                    (written by make-capture.sh), else the packet count from capinfos
 #   SKIP_TSHARK [0]  1: skip the tshark row (it takes about a minute)
+#   PCAPNG [1]       0: skip the `dnslens stats` row on a pcapng copy of the capture
+#                    (made with editcap beside it, CAPTURE minus .pcap plus .pcapng)
 #   REPEAT [3]       runs of each fast command (all but tshark, which runs once); the
 #                    run with the least wall time is kept (the machine may be shared)
 #   RESULTS [target/bench/results.md]
@@ -36,6 +39,7 @@ file=${1:-$root/target/bench/large.pcap}
 RESULTS=${RESULTS:-$root/target/bench/results.md}
 BUILD=${BUILD:-0}
 SKIP_TSHARK=${SKIP_TSHARK:-0}
+PCAPNG=${PCAPNG:-1}
 REPEAT=${REPEAT:-3}
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -87,6 +91,7 @@ mkdir -p "$(dirname "$RESULTS")"
 # measure N NAME OUTFILE CMD...  -> runs CMD N times, keeps the fastest run, appends
 # "NAME|status|wall|cpu|rss_kb" to rows (a failed run is reported at once).
 rows=()
+declare -A row_bytes=() # bytes read by a row, when not the capture's
 measure() {
     local n=$1 name=$2 out=$3; shift 3
     local i best_wall='' best_cpu='' best_rss='' rc
@@ -145,6 +150,18 @@ else
     else
         skip "dnslens stats FILE" "no stats subcommand yet"
     fi
+    # The same packets as pcapng (what Wireshark and dumpcap write), made once with
+    # editcap beside the capture: the other capture reader at this size.
+    if [ "$PCAPNG" = 1 ] && "$DNSLENS" stats --help >/dev/null 2>&1; then
+        ng=${file%.pcap}.pcapng
+        if [ ! -s "$ng" ] || [ "$ng" -ot "$file" ]; then
+            log "making the pcapng copy $ng (editcap -F pcapng)"
+            editcap -F pcapng "$file" "$ng"
+        fi
+        cat "$ng" >/dev/null
+        row_bytes["dnslens stats FILE.pcapng"]=$(stat -c %s "$ng")
+        measure "$REPEAT" "dnslens stats FILE.pcapng" /dev/null "$DNSLENS" stats "$ng"
+    fi
     if "$DNSLENS" --help 2>/dev/null | grep -q ndjson; then
         measure "$REPEAT" "dnslens --format ndjson FILE > /dev/null" /dev/null "$DNSLENS" --format ndjson "$file"
     else
@@ -186,7 +203,7 @@ dnsjit_wall=$(field "dnsjit pairing (" 3)
             echo "| \`$name\` | $status | | | | | | | |"
             continue
         fi
-        awk -v n="$name" -v st="$status" -v w="$wall" -v c="$cpu" -v rss="$rss" -v m="$msgs" -v b="$bytes" \
+        awk -v n="$name" -v st="$status" -v w="$wall" -v c="$cpu" -v rss="$rss" -v m="$msgs" -v b="${row_bytes[$name]:-$bytes}" \
             -v tw="$tshark_wall" -v cw="$cat_wall" 'BEGIN {
             wd = (w > 0) ? w : 0.0001;
             mps = m / wd; mbs = b / 1e6 / wd;
