@@ -115,6 +115,7 @@ impl Sink for StatsSink {
     }
 
     fn finish(&mut self, files: &Files, summary: &Summary) -> io::Result<()> {
+        self.stats.settle();
         let rows = rows(&self.stats, summary, self.top);
         match self.format {
             // HTML is turned away in `run`.
