@@ -121,7 +121,7 @@ impl State {
     pub(crate) fn step(&mut self, input: &mut Input, frames: &mut u64) -> Step {
         let offset = input.offset();
         let hlen = self.record_header_len;
-        if let Some(step) = Step::from_fill(input.fill(hlen), *frames, offset, hlen) {
+        if let Some(step) = input.fill_or_step(hlen, *frames, offset) {
             return step;
         }
         let h = input.available();

@@ -122,12 +122,12 @@ impl State {
     /// Reads one block.
     pub(crate) fn step(&mut self, input: &mut Input, frames: &mut u64) -> Step {
         let offset = input.offset();
-        if let Some(step) = Step::from_fill(input.fill(8), *frames, offset, 8) {
+        if let Some(step) = input.fill_or_step(8, *frames, offset) {
             return step;
         }
         let is_shb = input.available().starts_with(&SHB.to_be_bytes());
         let be = if is_shb {
-            if let Some(step) = Step::from_fill(input.fill(12), *frames, offset, 12) {
+            if let Some(step) = input.fill_or_step(12, *frames, offset) {
                 return step;
             }
             match input.available().get(8..12) {
