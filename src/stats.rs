@@ -1542,11 +1542,7 @@ mod tests {
         let (short, long) = (wire(n, false), wire(n + 1, false));
         assert!(matches!(NameKey::new(&short[..n]), NameKey::Short(l, _) if usize::from(l) == n));
         assert!(matches!(NameKey::new(&long[..n + 1]), NameKey::Long(_)));
-        assert_eq!(
-            std::mem::size_of::<NameSlot>(),
-            64,
-            "a slot is one cache line"
-        );
+        assert_eq!(size_of::<NameSlot>(), 64, "a slot is one cache line");
         let mut c = NameCounts::new(10);
         for _ in 0..3 {
             add(&mut c, &short);
