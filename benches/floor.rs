@@ -220,18 +220,20 @@ fn pass(path: &str, level: Level) -> std::io::Result<Tally> {
             let skip = header_left.min(end - start);
             start += skip;
             header_left -= skip;
-            while let Some(caplen) = buf
+            // Only what was read: past `end` the buffer holds an earlier chunk.
+            let data = &buf[..end];
+            while let Some(caplen) = data
                 .get(start + 8..start + 12)
                 .map(|b| u32::from_le_bytes(b.try_into().unwrap_or_default()) as usize)
             {
-                let Some(frame) = buf.get(start + 16..start + 16 + caplen) else {
+                let Some(frame) = data.get(start + 16..start + 16 + caplen) else {
                     break;
                 };
                 let secs = u64::from(u32::from_le_bytes(
-                    buf[start..start + 4].try_into().unwrap_or_default(),
+                    data[start..start + 4].try_into().unwrap_or_default(),
                 ));
                 let usecs = u64::from(u32::from_le_bytes(
-                    buf[start + 4..start + 8].try_into().unwrap_or_default(),
+                    data[start + 4..start + 8].try_into().unwrap_or_default(),
                 ));
                 p.record(frame, secs * 1_000_000 + usecs);
                 start += 16 + caplen;
