@@ -381,10 +381,26 @@ impl<'a> Name<'a> {
                     *slot = lowercase_word(u64::from_le_bytes(*word)).to_le_bytes();
                     at += 8;
                 }
-                for (d, s) in dst.iter_mut().zip(run).skip(at) {
-                    *d = s.to_ascii_lowercase();
+                // The last few: one more word ending at the run's end when the
+                // run has one (it overlaps bytes already written, with the same
+                // values), else a byte at a time.
+                let len = run.len();
+                match (
+                    run.get(len.wrapping_sub(8)..)
+                        .and_then(<[u8]>::first_chunk::<8>),
+                    dst.get_mut(len.wrapping_sub(8)..)
+                        .and_then(<[u8]>::first_chunk_mut::<8>),
+                ) {
+                    (Some(word), Some(slot)) if at < len => {
+                        *slot = lowercase_word(u64::from_le_bytes(*word)).to_le_bytes();
+                    }
+                    _ => {
+                        for (d, s) in dst.iter_mut().zip(run).skip(at) {
+                            *d = s.to_ascii_lowercase();
+                        }
+                    }
                 }
-                return run.len();
+                return len;
             }
         }
         let mut n = 0;
