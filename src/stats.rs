@@ -12,8 +12,9 @@
 //! - [`Tally`] (QTYPE, RCODE, opcode, servers, clients): at most `cap` distinct keys;
 //!   further keys are summed into one `other` count.
 //! - [`NameCounts`] (top names): names are keyed by their lowercased wire labels, found by
-//!   the hash the pairing step computed and compared in place (a name is copied only
-//!   the first time it is seen). Counts are exact
+//!   the hash the pairing step computed, and looked up sixteen at a time so that the
+//!   table's cache misses overlap (a name is kept in the table only the first time it
+//!   is seen; [`NameCounts::settle`] ends a group early). Counts are exact
 //!   until `cap` distinct names have been seen. When the table is full, the half with the
 //!   smallest counts is dropped (lossy counting). After that a name's shown count may be
 //!   short by at most `max_error` (the largest count ever dropped), and a name that is not
