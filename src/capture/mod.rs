@@ -612,7 +612,9 @@ impl Input {
 
     /// [`Input::fill`] for a reader's step: `None` when `need` bytes are
     /// there, else the step that ends it (the end of the file, a cut-off
-    /// record or a read error).
+    /// record or a read error). It tests the length itself rather than
+    /// matching on [`Input::fill`]'s result: that form cost the reading
+    /// thread 2 % more instructions (callgrind, 357 → 364 M on 300 000 frames).
     #[inline]
     pub(crate) fn fill_or_step(&mut self, need: usize, frames: u64, offset: u64) -> Option<Step> {
         if self.end - self.start >= need {
