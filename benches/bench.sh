@@ -12,6 +12,9 @@
 #   dnslens stats FILE.pcapng               the same packets as pcapng (editcap copy)
 #   dnslens --format ndjson FILE > /dev/null
 #   dnslens FILE > table.txt
+#   floor tables-x2 FILE                    benches/floor.rs's `tables-x2` level: the least
+#                                           of stats' work, std only, on two threads (not
+#                                           a product; it shows what the machine allows)
 #
 # Each command runs once under /usr/bin/time -v (wall time, CPU time, peak RSS). The
 # Markdown table goes to stdout and to target/bench/results.md. The dnslens rows run
@@ -28,6 +31,7 @@
 #   SKIP_TSHARK [0]  1: skip the tshark row (it takes about a minute)
 #   PCAPNG [1]       0: skip the `dnslens stats` row on a pcapng copy of the capture
 #                    (made with editcap beside it, CAPTURE minus .pcap plus .pcapng)
+#   FLOOR [1]        0: skip the floor row (built with `cargo bench --no-run`)
 #   REPEAT [3]       runs of each fast command (all but tshark, which runs once); the
 #                    run with the least wall time is kept (the machine may be shared)
 #   RESULTS [target/bench/results.md]
@@ -41,6 +45,7 @@ BUILD=${BUILD:-0}
 SKIP_TSHARK=${SKIP_TSHARK:-0}
 PCAPNG=${PCAPNG:-1}
 REPEAT=${REPEAT:-3}
+FLOOR=${FLOOR:-1}
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -172,6 +177,20 @@ else
         log "table output: $(wc -l <"$tmp/table.txt") lines, $(stat -c %s "$tmp/table.txt") bytes"
     else
         skip "dnslens FILE > table.txt" "binary does not run"
+    fi
+fi
+
+# The floor under stats (benches/floor.rs), timed like the tools: one pass of its
+# `tables-x2` level per run (REPEAT=1 inside; the script keeps the fastest run).
+if [ "$FLOOR" = 1 ]; then
+    floor_bin=$(cd "$root" && cargo bench --bench floor --no-run 2>&1 |
+        sed -n 's/.*Executable benches\/floor.rs (\(.*\))/\1/p' | tail -1)
+    if [ -n "$floor_bin" ]; then
+        case $floor_bin in /*) ;; *) floor_bin=$root/$floor_bin ;; esac
+        measure "$REPEAT" "floor tables-x2 (benches/floor.rs)" /dev/null \
+            env REPEAT=1 "$floor_bin" --level tables-x2 "$file"
+    else
+        skip "floor tables-x2 (benches/floor.rs)" "cargo bench --bench floor --no-run failed"
     fi
 fi
 

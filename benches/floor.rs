@@ -10,16 +10,28 @@
 //! - `pair`: and pair queries with responses in a hash table keyed on addresses,
 //!   ports and ID, summing round-trip times;
 //! - `walk`: and walk every question and record of each message: each name label by
-//!   label (pointers followed, at most 64), each RDATA skipped by its length.
+//!   label (pointers followed, at most 64), each RDATA skipped by its length;
+//! - `tables`: and keep the tables `stats` prints, in their plainest form: counts by
+//!   transport, opcode, RCODE (header only), QTYPE, NODATA; query and NXDOMAIN names
+//!   counted by a hash of the lowercased question name (no name kept, no collision
+//!   check); answered transactions by server and by client; latency in log-scale
+//!   buckets, overall, per server and per QTYPE; a query whose key is still open is a
+//!   retransmission;
+//! - `tables-x2`: `tables` on two threads, each reading the whole file and keeping
+//!   the UDP messages of half the flows (split by a symmetric hash of addresses and
+//!   ports, so a query and its response fall in the same half).
 //!
 //! `stats` does all of `walk` and more: TCP reassembly, IP fragments, every RDATA
 //! decoded, the retransmission, duplicate and timeout rules of pairing, and its
-//! tables. So `walk`'s time is a floor for it, on one core; two cores at best halve
-//! it. docs/benchmarks.md compares the levels with `cat` and the issue-6 targets.
+//! tables. So `walk`'s time is a floor for it on one core, and `tables-x2`'s a floor
+//! for a two-core `stats` that does less than `stats` must. docs/benchmarks.md
+//! compares the levels with `cat` and the issue-6 targets.
 //!
 //! `cargo bench --bench floor -- FILE` (default `target/bench/large.pcap`); each level
-//! runs `REPEAT` times (default 5) and the fastest run is printed.
+//! runs `REPEAT` times (default 5) and the fastest run is printed. `--level NAME` runs
+//! that level only (`benches/bench.sh` times `tables-x2` beside the other tools).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -35,14 +47,18 @@ enum Level {
     Headers,
     Pair,
     Walk,
+    Tables,
 }
 
-const LEVELS: [(Level, &str); 5] = [
-    (Level::Read, "read"),
-    (Level::Records, "records"),
-    (Level::Headers, "headers"),
-    (Level::Pair, "pair"),
-    (Level::Walk, "walk"),
+/// Each level, its name, and how many threads share the flows.
+const LEVELS: [(Level, &str, u64); 7] = [
+    (Level::Read, "read", 1),
+    (Level::Records, "records", 1),
+    (Level::Headers, "headers", 1),
+    (Level::Pair, "pair", 1),
+    (Level::Walk, "walk", 1),
+    (Level::Tables, "tables", 1),
+    (Level::Tables, "tables-x2", 2),
 ];
 
 /// What a pass counted: the same at every repeat, printed so a level cannot be
@@ -57,6 +73,67 @@ struct Tally {
     rtt_micros: u64,
     entries: u64,
     bad: u64,
+    retransmissions: u64,
+    /// Distinct query names, NXDOMAIN names, servers, clients (summed over the
+    /// threads' tables).
+    distinct: u64,
+}
+
+impl Tally {
+    fn add(&mut self, o: &Tally) {
+        // Every thread reads the whole file: bytes and records once.
+        self.bytes = self.bytes.max(o.bytes);
+        self.records = self.records.max(o.records);
+        self.dns += o.dns;
+        self.tcp = self.tcp.max(o.tcp);
+        self.answered += o.answered;
+        self.rtt_micros += o.rtt_micros;
+        self.entries += o.entries;
+        self.bad += o.bad;
+        self.retransmissions += o.retransmissions;
+        self.distinct += o.distinct;
+    }
+}
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+/// Log-scale latency buckets: four per power of two of microseconds.
+struct Hist(Box<[u32; 256]>);
+
+impl Default for Hist {
+    fn default() -> Self {
+        Hist(Box::new([0; 256]))
+    }
+}
+
+impl Hist {
+    fn add(&mut self, micros: u64) {
+        let bucket = match micros {
+            0..=3 => micros as usize,
+            _ => {
+                let log = 63 - micros.leading_zeros() as usize;
+                log * 4 + ((micros >> (log - 2)) & 3) as usize
+            }
+        };
+        self.0[bucket.min(255)] += 1;
+    }
+}
+
+/// The `tables` level's tables.
+#[derive(Default)]
+struct Tables {
+    transports: [u64; 2],
+    opcodes: [u64; 16],
+    rcodes: [u64; 16],
+    no_data: u64,
+    qtypes: Map<u16, u64>,
+    names: Map<u64, u64>,
+    nxdomain: Map<u64, u64>,
+    servers: Map<([u8; 16], u64), u64>,
+    clients: Map<[u8; 16], u64>,
+    latency: Hist,
+    latency_by_server: Map<([u8; 16], u64), Hist>,
+    latency_by_qtype: Map<u16, Hist>,
 }
 
 /// A multiply-and-rotate hasher over the key's words (the key is fixed-size).
@@ -89,6 +166,33 @@ fn be16(b: &[u8], at: usize) -> Option<usize> {
     Some(usize::from(u16::from_be_bytes(
         b.get(at..at + 2)?.try_into().ok()?,
     )))
+}
+
+/// The first question's name hashed lowercased, its QTYPE, and where it ends
+/// (plain labels only: a pointer or a bad length gives `None`).
+fn question(msg: &[u8]) -> Option<(u64, u16, usize)> {
+    let mut h = WordHasher(0x243f_6a88_85a3_08d3);
+    let mut at = 12;
+    loop {
+        let len = usize::from(*msg.get(at)?);
+        if len == 0 {
+            break;
+        }
+        if len > 63 {
+            return None;
+        }
+        let label = msg.get(at..at + 1 + len)?;
+        for chunk in label.chunks(8) {
+            let mut w = [0u8; 8];
+            for (o, &b) in w.iter_mut().zip(chunk) {
+                *o = b | (u8::from(b.is_ascii_uppercase()) << 5);
+            }
+            h.write_u64(u64::from_le_bytes(w));
+        }
+        at += 1 + len;
+    }
+    let qtype = be16(msg, at + 1)? as u16;
+    Some((h.finish(), qtype, at + 5))
 }
 
 /// Walks a name from `at`; returns where the name ends in place.
@@ -126,8 +230,12 @@ fn walk(msg: &[u8]) -> Option<u64> {
 
 struct Pass {
     level: Level,
+    /// `(k, n)`: keep the flows of share `k` of `n` (`(0, 1)`: all).
+    share: (u64, u64),
     tally: Tally,
-    open: HashMap<Key, u64, BuildHasherDefault<WordHasher>>,
+    /// Open queries: time and QTYPE.
+    open: Map<Key, (u64, u16)>,
+    tables: Tables,
 }
 
 impl Pass {
@@ -175,19 +283,55 @@ impl Pass {
         if sport != 53 && dport != 53 {
             return;
         }
+        if self.share.1 > 1 {
+            // Symmetric in the two ends: a query and its response share a half.
+            let mut h = WordHasher(0);
+            let a = u128::from_le_bytes(src) ^ u128::from_le_bytes(dst);
+            h.write_u64((a ^ (a >> 64)) as u64 ^ (sport ^ dport) as u64);
+            if h.finish() >> 40 & (self.share.1 - 1) != self.share.0 {
+                return;
+            }
+        }
         let msg = &l4[8..];
         self.tally.dns += 1;
         let id = u64::from(u16::from_be_bytes([msg[0], msg[1]]));
         let response = msg[2] & 0x80 != 0;
+        let q = if self.level >= Level::Tables {
+            question(msg)
+        } else {
+            None
+        };
         if self.level >= Level::Pair {
             let ports = |c: usize, s: usize| (c as u64) << 32 | (s as u64) << 16 | id;
             if response {
-                if let Some(sent) = self.open.remove(&(dst, src, ports(dport, sport))) {
+                let server = sport as u64;
+                if let Some((sent, qtype)) = self.open.remove(&(dst, src, ports(dport, sport))) {
+                    let rtt = micros.saturating_sub(sent);
                     self.tally.answered += 1;
-                    self.tally.rtt_micros += micros.saturating_sub(sent);
+                    self.tally.rtt_micros += rtt;
+                    if self.level >= Level::Tables {
+                        let t = &mut self.tables;
+                        *t.servers.entry((src, server)).or_default() += 1;
+                        *t.clients.entry(dst).or_default() += 1;
+                        t.latency.add(rtt);
+                        t.latency_by_server
+                            .entry((src, server))
+                            .or_default()
+                            .add(rtt);
+                        t.latency_by_qtype.entry(qtype).or_default().add(rtt);
+                    }
+                }
+            } else if self.level >= Level::Tables {
+                let qtype = q.map_or(0, |q| q.1);
+                match self.open.entry((src, dst, ports(sport, dport))) {
+                    Entry::Occupied(_) => self.tally.retransmissions += 1,
+                    Entry::Vacant(v) => {
+                        v.insert((micros, qtype));
+                    }
                 }
             } else {
-                self.open.insert((src, dst, ports(sport, dport)), micros);
+                self.open
+                    .insert((src, dst, ports(sport, dport)), (micros, 0));
             }
         }
         if self.level >= Level::Walk {
@@ -196,18 +340,39 @@ impl Pass {
                 None => self.tally.bad += 1,
             }
         }
+        if self.level >= Level::Tables {
+            let t = &mut self.tables;
+            t.transports[usize::from(src[..12] != [0; 12])] += 1;
+            t.opcodes[usize::from(msg[2] >> 3 & 15)] += 1;
+            if response {
+                let rcode = msg[3] & 15;
+                t.rcodes[usize::from(rcode)] += 1;
+                if rcode == 3 {
+                    if let Some((name, _, _)) = q {
+                        *t.nxdomain.entry(name).or_default() += 1;
+                    }
+                } else if rcode == 0 && msg[6..8] == [0, 0] {
+                    t.no_data += 1;
+                }
+            } else if let Some((name, qtype, _)) = q {
+                *t.qtypes.entry(qtype).or_default() += 1;
+                *t.names.entry(name).or_default() += 1;
+            }
+        }
     }
 }
 
 /// One pass of `level` over the file; the capture must be classic pcap in
 /// microseconds, little-endian (what tcpdump writes here).
-fn pass(path: &str, level: Level) -> std::io::Result<Tally> {
+fn pass(path: &str, level: Level, share: (u64, u64)) -> std::io::Result<Tally> {
     let mut file = File::open(path)?;
     let mut buf = vec![0u8; CHUNK];
     let mut p = Pass {
         level,
+        share,
         tally: Tally::default(),
         open: HashMap::default(),
+        tables: Tables::default(),
     };
     // `buf[start..end]` is read and not yet taken.
     let (mut start, mut end) = (0, 0);
@@ -242,6 +407,9 @@ fn pass(path: &str, level: Level) -> std::io::Result<Tally> {
             start = end;
         }
         if n == 0 {
+            let t = &p.tables;
+            p.tally.distinct = (t.names.len() + t.nxdomain.len()) as u64
+                + (t.servers.len() + t.clients.len()) as u64;
             return Ok(p.tally);
         }
         // Keep the partial record at the front (a record larger than the buffer
@@ -253,25 +421,57 @@ fn pass(path: &str, level: Level) -> std::io::Result<Tally> {
 }
 
 fn main() {
-    let path = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| "target/bench/large.pcap".into());
+    let mut path = None;
+    let mut only = None;
+    // `cargo bench` passes `--bench`; anything else starting with `-` is ignored too.
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--level" {
+            only = args.next();
+        } else if !a.starts_with('-') {
+            path.get_or_insert(a);
+        }
+    }
+    let path = path.unwrap_or_else(|| "target/bench/large.pcap".into());
+    if let Some(name) = &only {
+        if !LEVELS.iter().any(|l| l.1 == name) {
+            eprintln!(
+                "floor: no level {name}; the levels: {:?}",
+                LEVELS.map(|l| l.1)
+            );
+            std::process::exit(2);
+        }
+    }
     let repeat: usize = std::env::var("REPEAT")
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
     println!("floor of {path}, fastest of {repeat}:");
-    for (level, name) in LEVELS {
+    for (level, name, threads) in LEVELS {
+        if only.as_ref().is_some_and(|o| o != name) {
+            continue;
+        }
         let mut best = f64::MAX;
         let mut tally = Tally::default();
         for _ in 0..repeat {
             let t = Instant::now();
-            match pass(&path, level) {
-                Ok(got) => tally = got,
-                Err(e) => {
-                    eprintln!("SKIP: {path}: {e}");
-                    return;
+            let got: Vec<_> = std::thread::scope(|s| {
+                let path = &path;
+                let each: Vec<_> = (0..threads)
+                    .map(|k| s.spawn(move || pass(path, level, (k, threads))))
+                    .collect();
+                each.into_iter()
+                    .map(|h| h.join().expect("a floor pass panicked"))
+                    .collect()
+            });
+            tally = Tally::default();
+            for one in got {
+                match one {
+                    Ok(got) => tally.add(&got),
+                    Err(e) => {
+                        eprintln!("SKIP: {path}: {e}");
+                        return;
+                    }
                 }
             }
             best = best.min(t.elapsed().as_secs_f64());
