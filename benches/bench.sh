@@ -8,13 +8,13 @@
 #   dnsjit benches/dnsjit-pair.lua FILE     the fastest peer (header-only pairing; the
 #                                           targets compare with this row)
 #   dnsjit benches/dnsjit-pair.lua FILE question   the same, parsing each question too
+#   floor tables-x2 FILE                    benches/floor.rs's `tables-x2` level: the least
+#                                           of stats' work, std only, on two threads (not
+#                                           a product; it shows what the machine allows)
 #   dnslens stats FILE
 #   dnslens stats FILE.pcapng               the same packets as pcapng (editcap copy)
 #   dnslens --format ndjson FILE > /dev/null
 #   dnslens FILE > table.txt
-#   floor tables-x2 FILE                    benches/floor.rs's `tables-x2` level: the least
-#                                           of stats' work, std only, on two threads (not
-#                                           a product; it shows what the machine allows)
 #
 # Each command runs once under /usr/bin/time -v (wall time, CPU time, peak RSS). The
 # Markdown table goes to stdout and to target/bench/results.md. The dnslens rows run
@@ -145,6 +145,21 @@ measure "$REPEAT" "dnsjit pairing (dnsjit-pair.lua)" "$tmp/dnsjit.out" dnsjit "$
 dnsjit_counts=$(cat "$tmp/dnsjit.out" 2>/dev/null || true)
 measure "$REPEAT" "dnsjit pairing + question" /dev/null dnsjit "$here/dnsjit-pair.lua" "$file" question
 
+# The floor under stats (benches/floor.rs), timed like the tools and next to
+# dnsjit and stats (the host's speed moves over a run): one pass of its
+# `tables-x2` level per run (REPEAT=1 inside; the script keeps the fastest run).
+if [ "$FLOOR" = 1 ]; then
+    floor_bin=$(cd "$root" && cargo bench --bench floor --no-run 2>&1 |
+        sed -n 's/.*Executable benches\/floor.rs (\(.*\))/\1/p' | tail -1)
+    if [ -n "$floor_bin" ]; then
+        case $floor_bin in /*) ;; *) floor_bin=$root/$floor_bin ;; esac
+        measure "$REPEAT" "floor tables-x2 (benches/floor.rs)" /dev/null \
+            env REPEAT=1 "$floor_bin" --level tables-x2 "$file"
+    else
+        skip "floor tables-x2 (benches/floor.rs)" "cargo bench --bench floor --no-run failed"
+    fi
+fi
+
 if [ ! -x "$DNSLENS" ]; then
     for n in "dnslens stats FILE" "dnslens --format ndjson FILE > /dev/null" "dnslens FILE > table.txt"; do
         skip "$n" "no binary at $DNSLENS"
@@ -177,20 +192,6 @@ else
         log "table output: $(wc -l <"$tmp/table.txt") lines, $(stat -c %s "$tmp/table.txt") bytes"
     else
         skip "dnslens FILE > table.txt" "binary does not run"
-    fi
-fi
-
-# The floor under stats (benches/floor.rs), timed like the tools: one pass of its
-# `tables-x2` level per run (REPEAT=1 inside; the script keeps the fastest run).
-if [ "$FLOOR" = 1 ]; then
-    floor_bin=$(cd "$root" && cargo bench --bench floor --no-run 2>&1 |
-        sed -n 's/.*Executable benches\/floor.rs (\(.*\))/\1/p' | tail -1)
-    if [ -n "$floor_bin" ]; then
-        case $floor_bin in /*) ;; *) floor_bin=$root/$floor_bin ;; esac
-        measure "$REPEAT" "floor tables-x2 (benches/floor.rs)" /dev/null \
-            env REPEAT=1 "$floor_bin" --level tables-x2 "$file"
-    else
-        skip "floor tables-x2 (benches/floor.rs)" "cargo bench --bench floor --no-run failed"
     fi
 fi
 
