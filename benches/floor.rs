@@ -342,7 +342,7 @@ impl Pass {
         }
         if self.level >= Level::Tables {
             let t = &mut self.tables;
-            t.transports[usize::from(src[..12] != [0; 12])] += 1;
+            t.transports[usize::from(ethertype == 0x86DD)] += 1;
             t.opcodes[usize::from(msg[2] >> 3 & 15)] += 1;
             if response {
                 let rcode = msg[3] & 15;
