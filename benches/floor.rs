@@ -168,9 +168,9 @@ fn be16(b: &[u8], at: usize) -> Option<usize> {
     )))
 }
 
-/// The first question's name hashed lowercased, its QTYPE, and where it ends
-/// (plain labels only: a pointer or a bad length gives `None`).
-fn question(msg: &[u8]) -> Option<(u64, u16, usize)> {
+/// The first question's name hashed lowercased, and its QTYPE (plain labels
+/// only: a pointer or a bad length gives `None`).
+fn question(msg: &[u8]) -> Option<(u64, u16)> {
     let mut h = WordHasher(0x243f_6a88_85a3_08d3);
     let mut at = 12;
     loop {
@@ -192,7 +192,7 @@ fn question(msg: &[u8]) -> Option<(u64, u16, usize)> {
         at += 1 + len;
     }
     let qtype = be16(msg, at + 1)? as u16;
-    Some((h.finish(), qtype, at + 5))
+    Some((h.finish(), qtype))
 }
 
 /// Walks a name from `at`; returns where the name ends in place.
@@ -296,7 +296,8 @@ impl Pass {
         self.tally.dns += 1;
         let id = u64::from(u16::from_be_bytes([msg[0], msg[1]]));
         let response = msg[2] & 0x80 != 0;
-        let q = if self.level >= Level::Tables {
+        // A response's name is needed only for the NXDOMAIN table (below).
+        let q = if self.level >= Level::Tables && !response {
             question(msg)
         } else {
             None
@@ -348,13 +349,13 @@ impl Pass {
                 let rcode = msg[3] & 15;
                 t.rcodes[usize::from(rcode)] += 1;
                 if rcode == 3 {
-                    if let Some((name, _, _)) = q {
+                    if let Some((name, _)) = question(msg) {
                         *t.nxdomain.entry(name).or_default() += 1;
                     }
                 } else if rcode == 0 && msg[6..8] == [0, 0] {
                     t.no_data += 1;
                 }
-            } else if let Some((name, qtype, _)) = q {
+            } else if let Some((name, qtype)) = q {
                 *t.qtypes.entry(qtype).or_default() += 1;
                 *t.names.entry(name).or_default() += 1;
             }
