@@ -288,7 +288,7 @@ impl Pass {
             let mut h = WordHasher(0);
             let a = u128::from_le_bytes(src) ^ u128::from_le_bytes(dst);
             h.write_u64((a ^ (a >> 64)) as u64 ^ (sport ^ dport) as u64);
-            if h.finish() >> 40 & (self.share.1 - 1) != self.share.0 {
+            if (h.finish() >> 40) % self.share.1 != self.share.0 {
                 return;
             }
         }
